@@ -1,0 +1,246 @@
+//! The handle of a decorated function, and the registry of all of them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use crate::manager::{Manager, manager};
+use crate::state::FunctionState;
+use crate::{Error, Mode, OutcomeInfo, ids};
+
+/// A decorated function: its id, and control of its mode, latency and outcomes.
+///
+/// Get one with [`handle!`](crate::handle). Changes take effect on the next
+/// call and are persisted in the data dir, so other processes see them too.
+///
+/// ```no_run
+/// use cacheow::{cacheow, Mode};
+///
+/// #[cacheow]
+/// fn square(n: u64) -> u64 { n * n }
+///
+/// # fn main() -> Result<(), cacheow::Error> {
+/// let f = cacheow::handle!(square);
+/// f.set_mode(Mode::Cache)?;
+/// assert_eq!(f.mode(), Mode::Cache);
+/// println!("{} has {} outcomes", f.id(), f.outcomes()?.len());
+/// # Ok(()) }
+/// ```
+pub struct Function {
+    meta: FunctionMeta,
+    names: OnceLock<Names>,
+    state: OnceLock<Arc<FunctionState>>,
+}
+
+/// What `#[cacheow]` knows of the function it decorates.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct FunctionMeta {
+    /// Returns the type name of a function nested in the decorated one.
+    pub probe: fn() -> &'static str,
+    pub name: &'static str,
+    pub module_path: &'static str,
+    pub signature: &'static str,
+    pub kind: FunctionKind,
+    pub file: &'static str,
+    pub line: u32,
+}
+
+/// Whether the function is `async`.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FunctionKind {
+    Sync,
+    Async,
+    /// A handle made by `handle!` for a function no `#[cacheow]` registered.
+    Unregistered,
+}
+
+impl FunctionKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            FunctionKind::Sync => "sync",
+            FunctionKind::Async => "async",
+            FunctionKind::Unregistered => "unregistered",
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Names {
+    qualified: &'static str,
+    id: &'static str,
+}
+
+/// Hit, miss and call counts of a function, over every process that used
+/// the data dir.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Every call, in any mode.
+    pub total_calls: u64,
+    /// Calls answered from a recording in cache mode.
+    pub cache_hits: u64,
+    /// Calls in cache mode that found no recording and called the function.
+    pub cache_misses: u64,
+    /// Calls answered in mock mode.
+    pub mock_calls: u64,
+    /// Calls whose outcome was an error.
+    pub errors: u64,
+}
+
+impl Function {
+    #[doc(hidden)]
+    pub const fn new(meta: FunctionMeta) -> Function {
+        Function { meta, names: OnceLock::new(), state: OnceLock::new() }
+    }
+
+    /// The function id: 16 lowercase hex characters, the same in every run.
+    ///
+    /// It derives from the crate, module path, `Self` type and name of the
+    /// function, so editing the body keeps it and renaming changes it.
+    pub fn id(&self) -> &'static str {
+        self.names().id
+    }
+
+    /// The function's path: `my_crate::client::Client::fetch`.
+    pub fn name(&self) -> &'static str {
+        self.names().qualified
+    }
+
+    /// The current mode; [`Mode::Default`] when cacheow is off.
+    pub fn mode(&self) -> Mode {
+        self.state().map(|state| state.mode()).unwrap_or_default()
+    }
+
+    /// Switches the mode, from the next call on, in this and every process
+    /// that shares the data dir.
+    pub fn set_mode(&self, mode: Mode) -> Result<(), Error> {
+        self.manager()?.db().set_mode(self.id(), mode)
+    }
+
+    /// The artificial latency added to replayed calls (cache hits, mocks).
+    pub fn latency(&self) -> Duration {
+        self.state().map(|state| state.latency()).unwrap_or_default()
+    }
+
+    /// Sets the artificial latency added to replayed calls, to mimic the
+    /// real function's. In an `async` function it does not block the executor.
+    pub fn set_latency(&self, latency: Duration) -> Result<(), Error> {
+        self.manager()?.db().set_latency(self.id(), latency)
+    }
+
+    /// The recorded outcomes, oldest first.
+    pub fn outcomes(&self) -> Result<Vec<OutcomeInfo>, Error> {
+        Ok(self.state()?.outcome_infos())
+    }
+
+    /// The call counts of the function, over every process.
+    pub fn stats(&self) -> Result<Stats, Error> {
+        let manager = self.manager()?;
+        manager.flush();
+        manager.db().stats(self.id())
+    }
+
+    /// Deletes every recorded outcome of the function.
+    pub fn clear(&self) -> Result<(), Error> {
+        let state = self.state()?;
+        self.manager()?.db().clear(state)
+    }
+
+    pub(crate) fn meta(&self) -> &FunctionMeta {
+        &self.meta
+    }
+
+    pub(crate) fn is_registered(&self) -> bool {
+        self.meta.kind != FunctionKind::Unregistered
+    }
+
+    fn names(&self) -> &Names {
+        self.names.get_or_init(|| {
+            let qualified = ids::qualified_name((self.meta.probe)());
+            Names { id: leak(ids::function_id(&qualified)), qualified: leak(qualified) }
+        })
+    }
+
+    fn manager(&self) -> Result<&'static Manager, Error> {
+        manager().ok_or(Error::Disabled)
+    }
+
+    /// The function's runtime state, loaded on first use.
+    pub(crate) fn state(&self) -> Result<&Arc<FunctionState>, Error> {
+        if let Some(state) = self.state.get() {
+            return Ok(state);
+        }
+        let manager = self.manager()?;
+        Ok(self.state.get_or_init(|| manager.load(self)))
+    }
+}
+
+impl std::fmt::Debug for Function {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Function").field("name", &self.name()).field("id", &self.id()).finish()
+    }
+}
+
+fn leak(text: String) -> &'static str {
+    Box::leak(text.into_boxed_str())
+}
+
+/// Every decorated function linked into the program, registered before
+/// `main` by the constructor `#[cacheow]` generates.
+static REGISTRY: Mutex<Vec<&'static Function>> = Mutex::new(Vec::new());
+
+/// Handles made by `handle!` for paths no `#[cacheow]` registered.
+static UNREGISTERED: Mutex<Option<HashMap<String, &'static Function>>> = Mutex::new(None);
+
+pub(crate) fn register(function: &'static Function) {
+    let mut registry = REGISTRY.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !registry.iter().any(|known| std::ptr::eq(*known, function)) {
+        registry.push(function);
+    }
+}
+
+pub(crate) fn registered() -> Vec<&'static Function> {
+    REGISTRY.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+}
+
+/// The handle of the function whose item type name is `type_name`.
+pub(crate) fn by_type_name(type_name: &str) -> &'static Function {
+    let qualified = ids::qualified_name(type_name);
+    let found = registered().into_iter().find(|function| function.name() == qualified);
+    found.unwrap_or_else(|| unregistered(qualified))
+}
+
+/// A handle for a function that no `#[cacheow]` registered in this program
+/// (the `instrument` feature is off, or the path names another function):
+/// it still knows its id, and controls what the data dir holds for it.
+fn unregistered(qualified: String) -> &'static Function {
+    let mut handles = UNREGISTERED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let handles = handles.get_or_insert_with(HashMap::new);
+    if let Some(function) = handles.get(&qualified) {
+        return function;
+    }
+    if cfg!(feature = "instrument") {
+        crate::warn_once::warn_once(
+            format!("unregistered:{qualified}"),
+            format_args!("cacheow::handle!: `{qualified}` is not a #[cacheow] function of this program"),
+        );
+    }
+    let names = Names { id: leak(ids::function_id(&qualified)), qualified: leak(qualified.clone()) };
+    let function: &'static Function = Box::leak(Box::new(Function {
+        meta: FunctionMeta {
+            probe: || "",
+            name: names.qualified.rsplit("::").next().unwrap_or(names.qualified),
+            module_path: "",
+            signature: "",
+            kind: FunctionKind::Unregistered,
+            file: "",
+            line: 0,
+        },
+        names: OnceLock::from(names),
+        state: OnceLock::new(),
+    }));
+    handles.insert(qualified, function);
+    function
+}

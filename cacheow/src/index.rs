@@ -1,0 +1,245 @@
+//! The in-memory index of a function's outcomes: the newest outcome per
+//! argument key for cache mode, and a weighted sampler for mock mode. Both
+//! answer in time independent of the number of outcomes.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::OutcomeInfo;
+use crate::outcome::Outcome;
+
+/// How one outcome takes part in mock mode.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct MockEntry {
+    /// Relative chance of being replayed; at most 0 never replays.
+    pub(crate) weight: f64,
+    pub(crate) enabled: bool,
+    /// Replay it for any arguments, not only for those it was recorded with.
+    pub(crate) ignore_args: bool,
+}
+
+#[derive(Default)]
+pub(crate) struct OutcomeIndex {
+    outcomes: HashMap<u64, Arc<Outcome>>,
+    newest: HashMap<u128, Arc<Outcome>>,
+    mock_entries: HashMap<u64, MockEntry>,
+    /// Built on the first mock call after a change.
+    sampler: Option<Sampler>,
+}
+
+/// Whether an outcome was new to the index.
+pub(crate) enum Insert {
+    New,
+    /// The same outcome was already recorded; its count went up.
+    Seen(Arc<Outcome>),
+}
+
+impl OutcomeIndex {
+    pub(crate) fn get(&self, id: u64) -> Option<&Arc<Outcome>> {
+        self.outcomes.get(&id)
+    }
+
+    /// Adds an outcome; when it is already there, counts one more call of it.
+    pub(crate) fn record(&mut self, outcome: Arc<Outcome>, at_ms: i64) -> Insert {
+        if let Some(existing) = self.outcomes.get(&outcome.id).cloned() {
+            existing.seen(at_ms);
+            self.offer_newest(&existing);
+            self.sampler = None;
+            return Insert::Seen(existing);
+        }
+        self.insert(outcome);
+        Insert::New
+    }
+
+    /// Adds an outcome read from disk; one already known is kept.
+    pub(crate) fn insert(&mut self, outcome: Arc<Outcome>) {
+        if self.outcomes.contains_key(&outcome.id) {
+            return;
+        }
+        self.offer_newest(&outcome);
+        self.outcomes.insert(outcome.id, outcome);
+        self.sampler = None;
+    }
+
+    fn offer_newest(&mut self, outcome: &Arc<Outcome>) {
+        let newer = match self.newest.get(&outcome.arg_key) {
+            Some(current) => outcome.last_seen_ms() >= current.last_seen_ms(),
+            None => true,
+        };
+        if newer {
+            self.newest.insert(outcome.arg_key, Arc::clone(outcome));
+        }
+    }
+
+    /// Cache mode: the newest outcome recorded for these arguments.
+    pub(crate) fn newest(&self, arg_key: u128) -> Option<&Arc<Outcome>> {
+        self.newest.get(&arg_key)
+    }
+
+    pub(crate) fn set_mock_entries(&mut self, entries: HashMap<u64, MockEntry>) {
+        if entries != self.mock_entries {
+            self.mock_entries = entries;
+            self.sampler = None;
+        }
+    }
+
+    pub(crate) fn has_sampler(&self) -> bool {
+        self.sampler.is_some()
+    }
+
+    pub(crate) fn build_sampler(&mut self) {
+        if self.sampler.is_none() {
+            self.sampler = Some(Sampler::build(self.outcomes.values(), &self.mock_entries));
+        }
+    }
+
+    /// Mock mode: an outcome for these arguments, chosen by `unit`, a number
+    /// in `[0, 1)`. `None` until [`build_sampler`](Self::build_sampler) ran.
+    pub(crate) fn pick(&self, arg_key: u128, unit: f64) -> Option<&Arc<Outcome>> {
+        self.sampler.as_ref()?.pick(arg_key, unit)
+    }
+
+    /// The outcomes, oldest first.
+    pub(crate) fn infos(&self) -> Vec<OutcomeInfo> {
+        let mut outcomes: Vec<&Arc<Outcome>> = self.outcomes.values().collect();
+        outcomes.sort_by_key(|outcome| (outcome.recorded_at_ms, outcome.id));
+        outcomes.into_iter().map(|outcome| outcome.info()).collect()
+    }
+}
+
+/// Outcomes with their cumulative weights, for a binary search.
+#[derive(Default)]
+struct Weighted {
+    cumulative: Vec<f64>,
+    outcomes: Vec<Arc<Outcome>>,
+}
+
+impl Weighted {
+    fn push(&mut self, weight: f64, outcome: Arc<Outcome>) {
+        self.cumulative.push(self.total() + weight);
+        self.outcomes.push(outcome);
+    }
+
+    fn total(&self) -> f64 {
+        self.cumulative.last().copied().unwrap_or(0.0)
+    }
+
+    /// The outcome whose slice of `[0, total)` holds `x`.
+    fn at(&self, x: f64) -> Option<&Arc<Outcome>> {
+        let i = self.cumulative.partition_point(|&end| end <= x);
+        self.outcomes.get(i.min(self.outcomes.len().checked_sub(1)?))
+    }
+}
+
+struct Sampler {
+    /// Outcomes replayed for any arguments.
+    any_args: Weighted,
+    /// Outcomes replayed only for the arguments they were recorded with.
+    by_args: HashMap<u128, Weighted>,
+}
+
+impl Sampler {
+    fn build<'a>(outcomes: impl Iterator<Item = &'a Arc<Outcome>>, entries: &HashMap<u64, MockEntry>) -> Sampler {
+        // Sorted, so that a seeded choice is the same in every run.
+        let mut outcomes: Vec<&Arc<Outcome>> = outcomes.collect();
+        outcomes.sort_by_key(|outcome| outcome.id);
+        let mut sampler = Sampler { any_args: Weighted::default(), by_args: HashMap::new() };
+        for outcome in outcomes {
+            // By default every outcome replays for any arguments, as often as
+            // it was recorded.
+            let entry = entries.get(&outcome.id).copied().unwrap_or(MockEntry {
+                weight: outcome.count() as f64,
+                enabled: true,
+                ignore_args: true,
+            });
+            let usable = entry.enabled && entry.weight > 0.0 && entry.weight.is_finite();
+            if !usable {
+                continue;
+            }
+            let list = if entry.ignore_args {
+                &mut sampler.any_args
+            } else {
+                sampler.by_args.entry(outcome.arg_key).or_default()
+            };
+            list.push(entry.weight, Arc::clone(outcome));
+        }
+        sampler
+    }
+
+    fn pick(&self, arg_key: u128, unit: f64) -> Option<&Arc<Outcome>> {
+        let keyed = self.by_args.get(&arg_key);
+        let keyed_total = keyed.map_or(0.0, Weighted::total);
+        let total = self.any_args.total() + keyed_total;
+        if total <= 0.0 {
+            return None;
+        }
+        let x = unit * total;
+        match keyed {
+            Some(keyed) if x >= self.any_args.total() => keyed.at(x - self.any_args.total()),
+            _ => self.any_args.at(x),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::{OutcomeKind, Payload};
+    use std::sync::atomic::{AtomicI64, AtomicU64};
+    use std::time::Duration;
+
+    fn outcome(id: u64, arg_key: u128, seen_ms: i64) -> Arc<Outcome> {
+        Arc::new(Outcome {
+            id,
+            kind: OutcomeKind::Return,
+            arg_key,
+            args: "{}".into(),
+            payload: Payload::Json(id.to_string().into()),
+            error_type: None,
+            recorded_at_ms: seen_ms,
+            duration: Duration::ZERO,
+            count: AtomicU64::new(1),
+            last_seen_ms: AtomicI64::new(seen_ms),
+        })
+    }
+
+    fn picks(index: &mut OutcomeIndex, arg_key: u128) -> Vec<u64> {
+        index.build_sampler();
+        (0..100).filter_map(|i| index.pick(arg_key, f64::from(i) / 100.0).map(|o| o.id)).collect()
+    }
+
+    #[test]
+    fn cache_replays_the_newest_outcome_of_the_arguments() {
+        let mut index = OutcomeIndex::default();
+        index.insert(outcome(1, 7, 100));
+        index.insert(outcome(2, 7, 200));
+        index.insert(outcome(3, 8, 300));
+        assert_eq!(index.newest(7).map(|o| o.id), Some(2));
+        // Recording outcome 1 again makes it the newest.
+        assert!(matches!(index.record(outcome(1, 7, 400), 400), Insert::Seen(_)));
+        assert_eq!(index.newest(7).map(|o| o.id), Some(1));
+        assert_eq!(index.newest(9).map(|o| o.id), None);
+    }
+
+    #[test]
+    fn mock_weights_follow_counts_and_entries() {
+        let mut index = OutcomeIndex::default();
+        index.insert(outcome(1, 7, 1));
+        index.insert(outcome(2, 8, 1));
+        let even = picks(&mut index, 7);
+        assert_eq!(even.iter().filter(|&&id| id == 1).count(), 50);
+
+        index.record(outcome(1, 7, 2), 2);
+        index.record(outcome(1, 7, 3), 3);
+        let by_count = picks(&mut index, 7);
+        assert_eq!(by_count.iter().filter(|&&id| id == 1).count(), 75);
+
+        let mut entries = HashMap::new();
+        entries.insert(1, MockEntry { weight: 1.0, enabled: false, ignore_args: true });
+        entries.insert(2, MockEntry { weight: 5.0, enabled: true, ignore_args: false });
+        index.set_mock_entries(entries);
+        // Outcome 2 is bound to its own arguments now, and outcome 1 is off.
+        assert!(picks(&mut index, 7).is_empty());
+        assert!(picks(&mut index, 8).iter().all(|&id| id == 2));
+    }
+}

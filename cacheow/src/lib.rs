@@ -1,0 +1,120 @@
+//! Development-only recording, caching and mocking of expensive functions.
+//!
+//! Add `#[cacheow]` to a function and run with `CACHEOW_ENABLE=1`: every
+//! call's outcome is recorded in a data dir (an SQLite index and one
+//! readable JSON file per outcome), and each function runs in one of three
+//! [`Mode`]s, switched at runtime from code, from another process or from
+//! the control panel:
+//!
+//! - [`Mode::Default`]: call the function, record every outcome;
+//! - [`Mode::Cache`]: replay the outcome recorded for the same arguments,
+//!   call the function only on a miss;
+//! - [`Mode::Mock`]: never call it; replay recorded outcomes, weighted.
+//!
+//! ```no_run
+//! use cacheow::{cacheow, Mode};
+//!
+//! #[cacheow]
+//! fn slow_square(n: u64) -> u64 {
+//!     std::thread::sleep(std::time::Duration::from_millis(100));
+//!     n * n
+//! }
+//!
+//! # fn main() -> Result<(), cacheow::Error> {
+//! assert_eq!(slow_square(3), 9); // recorded
+//! cacheow::handle!(slow_square).set_mode(Mode::Cache)?;
+//! assert_eq!(slow_square(3), 9); // replayed, without the 100 ms
+//! # Ok(()) }
+//! ```
+//!
+//! Without `CACHEOW_ENABLE=1` a decorated function behaves exactly as the
+//! undecorated one: nothing touches the disk, no thread starts, and a call
+//! costs one relaxed atomic load more. Without the `instrument` feature (on
+//! by default) the attribute compiles to the function as written.
+//!
+//! # What can be decorated
+//!
+//! Free functions, methods (`&self` and `&mut self` are not part of the
+//! key), `async fn`s and generic functions. Arguments must implement
+//! `serde::Serialize` (or be left out of the key with `#[cacheow(skip)]`)
+//! and the return type `Serialize + DeserializeOwned`; a function returning
+//! `Result<T, E>` records `Err` as an error outcome and replays it as `Err`,
+//! for serde errors, [`std::io::Error`] and, with the `anyhow` feature,
+//! `anyhow::Error`. A type that cannot be recorded is a compile error that
+//! points at it:
+//!
+//! ```compile_fail
+//! struct Connection;
+//!
+//! #[cacheow::cacheow]
+//! fn query(conn: Connection) -> u32 { 1 } // `Connection` is not `Serialize`
+//! ```
+//!
+//! ```
+//! # struct Connection;
+//! #[cacheow::cacheow]
+//! fn query(#[cacheow(skip)] conn: &Connection, id: u32) -> u32 { id }
+//! ```
+//!
+//! # A dev tool never breaks the program it instruments
+//!
+//! A failure inside cacheow (an unwritable data dir, a corrupt recording)
+//! logs a `tracing` warning and the function returns its real result. The
+//! one panic is documented: mock mode with nothing recorded to replay.
+
+mod args;
+mod call;
+mod canonical;
+mod codec;
+mod db;
+mod enable;
+mod error;
+mod files;
+mod function;
+mod ids;
+mod index;
+mod manager;
+mod mode;
+mod outcome;
+mod settings;
+mod sqlite;
+mod state;
+mod warn_once;
+mod writer;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use cacheow_macros::cacheow;
+pub use db::{Db, MAX_LATENCY};
+pub use error::Error;
+pub use function::{Function, Stats};
+pub use manager::{Manager, manager};
+pub use mode::Mode;
+pub use outcome::{OutcomeInfo, OutcomeKind};
+pub use settings::Settings;
+
+/// The [`Function`] handle of a decorated function, by its path.
+///
+/// ```no_run
+/// # use cacheow::cacheow;
+/// # mod module { #[cacheow::cacheow] pub fn f() -> u8 { 1 } }
+/// # struct Client;
+/// # impl Client { #[cacheow] fn fetch(&self, id: u32) -> u32 { id } }
+/// # fn main() -> Result<(), cacheow::Error> {
+/// let f = cacheow::handle!(module::f);
+/// f.set_mode(cacheow::Mode::Mock)?;
+/// let fetch = cacheow::handle!(Client::fetch);
+/// println!("{} is {}", fetch.name(), fetch.id());
+/// # Ok(()) }
+/// ```
+///
+/// A generic function needs its type arguments: `handle!(parse::<u32>)`;
+/// every instantiation is the same function.
+#[macro_export]
+macro_rules! handle {
+    ($($path:tt)+) => {
+        $crate::__private::handle_of(&$($path)+)
+    };
+}

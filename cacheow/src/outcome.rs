@@ -1,0 +1,170 @@
+//! Outcomes: what one call of a decorated function gave.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+/// What an outcome holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum OutcomeKind {
+    /// A returned value (for a `Result`, its `Ok` value).
+    Return,
+    /// The `Err` value of a function returning `Result`.
+    Error,
+}
+
+impl OutcomeKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            OutcomeKind::Return => "return",
+            OutcomeKind::Error => "error",
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> Option<OutcomeKind> {
+        match text {
+            "return" => Some(OutcomeKind::Return),
+            "error" | "exception" => Some(OutcomeKind::Error),
+            _ => None,
+        }
+    }
+}
+
+/// A recorded outcome, as [`Function::outcomes`](crate::Function::outcomes) lists it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct OutcomeInfo {
+    /// The outcome's id: 16 lowercase hex characters, also its file name.
+    pub id: String,
+    /// Whether it is a returned value or an error.
+    pub kind: OutcomeKind,
+    /// The key of the arguments it was recorded for: 32 lowercase hex characters.
+    pub arg_key: String,
+    /// The arguments, as canonical JSON: `{"n":3}`.
+    pub args: String,
+    /// The value, as JSON (or RON when JSON cannot hold it), cut at 200 characters.
+    pub value_preview: String,
+    /// When it was first recorded.
+    pub recorded_at: SystemTime,
+    /// How long the call that first recorded it took.
+    pub duration: Duration,
+    /// How many calls gave this same outcome.
+    pub count: u64,
+}
+
+/// A value in one of the two encodings an outcome file can hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Payload {
+    /// Canonical JSON text.
+    Json(Box<str>),
+    /// RON text, for values JSON cannot hold faithfully.
+    Ron(Box<str>),
+}
+
+impl Payload {
+    pub(crate) fn text(&self) -> &str {
+        match self {
+            Payload::Json(text) | Payload::Ron(text) => text,
+        }
+    }
+
+    pub(crate) fn encoding(&self) -> &'static str {
+        match self {
+            Payload::Json(_) => "json",
+            Payload::Ron(_) => "ron",
+        }
+    }
+}
+
+/// An outcome in memory: everything needed to replay it without touching disk.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    pub(crate) id: u64,
+    pub(crate) kind: OutcomeKind,
+    pub(crate) arg_key: u128,
+    /// The arguments' canonical JSON text.
+    pub(crate) args: Box<str>,
+    pub(crate) payload: Payload,
+    /// For errors, the error's type, as a label for people.
+    pub(crate) error_type: Option<Box<str>>,
+    pub(crate) recorded_at_ms: i64,
+    pub(crate) duration: Duration,
+    pub(crate) count: AtomicU64,
+    pub(crate) last_seen_ms: AtomicI64,
+}
+
+impl Outcome {
+    pub(crate) fn id_hex(&self) -> String {
+        crate::ids::id_hex(self.id)
+    }
+
+    pub(crate) fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn last_seen_ms(&self) -> i64 {
+        self.last_seen_ms.load(Ordering::Relaxed)
+    }
+
+    /// Counts one more call that gave this outcome.
+    pub(crate) fn seen(&self, at_ms: i64) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.last_seen_ms.fetch_max(at_ms, Ordering::Relaxed);
+    }
+
+    pub(crate) fn info(&self) -> OutcomeInfo {
+        OutcomeInfo {
+            id: self.id_hex(),
+            kind: self.kind,
+            arg_key: crate::ids::arg_key_hex(self.arg_key),
+            args: self.args.to_string(),
+            value_preview: preview(self.payload.text(), 200),
+            recorded_at: from_millis(self.recorded_at_ms),
+            duration: self.duration,
+            count: self.count(),
+        }
+    }
+}
+
+/// The text cut at `max` characters, with an ellipsis when it was cut.
+pub(crate) fn preview(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+pub(crate) fn now_millis() -> i64 {
+    to_millis(SystemTime::now())
+}
+
+pub(crate) fn to_millis(time: SystemTime) -> i64 {
+    match time.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(since) => i64::try_from(since.as_millis()).unwrap_or(i64::MAX),
+        Err(before) => -i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX),
+    }
+}
+
+pub(crate) fn from_millis(millis: i64) -> SystemTime {
+    let magnitude = Duration::from_millis(millis.unsigned_abs());
+    if millis >= 0 { SystemTime::UNIX_EPOCH + magnitude } else { SystemTime::UNIX_EPOCH - magnitude }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preview_cuts_on_characters() {
+        assert_eq!(preview("héllo", 2), "hé…");
+        assert_eq!(preview("hé", 2), "hé");
+    }
+
+    #[test]
+    fn millis_round_trip() {
+        for millis in [0, 1_700_000_000_123, -5] {
+            assert_eq!(to_millis(from_millis(millis)), millis);
+        }
+    }
+}

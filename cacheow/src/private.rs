@@ -1,0 +1,65 @@
+//! What `#[cacheow]` and `handle!` expand to call. Not a public API: it
+//! changes without notice.
+
+pub use crate::args::{Args, ArgsWriter, KeyArg};
+pub use crate::call::{call_async, call_sync};
+pub use crate::enable::is_active;
+pub use crate::function::{Function, FunctionKind, FunctionMeta};
+pub use ctor;
+
+/// How return values are recorded; see the module's documentation.
+pub mod codec {
+    pub use crate::codec::{
+        Codec, CodecError, Encoded, Recordable, Tag, ViaAnyhowResult, ViaIoResult, ViaSerdeResult, ViaUnsupported,
+        ViaValue,
+    };
+}
+
+/// Registers a decorated function before `main`.
+pub fn register(function: &'static Function) {
+    crate::function::register(function);
+}
+
+/// The handle of the function `item` names, for `handle!`.
+pub fn handle_of<F>(item: &F) -> &'static Function {
+    crate::function::by_type_name(std::any::type_name_of_val(item))
+}
+
+/// Starts cacheow with these settings, whatever the environment says: for
+/// test harnesses that imply `CACHEOW_ENABLE=1`.
+pub fn start_with(settings: crate::Settings) -> Result<&'static crate::Manager, crate::Error> {
+    crate::manager::start_with(settings)
+}
+
+/// Keeps the instrumented version of a function when the `instrument`
+/// feature is on, the function as written otherwise.
+#[cfg(feature = "instrument")]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __cacheow_instrument {
+    (plain { $($plain:tt)* } instrumented { $($instrumented:tt)* }) => { $($instrumented)* };
+}
+
+#[cfg(not(feature = "instrument"))]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __cacheow_instrument {
+    (plain { $($plain:tt)* } instrumented { $($instrumented:tt)* }) => { $($plain)* };
+}
+
+/// Registers the function in the static `$function` before `main`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __cacheow_register {
+    ($function:ident) => {
+        $crate::__private::ctor::declarative::ctor! {
+            #[ctor(unsafe, anonymous)]
+            fn __cacheow_register() {
+                $crate::__private::register(&$function);
+            }
+        }
+    };
+}
+
+pub use crate::__cacheow_instrument as instrument;
+pub use crate::__cacheow_register as register;

@@ -1,0 +1,165 @@
+//! Every `CACHEOW_*` environment variable is read here: the variable, else
+//! the default. A bad value logs one warning naming the variable and falls
+//! back to the default; it never panics.
+
+use std::path::PathBuf;
+
+/// `CACHEOW_ENABLE`: turns cacheow on.
+pub(crate) const ENABLE: &str = "CACHEOW_ENABLE";
+const DATA_DIR: &str = "CACHEOW_DATA_DIR";
+const SERVER_HOST: &str = "CACHEOW_SERVER_HOST";
+const SERVER_PORT: &str = "CACHEOW_SERVER_PORT";
+const START_SERVER: &str = "CACHEOW_START_SERVER";
+const SEED: &str = "CACHEOW_SEED";
+
+/// Where cacheow keeps its data and how it serves the control panel.
+///
+/// Read once, from the environment, when cacheow starts:
+///
+/// | Variable | Default | |
+/// |---|---|---|
+/// | `CACHEOW_ENABLE` | unset | `1` turns cacheow on |
+/// | `CACHEOW_DATA_DIR` | `.cacheow` | where outcomes are recorded |
+/// | `CACHEOW_SERVER_HOST` | `127.0.0.1` | control panel address |
+/// | `CACHEOW_SERVER_PORT` | `8765` | control panel port |
+/// | `CACHEOW_START_SERVER` | `1` | `0` keeps the control panel off |
+/// | `CACHEOW_SEED` | unset | makes mock choices reproducible |
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Settings {
+    /// The data directory, made absolute when cacheow starts.
+    pub data_dir: PathBuf,
+    /// The control panel's host.
+    pub server_host: String,
+    /// The control panel's port; `0` picks a free one.
+    pub server_port: u16,
+    /// Whether the control panel starts with the program.
+    pub start_server: bool,
+    /// Seed of the random choice among mock outcomes; random when `None`.
+    pub seed: Option<u64>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: PathBuf::from(".cacheow"),
+            server_host: "127.0.0.1".to_owned(),
+            server_port: 8765,
+            start_server: true,
+            seed: None,
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the settings from the `CACHEOW_*` environment variables.
+    ///
+    /// A relative `CACHEOW_DATA_DIR` is resolved against the current directory.
+    pub fn from_env() -> Settings {
+        let mut settings = Settings::from_lookup(|name| std::env::var(name).ok());
+        if settings.data_dir.is_relative()
+            && let Ok(cwd) = std::env::current_dir()
+        {
+            settings.data_dir = cwd.join(&settings.data_dir);
+        }
+        settings
+    }
+
+    /// Reads the settings from `lookup`, which plays the environment.
+    pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Settings {
+        let defaults = Settings::default();
+        Settings {
+            data_dir: read(&lookup, DATA_DIR, defaults.data_dir, "a directory path", parse_path),
+            server_host: read(&lookup, SERVER_HOST, defaults.server_host, "a host name or IP address", parse_host),
+            server_port: read(&lookup, SERVER_PORT, defaults.server_port, "a port number from 0 to 65535", |raw| {
+                raw.parse().ok()
+            }),
+            start_server: read(&lookup, START_SERVER, defaults.start_server, "1 or 0", parse_bool),
+            seed: read(&lookup, SEED, None, "an unsigned integer", |raw| raw.parse().ok().map(Some)),
+        }
+    }
+}
+
+/// Whether `CACHEOW_ENABLE` turns cacheow on.
+pub(crate) fn enabled_from_env() -> bool {
+    read(&|name| std::env::var(name).ok(), ENABLE, false, "1 or 0", parse_bool)
+}
+
+/// The variable's value when it parses, else the default; a bad value is
+/// logged once, naming the variable, what it holds and what it should hold.
+fn read<T: std::fmt::Debug>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+    expected: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> T {
+    let Some(raw) = lookup(name) else { return default };
+    match parse(raw.trim()) {
+        Some(value) => value,
+        None => {
+            tracing::warn!(
+                variable = name,
+                value = %raw,
+                "{name}={raw:?} is not valid: expected {expected}; using the default {default:?}"
+            );
+            default
+        }
+    }
+}
+
+fn parse_bool(raw: &str) -> Option<bool> {
+    match raw.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" | "" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_path(raw: &str) -> Option<PathBuf> {
+    (!raw.is_empty()).then(|| PathBuf::from(raw))
+}
+
+fn parse_host(raw: &str) -> Option<String> {
+    let valid = !raw.is_empty() && !raw.contains(|c: char| c.is_whitespace() || c == '/');
+    valid.then(|| raw.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Settings {
+        Settings::from_lookup(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()))
+    }
+
+    #[test]
+    fn defaults_are_the_python_ones() {
+        let defaults = settings(&[]);
+        assert_eq!(defaults.data_dir, PathBuf::from(".cacheow"));
+        assert_eq!((defaults.server_host.as_str(), defaults.server_port), ("127.0.0.1", 8765));
+        assert!(defaults.start_server);
+        assert_eq!(defaults.seed, None);
+    }
+
+    #[test]
+    fn reads_every_variable() {
+        let read = settings(&[
+            (DATA_DIR, "/tmp/x"),
+            (SERVER_HOST, "0.0.0.0"),
+            (SERVER_PORT, "0"),
+            (START_SERVER, "0"),
+            (SEED, "42"),
+        ]);
+        assert_eq!(read.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!((read.server_host.as_str(), read.server_port), ("0.0.0.0", 0));
+        assert!(!read.start_server);
+        assert_eq!(read.seed, Some(42));
+    }
+
+    #[test]
+    fn bad_values_fall_back_to_defaults() {
+        let read = settings(&[(SERVER_PORT, "abc"), (START_SERVER, "maybe"), (SEED, "-1"), (DATA_DIR, " ")]);
+        assert_eq!(read, Settings::default());
+    }
+}

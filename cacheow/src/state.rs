@@ -1,0 +1,178 @@
+//! A function's runtime state in this process: mode, latency and outcome
+//! index, served from memory and kept in step with the database.
+
+use std::sync::atomic::{AtomicI64, AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+
+use rand::rngs::SmallRng;
+use rand::{RngExt, SeedableRng};
+
+use crate::args::Args;
+use crate::codec::Encoded;
+use crate::index::{Insert, OutcomeIndex};
+use crate::outcome::{Outcome, now_millis};
+use crate::sqlite::Control;
+use crate::writer::{Call, CallEvent, Op, Writer};
+use crate::{Mode, OutcomeInfo, ids};
+
+pub(crate) struct FunctionState {
+    pub(crate) id: &'static str,
+    pub(crate) name: &'static str,
+    mode: AtomicU8,
+    latency_nanos: AtomicU64,
+    /// The database's generation of the outcomes this index was loaded from.
+    generation: AtomicI64,
+    index: RwLock<OutcomeIndex>,
+    /// Seeded from `CACHEOW_SEED`: mock choices are reproducible.
+    seeded_rng: Option<Mutex<SmallRng>>,
+    writer: Option<Writer>,
+}
+
+impl FunctionState {
+    pub(crate) fn new(
+        id: &'static str,
+        name: &'static str,
+        control: Control,
+        index: OutcomeIndex,
+        seed: Option<u64>,
+        writer: Option<Writer>,
+    ) -> FunctionState {
+        let state = FunctionState {
+            id,
+            name,
+            mode: AtomicU8::new(0),
+            latency_nanos: AtomicU64::new(0),
+            generation: AtomicI64::new(control.generation),
+            index: RwLock::new(index),
+            seeded_rng: seed.map(|seed| {
+                let per_function = seed ^ xxhash_rust::xxh3::xxh3_64(id.as_bytes());
+                Mutex::new(SmallRng::seed_from_u64(per_function))
+            }),
+            writer,
+        };
+        state.apply(control);
+        state
+    }
+
+    pub(crate) fn mode(&self) -> Mode {
+        Mode::from_u8(self.mode.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn latency(&self) -> Duration {
+        Duration::from_nanos(self.latency_nanos.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn set_mode(&self, mode: Mode) {
+        self.mode.store(mode.to_u8(), Ordering::Relaxed);
+    }
+
+    pub(crate) fn set_latency(&self, latency: Duration) {
+        let nanos = u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX);
+        self.latency_nanos.store(nanos, Ordering::Relaxed);
+    }
+
+    /// Takes the mode and latency the database holds.
+    pub(crate) fn apply(&self, control: Control) {
+        self.set_mode(control.mode);
+        self.set_latency(control.latency);
+    }
+
+    pub(crate) fn generation(&self) -> i64 {
+        self.generation.load(Ordering::Relaxed)
+    }
+
+    /// Swaps in an index reloaded from disk at `generation`.
+    pub(crate) fn reload(&self, index: OutcomeIndex, generation: i64) {
+        *self.index_mut() = index;
+        self.generation.store(generation, Ordering::Relaxed);
+    }
+
+    pub(crate) fn index(&self) -> RwLockReadGuard<'_, OutcomeIndex> {
+        self.index.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn index_mut(&self) -> RwLockWriteGuard<'_, OutcomeIndex> {
+        self.index.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Cache mode: the newest outcome recorded for these arguments.
+    pub(crate) fn cached(&self, args: &Args) -> Option<Arc<Outcome>> {
+        self.index().newest(args.key).cloned()
+    }
+
+    /// Mock mode: a weighted random outcome for these arguments.
+    pub(crate) fn mock(&self, args: &Args) -> Option<Arc<Outcome>> {
+        let unit = match &self.seeded_rng {
+            Some(rng) => rng.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).random::<f64>(),
+            None => rand::rng().random::<f64>(),
+        };
+        {
+            let index = self.index();
+            if index.has_sampler() {
+                return index.pick(args.key, unit).cloned();
+            }
+        }
+        let mut index = self.index_mut();
+        index.build_sampler();
+        index.pick(args.key, unit).cloned()
+    }
+
+    /// Records what a call of the function gave.
+    pub(crate) fn record(&self, args: &Args, encoded: Encoded, duration: Duration, event: CallEvent) {
+        let at_ms = now_millis();
+        let id =
+            ids::outcome_id(&[encoded.kind.as_str(), &args.text, encoded.payload.encoding(), encoded.payload.text()]);
+        let outcome = Arc::new(Outcome {
+            id,
+            kind: encoded.kind,
+            arg_key: args.key,
+            args: args.text.as_str().into(),
+            payload: encoded.payload,
+            error_type: encoded.error_type.map(Into::into),
+            recorded_at_ms: at_ms,
+            duration,
+            count: AtomicU64::new(1),
+            last_seen_ms: AtomicI64::new(at_ms),
+        });
+        let inserted = self.index_mut().record(Arc::clone(&outcome), at_ms);
+        let (outcome, new_outcome) = match inserted {
+            Insert::New => (outcome, true),
+            Insert::Seen(existing) => (existing, false),
+        };
+        self.log(event, args, Some(outcome), new_outcome, duration, at_ms);
+    }
+
+    /// Logs a call that recorded nothing: a replay, or a value that could
+    /// not be encoded.
+    pub(crate) fn log_call(&self, event: CallEvent, args: &Args, outcome: Option<Arc<Outcome>>, duration: Duration) {
+        self.log(event, args, outcome, false, duration, now_millis());
+    }
+
+    fn log(
+        &self,
+        event: CallEvent,
+        args: &Args,
+        outcome: Option<Arc<Outcome>>,
+        new_outcome: bool,
+        duration: Duration,
+        at_ms: i64,
+    ) {
+        if let Some(writer) = &self.writer {
+            writer.send(Op::Call(Box::new(Call {
+                function_id: self.id,
+                function_name: self.name,
+                event,
+                at_ms,
+                duration,
+                arg_key: args.key,
+                outcome,
+                new_outcome,
+            })));
+        }
+    }
+
+    pub(crate) fn outcome_infos(&self) -> Vec<OutcomeInfo> {
+        self.index().infos()
+    }
+}

@@ -1,0 +1,52 @@
+//! Error messages of the macro, as constants the tests assert on, and a
+//! collector that reports every error of an invocation at once.
+
+use proc_macro2::TokenStream;
+
+pub(crate) const CONST_FN: &str = "#[cacheow] cannot instrument a `const fn`: its outcome is computed at compile time. \
+     Remove `const`, or remove #[cacheow]";
+pub(crate) const VARIADIC: &str = "#[cacheow] cannot instrument a variadic function";
+pub(crate) const IMPL_TRAIT_RETURN: &str = "#[cacheow] cannot record an `impl Trait` return value: \
+     it has no concrete type to replay. Return a concrete type (for example `Vec<T>` instead of `impl Iterator<Item = T>`)";
+pub(crate) const UNKNOWN_OPTION: &str = "unknown #[cacheow] option: the attribute takes no options on a function \
+     (`#[cacheow]` or `#[cacheow()]`); `#[cacheow(skip)]` goes on a parameter";
+pub(crate) const UNKNOWN_PARAM_OPTION: &str = "unknown #[cacheow] option on a parameter: the only one is `#[cacheow(skip)]`, \
+     which leaves the parameter out of the cache key";
+pub(crate) const SKIP_RECEIVER: &str =
+    "`self` is never part of the cache key, so `#[cacheow(skip)]` is not needed on it";
+
+/// Every error found in one invocation, each with its span.
+#[derive(Default)]
+pub(crate) struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub(crate) fn push(&mut self, span: impl quote::ToTokens, message: &str) {
+        self.push_error(syn::Error::new_spanned(span, message));
+    }
+
+    pub(crate) fn push_error(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(errors) => errors.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    pub(crate) fn finish(self) -> Result<(), Errors> {
+        if self.0.is_some() { Err(self) } else { Ok(()) }
+    }
+
+    pub(crate) fn to_compile_error(&self) -> TokenStream {
+        self.0.as_ref().map(syn::Error::to_compile_error).unwrap_or_default()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn messages(&self) -> Vec<String> {
+        self.0.iter().flat_map(|error| error.clone().into_iter()).map(|error| error.to_string()).collect()
+    }
+}
+
+impl From<syn::Error> for Errors {
+    fn from(error: syn::Error) -> Self {
+        Errors(Some(error))
+    }
+}

@@ -1,0 +1,279 @@
+//! Writes the expansion of `#[cacheow]`.
+//!
+//! The expansion stays thin: it captures what only the macro can see (the
+//! name, the signature, the argument values, the return type) and hands the
+//! call to `::cacheow::__private`, which does the work in ordinary Rust.
+
+use proc_macro2::{Delimiter, Spacing, Span, TokenStream, TokenTree};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::ReturnType;
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+
+use crate::error::Errors;
+use crate::parse::Function;
+
+pub(crate) fn render(function: &Function) -> TokenStream {
+    let plain = plain_function(function);
+    let instrumented = instrumented_function(function);
+    // `instrument!` keeps one of the two, depending on the `runtime` feature
+    // of cacheow: without it the function compiles exactly as written.
+    quote! {
+        ::cacheow::__private::instrument! {
+            plain { #plain }
+            instrumented { #instrumented }
+        }
+    }
+}
+
+/// The errors, then the function as written, so that the rest of the crate
+/// still compiles and the user sees only the errors that matter.
+pub(crate) fn fallback(function: &Function, errors: Errors) -> TokenStream {
+    let mut out = errors.to_compile_error();
+    out.extend(plain_function(function));
+    out
+}
+
+fn plain_function(function: &Function) -> TokenStream {
+    let syn::ItemFn { attrs, vis, sig, .. } = &function.item;
+    let body = body(function);
+    quote! { #(#attrs)* #vis #sig { #body } }
+}
+
+/// The original body, after the `let`s that restore destructured parameters.
+fn body(function: &Function) -> TokenStream {
+    let destructure = &function.destructure;
+    let block = &function.item.block;
+    quote! { #(#destructure)* #block }
+}
+
+fn instrumented_function(function: &Function) -> TokenStream {
+    let syn::ItemFn { attrs, vis, sig, .. } = &function.item;
+    let registration = registration(function);
+    let capture = capture_args(function);
+    let call = if sig.asyncness.is_some() { async_call(function) } else { sync_call(function) };
+    quote! {
+        #(#attrs)* #vis #sig {
+            #registration
+            let __cacheow_args = #capture;
+            #call
+        }
+    }
+}
+
+/// The function's static handle and its registration before `main`.
+fn registration(function: &Function) -> TokenStream {
+    let sig = &function.item.sig;
+    let name = sig.ident.unraw().to_string();
+    let signature = signature_text(sig);
+    let kind = if sig.asyncness.is_some() { quote!(Async) } else { quote!(Sync) };
+    quote! {
+        static __CACHEOW_FUNCTION: ::cacheow::__private::Function =
+            ::cacheow::__private::Function::new(::cacheow::__private::FunctionMeta {
+                probe: __cacheow_probe,
+                name: #name,
+                module_path: ::core::module_path!(),
+                signature: #signature,
+                kind: ::cacheow::__private::FunctionKind::#kind,
+                file: ::core::file!(),
+                line: ::core::line!(),
+            });
+        // Its type name is the function's path, `Self` type included, which
+        // an attribute on a method cannot otherwise know.
+        fn __cacheow_probe() -> &'static str {
+            ::core::any::type_name_of_val(&__cacheow_probe)
+        }
+        ::cacheow::__private::register!(__CACHEOW_FUNCTION);
+    }
+}
+
+/// `Some(arguments)` when cacheow may be on; `None` costs one relaxed atomic load.
+fn capture_args(function: &Function) -> TokenStream {
+    let args = function.params.iter().filter(|param| param.in_key).map(|param| {
+        let name = &param.name;
+        let binding = &param.binding;
+        // Spanned at the parameter, so that "cannot be a key" points at it.
+        quote_spanned!(param.ty.span()=> __cacheow_writer.arg(#name, &#binding);)
+    });
+    quote! {
+        if ::cacheow::__private::is_active() {
+            let mut __cacheow_writer = ::cacheow::__private::ArgsWriter::new();
+            #(#args)*
+            __cacheow_writer.finish()
+        } else {
+            ::core::option::Option::None
+        }
+    }
+}
+
+fn sync_call(function: &Function) -> TokenStream {
+    let output = output_type(&function.item.sig.output);
+    let body = body(function);
+    let codec = codec(&function.item.sig.output);
+    quote! {
+        #[allow(unused_mut)]
+        let mut __cacheow_body = move || -> #output { #body };
+        match __cacheow_args {
+            ::core::option::Option::None => __cacheow_body(),
+            ::core::option::Option::Some(__cacheow_args) => ::cacheow::__private::call_sync(
+                &__CACHEOW_FUNCTION,
+                __cacheow_args,
+                #codec,
+                __cacheow_body,
+            ),
+        }
+    }
+}
+
+fn async_call(function: &Function) -> TokenStream {
+    let output = output_type(&function.item.sig.output);
+    let body = body(function);
+    let codec = codec(&function.item.sig.output);
+    quote! {
+        // The annotated `let` gives `?` and `return` in the body their type.
+        let __cacheow_body = async move {
+            let __cacheow_output: #output = { #body };
+            #[allow(unreachable_code)]
+            __cacheow_output
+        };
+        match __cacheow_args {
+            ::core::option::Option::None => __cacheow_body.await,
+            ::core::option::Option::Some(__cacheow_args) => ::cacheow::__private::call_async(
+                &__CACHEOW_FUNCTION,
+                __cacheow_args,
+                #codec,
+                __cacheow_body,
+            ).await,
+        }
+    }
+}
+
+/// Picks how the return value is recorded, at the return type's span so that
+/// "cannot be recorded" points at it. The `&&&&` selects the most specific
+/// codec the type supports (autoref specialisation).
+fn codec(output: &ReturnType) -> TokenStream {
+    let ty = output_type(output);
+    let span = match output {
+        ReturnType::Default => Span::call_site(),
+        ReturnType::Type(_, ty) => ty.span(),
+    };
+    quote_spanned! {span=>
+        {
+            #[allow(unused_imports)]
+            use ::cacheow::__private::codec::{ViaIoResult as _, ViaAnyhowResult as _, ViaSerdeResult as _, ViaValue as _, ViaUnsupported as _};
+            (&&&&::cacheow::__private::codec::Tag::<#ty>::new()).codec()
+        }
+    }
+}
+
+fn output_type(output: &ReturnType) -> TokenStream {
+    match output {
+        ReturnType::Default => quote!(()),
+        ReturnType::Type(_, ty) => ty.to_token_stream(),
+    }
+}
+
+/// `fn fetch(&self, id: u32) -> User`, for people reading the control panel.
+fn signature_text(sig: &syn::Signature) -> String {
+    let mut sig = sig.clone();
+    sig.generics.where_clause = None;
+    let mut out = String::new();
+    write_tokens(sig.to_token_stream(), &mut out);
+    out
+}
+
+/// Prints tokens the way rustfmt would lay out a signature.
+fn write_tokens(tokens: TokenStream, out: &mut String) {
+    let space_before_word = |out: &mut String| {
+        if out.ends_with(|c: char| c.is_alphanumeric() || matches!(c, '_' | ')' | '>' | '"')) {
+            out.push(' ');
+        }
+    };
+    for token in tokens {
+        match token {
+            TokenTree::Ident(ident) => {
+                space_before_word(out);
+                out.push_str(&ident.to_string());
+            }
+            TokenTree::Literal(literal) => {
+                space_before_word(out);
+                out.push_str(&literal.to_string());
+            }
+            TokenTree::Group(group) => {
+                let (open, close) = match group.delimiter() {
+                    Delimiter::Parenthesis => ("(", ")"),
+                    Delimiter::Bracket => ("[", "]"),
+                    Delimiter::Brace => (" { ", " }"),
+                    Delimiter::None => ("", ""),
+                };
+                out.push_str(open);
+                write_tokens(group.stream(), out);
+                out.push_str(close);
+            }
+            TokenTree::Punct(punct) => match punct.as_char() {
+                ',' => out.push_str(", "),
+                ':' if punct.spacing() == Spacing::Joint || out.ends_with(':') => out.push(':'),
+                ':' => out.push_str(": "),
+                '-' if punct.spacing() == Spacing::Joint => out.push_str(" -"),
+                '>' if out.ends_with('-') => out.push_str("> "),
+                '=' | '+' => {
+                    out.push(' ');
+                    out.push(punct.as_char());
+                    out.push(' ');
+                }
+                '&' | '*' => {
+                    space_before_word(out);
+                    out.push(punct.as_char());
+                }
+                other => out.push(other),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse;
+
+    fn sig(item: TokenStream) -> String {
+        let function = parse(quote!(), item).unwrap_or_else(|errors| panic!("{:?}", errors.messages()));
+        signature_text(&function.item.sig)
+    }
+
+    #[test]
+    fn signature_reads_like_source() {
+        assert_eq!(sig(quote! { fn sync_compute(n: u64) -> u64 { n } }), "fn sync_compute(n: u64) -> u64");
+        assert_eq!(
+            sig(
+                quote! { async fn fetch<'a, T: Clone>(&'a self, ids: &[u32], m: HashMap<String, Vec<T>>) -> Result<User, std::io::Error> where T: Send { todo!() } }
+            ),
+            "async fn fetch<'a, T: Clone>(&'a self, ids: &[u32], m: HashMap<String, Vec<T>>) -> Result<User, std::io::Error>"
+        );
+        assert_eq!(sig(quote! { fn f(#[cacheow(skip)] c: &mut Client) {} }), "fn f(c: &mut Client)");
+    }
+
+    #[test]
+    fn sync_expansion_calls_the_runtime_once() {
+        let function = parse(quote!(), quote! { fn sync_compute(n: u64) -> u64 { n * n } })
+            .unwrap_or_else(|errors| panic!("{:?}", errors.messages()));
+        let expanded = render(&function).to_string();
+        assert!(expanded.contains("call_sync"));
+        assert!(!expanded.contains("call_async"));
+        assert!(expanded.contains("__cacheow_writer . arg (\"n\" , & n)"));
+        // The body appears once in each of the two versions.
+        assert_eq!(expanded.matches("n * n").count(), 2);
+    }
+
+    #[test]
+    fn skipped_parameters_stay_out_of_the_key() {
+        let function =
+            parse(quote!(), quote! { async fn f(&self, #[cacheow(skip)] client: &Client, id: u32) -> u32 { id } })
+                .unwrap_or_else(|errors| panic!("{:?}", errors.messages()));
+        let expanded = render(&function).to_string();
+        assert!(expanded.contains("call_async"));
+        assert!(expanded.contains("arg (\"id\""));
+        assert!(!expanded.contains("arg (\"client\""));
+        assert!(!expanded.contains("arg (\"self\""));
+    }
+}
