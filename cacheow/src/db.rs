@@ -12,6 +12,7 @@ use rusqlite::Connection;
 use crate::files::{self, CorruptFile};
 use crate::function::Function;
 use crate::index::OutcomeIndex;
+use crate::mock::{self, MockOutcome};
 use crate::sqlite::{self, Control, Registration};
 use crate::state::FunctionState;
 use crate::warn_once::warn_once;
@@ -120,6 +121,44 @@ impl Db {
         Ok(())
     }
 
+    /// Replaces the mock configuration of the function with this id.
+    pub fn set_mock_outcomes(
+        &self,
+        function_id: &str,
+        outcomes: impl IntoIterator<Item = MockOutcome>,
+    ) -> Result<(), Error> {
+        check_id(function_id)?;
+        let entries = mock::entries(function_id, outcomes)?;
+        let mut control = self.lock()?;
+        if !sqlite::function_exists(&control.conn, function_id)? {
+            return Err(unknown(function_id));
+        }
+        let known: HashSet<u64> = match self.loaded(function_id) {
+            Some(state) => entries.keys().filter(|id| state.index().get(**id).is_some()).copied().collect(),
+            None => sqlite::outcome_rows(&control.conn, function_id)?.into_iter().map(|row| row.id).collect(),
+        };
+        if let Some(id) = entries.keys().find(|id| !known.contains(id)) {
+            return Err(Error::UnknownOutcome { function_id: function_id.to_owned(), outcome_id: ids::id_hex(*id) });
+        }
+        sqlite::set_mock_entries(&mut control.conn, function_id, &entries)?;
+        if let Some(state) = self.loaded(function_id) {
+            state.index_mut().set_mock_entries(entries);
+        }
+        Ok(())
+    }
+
+    /// The mock configuration of the function with this id.
+    pub fn mock_outcomes(&self, function_id: &str) -> Result<Vec<MockOutcome>, Error> {
+        check_id(function_id)?;
+        let control = self.lock()?;
+        let mut outcomes: Vec<MockOutcome> = sqlite::mock_entries(&control.conn, function_id)?
+            .into_iter()
+            .map(|(id, entry)| MockOutcome::from_entry(id, entry))
+            .collect();
+        outcomes.sort_by(|a, b| a.outcome_id.cmp(&b.outcome_id));
+        Ok(outcomes)
+    }
+
     pub(crate) fn stats(&self, function_id: &str) -> Result<Stats, Error> {
         sqlite::stats(&self.lock()?.conn, function_id)
     }
@@ -157,14 +196,20 @@ impl Db {
         if let Some(state) = self.loaded(id) {
             return state;
         }
-        let (control, index) = match self.load_from_disk(function) {
+        let loaded = match self.storage {
+            Some(_) => self.load_from_disk(function),
+            // Memory only: the warning that the data dir is unusable was given.
+            None => Err(Error::Disabled),
+        };
+        let (control, index) = match loaded {
             Ok(loaded) => loaded,
+            Err(Error::Disabled) => Default::default(),
             Err(error) => {
                 warn_once(
                     format!("load:{id}"),
                     format_args!("cacheow could not load the outcomes of `{}`: {error}", function.name()),
                 );
-                (Control { mode: Mode::Default, latency: Duration::ZERO, generation: 0 }, OutcomeIndex::default())
+                Default::default()
             }
         };
         let writer = self.storage.as_ref().map(|storage| storage.writer.clone());
@@ -178,12 +223,15 @@ impl Db {
         if function.is_registered() && !sqlite::function_exists(&control.conn, function.id())? {
             sqlite::register(&mut control.conn, &[registration(function)], false)?;
         }
-        let row = sqlite::control(&control.conn, function.id())?.unwrap_or(Control {
-            mode: Mode::Default,
-            latency: Duration::ZERO,
-            generation: 0,
+        let row = sqlite::control(&control.conn, function.id())?.unwrap_or_default();
+        // Without its outcomes, the function still runs in its mode.
+        let index = self.load_index(&mut control.conn, function.id(), function.name()).unwrap_or_else(|error| {
+            warn_once(
+                format!("load:{}", function.id()),
+                format_args!("cacheow could not load the outcomes of `{}`: {error}", function.name()),
+            );
+            OutcomeIndex::default()
         });
-        let index = self.load_index(&mut control.conn, function.id(), function.name())?;
         Ok((row, index))
     }
 
@@ -259,6 +307,9 @@ impl Db {
     /// Registers every function linked into the program, and marks stale
     /// those of its crates that it no longer has.
     pub(crate) fn register_all(&self, functions: &[&'static Function]) {
+        if self.storage.is_none() {
+            return;
+        }
         let registrations: Vec<Registration<'_>> = functions.iter().map(|function| registration(function)).collect();
         let result = self.lock().and_then(|mut control| sqlite::register(&mut control.conn, &registrations, true));
         if let Err(error) = result {

@@ -48,6 +48,15 @@ pub enum Error {
     #[error("unknown mode `{0}`: expected `default`, `cache` or `mock`")]
     InvalidMode(String),
 
+    /// A mock weight that is not a positive number.
+    #[error(
+        "a mock weight of {weight} is not valid: weights are positive numbers; disable an outcome with `enabled: false`"
+    )]
+    InvalidWeight {
+        /// The weight that was given.
+        weight: f64,
+    },
+
     /// An artificial latency longer than cacheow accepts.
     #[error("a latency of {latency:?} is too long: the most cacheow accepts is {max:?}", max = crate::MAX_LATENCY)]
     InvalidLatency {

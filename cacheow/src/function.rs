@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::manager::{Manager, manager};
 use crate::state::FunctionState;
-use crate::{Error, Mode, OutcomeInfo, ids};
+use crate::{Error, MockOutcome, Mode, OutcomeInfo, ids};
 
 /// A decorated function: its id, and control of its mode, latency and outcomes.
 ///
@@ -133,6 +133,17 @@ impl Function {
     /// The recorded outcomes, oldest first.
     pub fn outcomes(&self) -> Result<Vec<OutcomeInfo>, Error> {
         Ok(self.state()?.outcome_infos())
+    }
+
+    /// Replaces how the recorded outcomes take part in mock mode.
+    pub fn set_mock_outcomes(&self, outcomes: impl IntoIterator<Item = MockOutcome>) -> Result<(), Error> {
+        self.state()?;
+        self.manager()?.db().set_mock_outcomes(self.id(), outcomes)
+    }
+
+    /// How the recorded outcomes take part in mock mode, as configured.
+    pub fn mock_outcomes(&self) -> Result<Vec<MockOutcome>, Error> {
+        self.manager()?.db().mock_outcomes(self.id())
     }
 
     /// The call counts of the function, over every process.

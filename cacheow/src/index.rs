@@ -146,9 +146,10 @@ impl Sampler {
         let mut sampler = Sampler { any_args: Weighted::default(), by_args: HashMap::new() };
         for outcome in outcomes {
             // By default every outcome replays for any arguments, as often as
-            // it was recorded.
+            // it was recorded (an outcome copied in by hand, as often as one
+            // recorded once).
             let entry = entries.get(&outcome.id).copied().unwrap_or(MockEntry {
-                weight: outcome.count() as f64,
+                weight: outcome.count().max(1) as f64,
                 enabled: true,
                 ignore_args: true,
             });

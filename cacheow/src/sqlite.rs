@@ -177,7 +177,7 @@ pub(crate) fn register(conn: &mut Connection, functions: &[Registration<'_>], ma
 }
 
 /// What a process keeps in memory of a function's row.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub(crate) struct Control {
     pub(crate) mode: Mode,
     pub(crate) latency: Duration,
@@ -227,13 +227,14 @@ pub(crate) fn delete_outcomes(conn: &mut Connection, function_id: &str) -> Resul
     Ok(())
 }
 
-/// Inserts an outcome's row; a row already there counts one more call.
-pub(crate) fn insert_outcome(conn: &Connection, function_id: &str, outcome: &Outcome) -> Result<(), Error> {
+/// Inserts an outcome's row, counting `calls` calls that gave it (0 for an
+/// outcome found on disk, which another process may be about to count).
+pub(crate) fn insert_outcome(conn: &Connection, function_id: &str, outcome: &Outcome, calls: i64) -> Result<(), Error> {
     conn.prepare_cached(
         "INSERT INTO outcomes (function_id, id, kind, arg_key, args, encoding, value_preview, error_type,
                                duration_ms, recorded_at_ms, last_seen_ms, count)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 1)
-         ON CONFLICT (function_id, id) DO UPDATE SET count = count + 1,
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)
+         ON CONFLICT (function_id, id) DO UPDATE SET count = count + excluded.count,
              last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)",
     )?
     .execute(params![
@@ -247,6 +248,7 @@ pub(crate) fn insert_outcome(conn: &Connection, function_id: &str, outcome: &Out
         outcome.error_type.as_deref(),
         outcome.duration.as_micros() as f64 / 1000.0,
         outcome.recorded_at_ms,
+        calls,
     ])?;
     Ok(())
 }
@@ -264,7 +266,7 @@ pub(crate) fn reconcile_outcomes(
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     for outcome in missing_rows {
-        insert_outcome(&tx, function_id, outcome)?;
+        insert_outcome(&tx, function_id, outcome, 0)?;
     }
     for id in missing_files {
         tx.execute("DELETE FROM outcomes WHERE function_id = ?1 AND id = ?2", params![function_id, ids::id_hex(*id)])?;
@@ -290,6 +292,26 @@ pub(crate) fn mock_entries(conn: &Connection, function_id: &str) -> Result<HashM
         }
     }
     Ok(entries)
+}
+
+/// Replaces a function's mock configuration.
+pub(crate) fn set_mock_entries(
+    conn: &mut Connection,
+    function_id: &str,
+    entries: &HashMap<u64, MockEntry>,
+) -> Result<(), Error> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute("DELETE FROM mock_outcomes WHERE function_id = ?1", [function_id])?;
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO mock_outcomes (function_id, outcome_id, weight, enabled, ignore_args) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for (id, entry) in entries {
+            insert.execute(params![function_id, ids::id_hex(*id), entry.weight, entry.enabled, entry.ignore_args])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 /// An outcome's row: what the files do not hold.

@@ -224,7 +224,7 @@ impl Batcher {
         {
             for (call, _) in calls.iter().zip(written).filter(|(_, written)| **written) {
                 if let Some(outcome) = &call.outcome {
-                    crate::sqlite::insert_outcome(&tx, call.function_id, outcome)?;
+                    crate::sqlite::insert_outcome(&tx, call.function_id, outcome, 1)?;
                 }
             }
             let mut repeat = tx.prepare_cached(

@@ -1,0 +1,145 @@
+//! A program with decorated functions, driven from its arguments, that the
+//! tests run as a child process: `cacheow-probe square 3 mode square cache square 3`.
+//!
+//! Each command prints one line on stdout; warnings go to stderr.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use cacheow::{Function, Mode, cacheow};
+
+/// Calls that really ran the body of a decorated function.
+static RAN: AtomicU64 = AtomicU64::new(0);
+
+#[cacheow]
+fn square(n: u64) -> u64 {
+    RAN.fetch_add(1, Ordering::SeqCst);
+    n * n
+}
+
+#[cacheow]
+async fn fetch(n: u64) -> String {
+    RAN.fetch_add(1, Ordering::SeqCst);
+    tokio::task::yield_now().await;
+    format!("user-{n}")
+}
+
+#[cacheow]
+fn fail(n: u64) -> std::io::Result<u64> {
+    RAN.fetch_add(1, Ordering::SeqCst);
+    if n % 2 == 1 { Err(std::io::Error::new(std::io::ErrorKind::NotFound, format!("no user {n}"))) } else { Ok(n) }
+}
+
+fn function(name: &str) -> &'static Function {
+    match name {
+        "square" => cacheow::handle!(square),
+        "fetch" => cacheow::handle!(fetch),
+        "fail" => cacheow::handle!(fail),
+        other => panic!("unknown function {other}"),
+    }
+}
+
+fn unix_micros() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or(0)
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args = args.iter().map(String::as_str);
+    while let Some(command) = args.next() {
+        let mut next = || args.next().unwrap_or_else(|| panic!("`{command}` needs more arguments"));
+        let line = match command {
+            "square" => {
+                let n = next().parse().expect("a number");
+                format!("square({n}) = {}", square(n))
+            }
+            "fetch" => {
+                let n = next().parse().expect("a number");
+                format!("fetch({n}) = {}", runtime.block_on(fetch(n)))
+            }
+            "fail" => {
+                let n = next().parse().expect("a number");
+                match fail(n) {
+                    Ok(value) => format!("fail({n}) = Ok({value})"),
+                    Err(error) => format!("fail({n}) = Err({:?}: {error})", error.kind()),
+                }
+            }
+            "square-range" => {
+                let (from, to): (u64, u64) = (next().parse().expect("a number"), next().parse().expect("a number"));
+                let sum: u64 = (from..to).map(square).sum();
+                format!("square-range({from}, {to}) = {sum}")
+            }
+            "record-forever" => {
+                println!("recording");
+                let _ = std::io::stdout().flush();
+                (0..).for_each(|n| {
+                    square(n);
+                });
+                unreachable!()
+            }
+            "mode" => {
+                let (name, mode) = (next(), next());
+                function(name).set_mode(mode.parse().expect("a mode")).expect("set_mode");
+                format!("mode {name} = {mode} at {}us", unix_micros())
+            }
+            "latency" => {
+                let (name, ms) = (next(), next().parse().expect("milliseconds"));
+                function(name).set_latency(Duration::from_millis(ms)).expect("set_latency");
+                format!("latency {name} = {ms}")
+            }
+            "wait-mode" => {
+                // Polls until another process's change arrives.
+                let (name, mode, timeout) = (next(), next().parse::<Mode>().expect("a mode"), next());
+                let timeout = Duration::from_millis(timeout.parse().expect("milliseconds"));
+                let started = Instant::now();
+                while function(name).mode() != mode && started.elapsed() < timeout {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                format!("wait-mode {name} = {} at {}us", function(name).mode(), unix_micros())
+            }
+            "ran" => format!("ran = {}", RAN.load(Ordering::SeqCst)),
+            "id" => {
+                let name = next();
+                format!("id {name} = {}", function(name).id())
+            }
+            "stats" => {
+                let name = next();
+                format!("stats {name} = {:?}", function(name).stats().expect("stats"))
+            }
+            "outcomes" => {
+                let name = next();
+                format!("outcomes {name} = {}", function(name).outcomes().expect("outcomes").len())
+            }
+            "enabled" => format!("enabled = {}", cacheow::manager().is_some()),
+            "settings" => {
+                let settings = cacheow::manager().expect("cacheow is on").settings();
+                format!("settings = {}:{} {}", settings.server_host, settings.server_port, settings.data_dir.display())
+            }
+            "threads" => {
+                let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+                let threads = status.lines().find_map(|line| line.strip_prefix("Threads:")).unwrap_or("?").trim();
+                format!("threads = {threads}")
+            }
+            "flush" => {
+                cacheow::manager().expect("cacheow is on").flush();
+                "flushed".to_owned()
+            }
+            "ready" => "ready".to_owned(),
+            "sleep" => {
+                let ms = next().parse().expect("milliseconds");
+                std::thread::sleep(Duration::from_millis(ms));
+                format!("slept {ms}")
+            }
+            other => panic!("unknown command {other}"),
+        };
+        println!("{line}");
+        let _ = std::io::stdout().flush();
+    }
+}

@@ -1,0 +1,38 @@
+//! The runtime through its public API, in one process: modes, keys, values,
+//! latency, stats and the mock configuration.
+//!
+//! Every test has functions of its own, so tests running at once do not
+//! share a mode.
+#![allow(unsafe_code)] // the environment is set before `main`, on the only thread
+
+mod control;
+mod keys;
+mod modes;
+mod values;
+
+/// cacheow reads its settings on first use: set them before anything runs.
+#[ctor::ctor(unsafe)]
+fn enable_cacheow() {
+    let data_dir = tempfile::Builder::new()
+        .prefix("runtime-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("a temporary data dir")
+        .keep();
+    // SAFETY: no other thread exists before `main`.
+    unsafe {
+        std::env::set_var("CACHEOW_ENABLE", "1");
+        std::env::set_var("CACHEOW_DATA_DIR", data_dir);
+        std::env::set_var("CACHEOW_START_SERVER", "0");
+    }
+}
+
+/// The data dir of this test binary.
+fn data_dir() -> std::path::PathBuf {
+    cacheow::manager().expect("cacheow is on").settings().data_dir.clone()
+}
+
+/// The file of an outcome, once everything is written.
+fn outcome_file(function: &cacheow::Function, outcome_id: &str) -> std::path::PathBuf {
+    cacheow::manager().expect("cacheow is on").flush();
+    data_dir().join("functions").join(function.id()).join("outcomes").join(format!("{outcome_id}.json"))
+}
