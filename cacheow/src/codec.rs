@@ -1,14 +1,15 @@
 //! How return values and errors become outcomes and come back.
 //!
 //! `#[cacheow]` picks a [`Codec`] for the return type at compile time with
-//! autoref specialisation: `(&&&&Tag::<R>::new()).codec()` resolves to the
+//! autoref specialisation: `(&&&&&Tag::<R>::new()).codec()` resolves to the
 //! first of these impls that applies, most specific first:
 //!
 //! 1. `Result<T, std::io::Error>` / `Result<T, anyhow::Error>`: the error
 //!    replays with its kind (or chain) and message;
 //! 2. `Result<T, E>` with a serde `E`: `Err` is an error outcome;
-//! 3. any serde value;
-//! 4. anything else: a compile error that says what to derive.
+//! 3. any other `Result`: a compile error about its `Ok` or `Err` type;
+//! 4. any serde value;
+//! 5. anything else: a compile error that says what to derive.
 
 use std::marker::PhantomData;
 
@@ -78,7 +79,7 @@ pub trait ViaIoResult<R> {
     fn codec(&self) -> Codec<R>;
 }
 
-impl<T: Recordable> ViaIoResult<Result<T, std::io::Error>> for &&&Tag<Result<T, std::io::Error>> {
+impl<T: Recordable> ViaIoResult<Result<T, std::io::Error>> for &&&&Tag<Result<T, std::io::Error>> {
     fn codec(&self) -> Codec<Result<T, std::io::Error>> {
         result_codec::<T, std::io::Error, IoErrors>()
     }
@@ -91,7 +92,7 @@ pub trait ViaAnyhowResult<R> {
 }
 
 #[cfg(feature = "anyhow")]
-impl<T: Recordable> ViaAnyhowResult<Result<T, anyhow::Error>> for &&&Tag<Result<T, anyhow::Error>> {
+impl<T: Recordable> ViaAnyhowResult<Result<T, anyhow::Error>> for &&&&Tag<Result<T, anyhow::Error>> {
     fn codec(&self) -> Codec<Result<T, anyhow::Error>> {
         result_codec::<T, anyhow::Error, AnyhowErrors>()
     }
@@ -103,8 +104,39 @@ pub trait ViaSerdeResult<R> {
     fn codec(&self) -> Codec<R>;
 }
 
-impl<T: Recordable, E: Recordable> ViaSerdeResult<Result<T, E>> for &&Tag<Result<T, E>> {
+impl<T: Recordable, E: Recordable> ViaSerdeResult<Result<T, E>> for &&&Tag<Result<T, E>> {
     fn codec(&self) -> Codec<Result<T, E>> {
+        result_codec::<T, E, SerdeErrors>()
+    }
+}
+
+/// An error type cacheow can record.
+#[diagnostic::on_unimplemented(
+    message = "cacheow cannot record the error type `{Self}`",
+    label = "the `Err` type must implement `serde::Serialize` and `serde::de::DeserializeOwned`",
+    note = "derive `serde::Serialize` and `serde::Deserialize` for it, or return `std::io::Error` (or \
+            `anyhow::Error`, with the `anyhow` feature of cacheow)"
+)]
+pub trait RecordableError: Recordable {}
+
+impl<E: Recordable> RecordableError for E {}
+
+/// A `Result` whose `Ok` or `Err` type cannot be recorded: its bounds fail
+/// with a message about that type.
+pub trait ViaUnsupportedResult<T, E> {
+    /// The codec of `Result<T, E>`.
+    fn codec(&self) -> Codec<Result<T, E>>
+    where
+        T: Recordable,
+        E: RecordableError;
+}
+
+impl<T, E> ViaUnsupportedResult<T, E> for &&Tag<Result<T, E>> {
+    fn codec(&self) -> Codec<Result<T, E>>
+    where
+        T: Recordable,
+        E: RecordableError,
+    {
         result_codec::<T, E, SerdeErrors>()
     }
 }
@@ -327,7 +359,7 @@ mod tests {
     #[test]
     #[allow(clippy::needless_borrow)]
     fn io_errors_keep_kind_and_message() {
-        let codec = (&&&&Tag::<Result<u8, std::io::Error>>::new()).codec();
+        let codec = (&&&&&Tag::<Result<u8, std::io::Error>>::new()).codec();
         let error = std::io::Error::new(std::io::ErrorKind::NotFound, "no such user");
         let (encoded, back) = round_trip(codec, &Err(error));
         assert_eq!(encoded.kind, OutcomeKind::Error);
@@ -357,7 +389,7 @@ mod tests {
     #[test]
     #[allow(clippy::needless_borrow)]
     fn anyhow_errors_keep_their_chain() {
-        let codec = (&&&&Tag::<Result<u8, anyhow::Error>>::new()).codec();
+        let codec = (&&&&&Tag::<Result<u8, anyhow::Error>>::new()).codec();
         let error = anyhow::anyhow!("root cause").context("loading user 7");
         let (_, back) = round_trip(codec, &Err(error));
         let back = back.err().map(|e| format!("{e:#}")).unwrap_or_default();

@@ -10,8 +10,8 @@ pub use ctor;
 /// How return values are recorded; see the module's documentation.
 pub mod codec {
     pub use crate::codec::{
-        Codec, CodecError, Encoded, Recordable, Tag, ViaAnyhowResult, ViaIoResult, ViaSerdeResult, ViaUnsupported,
-        ViaValue,
+        Codec, CodecError, Encoded, Recordable, RecordableError, Tag, ViaAnyhowResult, ViaIoResult, ViaSerdeResult,
+        ViaUnsupported, ViaUnsupportedResult, ViaValue,
     };
 }
 

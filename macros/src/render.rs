@@ -149,7 +149,7 @@ fn async_call(function: &Function) -> TokenStream {
 }
 
 /// Picks how the return value is recorded, at the return type's span so that
-/// "cannot be recorded" points at it. The `&&&&` selects the most specific
+/// "cannot be recorded" points at it. The `&&&&&` selects the most specific
 /// codec the type supports (autoref specialisation).
 fn codec(output: &ReturnType) -> TokenStream {
     let ty = output_type(output);
@@ -160,8 +160,11 @@ fn codec(output: &ReturnType) -> TokenStream {
     quote_spanned! {span=>
         {
             #[allow(unused_imports)]
-            use ::cacheow::__private::codec::{ViaIoResult as _, ViaAnyhowResult as _, ViaSerdeResult as _, ViaValue as _, ViaUnsupported as _};
-            (&&&&::cacheow::__private::codec::Tag::<#ty>::new()).codec()
+            use ::cacheow::__private::codec::{
+                ViaIoResult as _, ViaAnyhowResult as _, ViaSerdeResult as _, ViaUnsupportedResult as _, ViaValue as _,
+                ViaUnsupported as _,
+            };
+            (&&&&&::cacheow::__private::codec::Tag::<#ty>::new()).codec()
         }
     }
 }

@@ -79,10 +79,12 @@ fn main() {
             "record-forever" => {
                 println!("recording");
                 let _ = std::io::stdout().flush();
-                (0..).for_each(|n| {
+                // Until the test kills the process.
+                let mut n = 0;
+                loop {
                     square(n);
-                });
-                unreachable!()
+                    n += 1;
+                }
             }
             "mode" => {
                 let (name, mode) = (next(), next());
