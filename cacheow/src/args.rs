@@ -30,32 +30,42 @@ impl Args {
     }
 }
 
-/// Collects the arguments of a call, as `#[cacheow]` expands.
-#[derive(Default)]
+/// The arguments `write` adds; out of line, to keep decorated functions small.
+#[inline(never)]
+pub fn capture_args(write: impl FnOnce(&mut ArgsWriter)) -> Option<Args> {
+    let mut writer = ArgsWriter::default();
+    write(&mut writer);
+    writer.finish()
+}
+
+/// Collects the arguments of a call, as `#[cacheow]` expands: one call of
+/// [`arg`](Self::arg) per parameter, in the order of their names.
 pub struct ArgsWriter {
-    entries: Vec<(&'static str, Vec<u8>)>,
+    text: Vec<u8>,
     failed: bool,
 }
 
-impl ArgsWriter {
-    /// An empty writer.
-    pub fn new() -> Self {
-        ArgsWriter::default()
+impl Default for ArgsWriter {
+    fn default() -> Self {
+        ArgsWriter { text: Vec::with_capacity(32), failed: false }
     }
+}
 
+impl ArgsWriter {
     /// Adds one argument.
     pub fn arg<T: ?Sized + KeyArg>(&mut self, name: &'static str, value: &T) {
-        let mut text = Vec::with_capacity(16);
+        self.text.push(if self.text.is_empty() { b'{' } else { b',' });
+        // Parameter names are Rust identifiers: nothing to escape.
+        self.text.push(b'"');
+        self.text.extend_from_slice(name.as_bytes());
+        self.text.extend_from_slice(b"\":");
         // Values JSON cannot hold still give a canonical text: a fine key.
-        match write_value(value, &mut text, &mut true) {
-            Ok(()) => self.entries.push((name, text)),
-            Err(error) => {
-                self.failed = true;
-                crate::warn_once::warn_once(
-                    "arg-serialize",
-                    format_args!("cacheow cannot serialize the argument `{name}` ({error}); the call runs uncached"),
-                );
-            }
+        if let Err(error) = write_value(value, &mut self.text, &mut true) {
+            self.failed = true;
+            crate::warn_once::warn_once(
+                "arg-serialize",
+                format_args!("cacheow cannot serialize the argument `{name}` ({error}); the call runs uncached"),
+            );
         }
     }
 
@@ -65,23 +75,12 @@ impl ArgsWriter {
         if self.failed {
             return None;
         }
-        self.entries.sort_unstable_by_key(|(name, _)| *name);
-        let len = self.entries.iter().map(|(name, value)| name.len() + value.len() + 4).sum::<usize>() + 2;
-        let mut text = Vec::with_capacity(len);
-        text.push(b'{');
-        for (i, (name, value)) in self.entries.iter().enumerate() {
-            if i > 0 {
-                text.push(b',');
-            }
-            // Parameter names are Rust identifiers: nothing to escape.
-            text.push(b'"');
-            text.extend_from_slice(name.as_bytes());
-            text.extend_from_slice(b"\":");
-            text.extend_from_slice(value);
+        if self.text.is_empty() {
+            self.text.push(b'{');
         }
-        text.push(b'}');
+        self.text.push(b'}');
         let text =
-            String::from_utf8(text).unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
+            String::from_utf8(self.text).unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
         Some(Args::new(text))
     }
 }
@@ -92,10 +91,10 @@ mod tests {
     use std::collections::HashMap;
 
     #[test]
-    fn text_is_sorted_canonical_json() {
-        let mut writer = ArgsWriter::new();
-        writer.arg("name", "Ann");
+    fn text_is_canonical_json() {
+        let mut writer = ArgsWriter::default();
         writer.arg("id", &7u32);
+        writer.arg("name", "Ann");
         let args = writer.finish().unwrap_or_else(|| Args::new(String::new()));
         assert_eq!(args.text, r#"{"id":7,"name":"Ann"}"#);
         assert_eq!(args.key, ids::arg_key(&args.text));
@@ -107,7 +106,7 @@ mod tests {
             .map(|_| {
                 // Each map has its own random iteration order.
                 let map: HashMap<String, usize> = (0..16).map(|i| (format!("k{i}"), i)).collect();
-                let mut writer = ArgsWriter::new();
+                let mut writer = ArgsWriter::default();
                 writer.arg("m", &map);
                 writer.finish().map(|args| args.key).unwrap_or_default()
             })
@@ -117,6 +116,6 @@ mod tests {
 
     #[test]
     fn no_arguments_is_an_empty_object() {
-        assert_eq!(ArgsWriter::new().finish().map(|args| args.text), Some("{}".to_owned()));
+        assert_eq!(ArgsWriter::default().finish().map(|args| args.text), Some("{}".to_owned()));
     }
 }

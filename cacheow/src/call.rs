@@ -8,12 +8,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::args::Args;
+use crate::call_log::CallEvent;
 use crate::codec::Codec;
 use crate::function::Function;
 use crate::outcome::Outcome;
 use crate::state::FunctionState;
 use crate::warn_once::warn_once;
-use crate::writer::CallEvent;
 use crate::{Mode, ids};
 
 /// Calls a synchronous function through cacheow.
@@ -28,13 +28,13 @@ pub fn call_sync<R>(function: &'static Function, args: Args, codec: Codec<R>, bo
     if let Some((event, outcome)) = replay {
         sleep(state.latency());
         if let Some(value) = decode(state, &args, codec, event, &outcome) {
-            state.log_call(event, &args, Some(outcome), started.elapsed());
+            state.log_call(event, &args, Some(&outcome), started, started.elapsed());
             return value;
         }
     }
     let started = Instant::now();
     let value = body();
-    record(state, &args, codec, started.elapsed(), &value);
+    record(state, &args, codec, started, &value);
     value
 }
 
@@ -60,13 +60,13 @@ pub async fn call_async<R, F: Future<Output = R>>(
         }
         // Decoded after the await, so that the future holds no `R` across it.
         if let Some(value) = decode(state, &args, codec, event, &outcome) {
-            state.log_call(event, &args, Some(outcome), started.elapsed());
+            state.log_call(event, &args, Some(&outcome), started, started.elapsed());
             return value;
         }
     }
     let started = Instant::now();
     let value = body.await;
-    record(state, &args, codec, started.elapsed(), &value);
+    record(state, &args, codec, started, &value);
     value
 }
 
@@ -117,13 +117,14 @@ fn decode<R>(state: &FunctionState, args: &Args, codec: Codec<R>, event: CallEve
     }
 }
 
-fn record<R>(state: &FunctionState, args: &Args, codec: Codec<R>, duration: Duration, value: &R) {
+fn record<R>(state: &FunctionState, args: &Args, codec: Codec<R>, started: Instant, value: &R) {
+    let duration = started.elapsed();
     let event = match state.mode() {
         Mode::Cache => CallEvent::Miss,
         _ => CallEvent::Recorded,
     };
     match (codec.encode)(value) {
-        Ok(encoded) => state.record(args, encoded, duration, event),
+        Ok(encoded) => state.record(args, encoded, started, duration, event),
         Err(error) => {
             warn_once(
                 format!("encode:{}", state.id),
@@ -132,7 +133,7 @@ fn record<R>(state: &FunctionState, args: &Args, codec: Codec<R>, duration: Dura
                     state.name
                 ),
             );
-            state.log_call(event, args, None, duration);
+            state.log_call(event, args, None, started, duration);
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::Connection;
@@ -16,7 +16,7 @@ use crate::mock::{self, MockOutcome};
 use crate::sqlite::{self, Control, Registration};
 use crate::state::FunctionState;
 use crate::warn_once::warn_once;
-use crate::writer::Writer;
+use crate::writer::{States, Writer};
 use crate::{Error, Mode, Stats, ids};
 
 /// The longest artificial latency cacheow accepts.
@@ -36,7 +36,7 @@ pub const MAX_LATENCY: Duration = Duration::from_secs(3600);
 pub struct Db {
     data_dir: PathBuf,
     storage: Option<Storage>,
-    states: RwLock<HashMap<&'static str, Arc<FunctionState>>>,
+    states: Arc<States>,
     seed: Option<u64>,
 }
 
@@ -56,14 +56,15 @@ struct ControlConnection {
 impl Db {
     /// Opens the data dir; on failure, warns and keeps everything in memory.
     pub(crate) fn open(data_dir: &Path, seed: Option<u64>) -> Db {
-        let storage = match Storage::open(data_dir) {
+        let states = Arc::new(States::default());
+        let storage = match Storage::open(data_dir, Arc::clone(&states)) {
             Ok(storage) => Some(storage),
             Err(error) => {
                 tracing::warn!("{error}");
                 None
             }
         };
-        Db { data_dir: data_dir.to_path_buf(), storage, states: RwLock::new(HashMap::new()), seed }
+        Db { data_dir: data_dir.to_path_buf(), storage, states, seed }
     }
 
     /// Sets the mode of the function with this id.
@@ -333,13 +334,13 @@ impl Db {
 }
 
 impl Storage {
-    fn open(data_dir: &Path) -> Result<Storage, Error> {
+    fn open(data_dir: &Path, states: Arc<States>) -> Result<Storage, Error> {
         let unavailable = |reason: String| Error::StorageUnavailable { path: data_dir.to_path_buf(), reason };
         std::fs::create_dir_all(data_dir.join("functions")).map_err(|error| unavailable(error.to_string()))?;
         let conn = sqlite::open(data_dir).map_err(|error| unavailable(error.to_string()))?;
         let data_version = sqlite::data_version(&conn)?;
         let outcome_seq = sqlite::max_outcome_seq(&conn)?;
-        let writer = Writer::spawn(data_dir.to_path_buf()).map_err(|error| unavailable(error.to_string()))?;
+        let writer = Writer::spawn(data_dir.to_path_buf(), states).map_err(|error| unavailable(error.to_string()))?;
         Ok(Storage { control: Mutex::new(ControlConnection { conn, data_version, outcome_seq }), writer })
     }
 

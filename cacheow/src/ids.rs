@@ -68,6 +68,37 @@ pub(crate) fn parse_id(text: &str) -> Option<u64> {
     if is_id(text) { u64::from_str_radix(text, 16).ok() } else { None }
 }
 
+/// Hashes ids for in-memory maps: they are already hashes, so their bits
+/// are used as they are.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only reached for keys that are not ids; fold them in anyway.
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0 ^ u64::from_le_bytes(word)).rotate_left(29).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        self.0 ^= id;
+    }
+
+    fn write_u128(&mut self, key: u128) {
+        self.0 ^= (key as u64) ^ ((key >> 64) as u64);
+    }
+}
+
+/// A map keyed by ids or argument keys.
+pub(crate) type IdMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
+
 /// Removes `<...>` after a name (`Client<_>` → `Client`) but keeps the
 /// brackets of a qualified path (`<Client<u8> as Fetch>` → `<Client as Fetch>`).
 fn strip_generic_args(path: &str) -> String {

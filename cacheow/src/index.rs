@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::OutcomeInfo;
+use crate::ids::IdMap;
 use crate::outcome::Outcome;
 
 /// How one outcome takes part in mock mode.
@@ -20,18 +21,11 @@ pub(crate) struct MockEntry {
 
 #[derive(Default)]
 pub(crate) struct OutcomeIndex {
-    outcomes: HashMap<u64, Arc<Outcome>>,
-    newest: HashMap<u128, Arc<Outcome>>,
+    outcomes: IdMap<u64, Arc<Outcome>>,
+    newest: IdMap<u128, Arc<Outcome>>,
     mock_entries: HashMap<u64, MockEntry>,
     /// Built on the first mock call after a change.
     sampler: Option<Sampler>,
-}
-
-/// Whether an outcome was new to the index.
-pub(crate) enum Insert {
-    New,
-    /// The same outcome was already recorded; its count went up.
-    Seen(Arc<Outcome>),
 }
 
 impl OutcomeIndex {
@@ -39,16 +33,17 @@ impl OutcomeIndex {
         self.outcomes.get(&id)
     }
 
-    /// Adds an outcome; when it is already there, counts one more call of it.
-    pub(crate) fn record(&mut self, outcome: Arc<Outcome>, at_ms: i64) -> Insert {
+    /// Adds an outcome, or counts one more call of it when it is there;
+    /// `true` when it is new.
+    pub(crate) fn record(&mut self, outcome: Arc<Outcome>, at_ms: i64) -> bool {
         if let Some(existing) = self.outcomes.get(&outcome.id).cloned() {
             existing.seen(at_ms);
             self.offer_newest(&existing);
             self.sampler = None;
-            return Insert::Seen(existing);
+            return false;
         }
         self.insert(outcome);
-        Insert::New
+        true
     }
 
     /// Adds an outcome read from disk; one already known is kept.
@@ -107,27 +102,54 @@ impl OutcomeIndex {
     }
 }
 
-/// Outcomes with their cumulative weights, for a binary search.
+/// A weighted choice in constant time (Vose's alias method): one draw picks
+/// a slot and, by its fraction, the slot's outcome or its alias.
 #[derive(Default)]
 struct Weighted {
-    cumulative: Vec<f64>,
+    weights: Vec<f64>,
     outcomes: Vec<Arc<Outcome>>,
+    /// Built from `weights` by `seal`.
+    slots: Vec<(f64, u32)>,
+    total: f64,
 }
 
 impl Weighted {
     fn push(&mut self, weight: f64, outcome: Arc<Outcome>) {
-        self.cumulative.push(self.total() + weight);
+        self.weights.push(weight);
         self.outcomes.push(outcome);
     }
 
-    fn total(&self) -> f64 {
-        self.cumulative.last().copied().unwrap_or(0.0)
+    fn seal(&mut self) {
+        let weights = std::mem::take(&mut self.weights);
+        let n = weights.len();
+        self.total = weights.iter().sum();
+        if n == 0 || self.total <= 0.0 {
+            return;
+        }
+        let mut scaled: Vec<f64> = weights.iter().map(|w| w * n as f64 / self.total).collect();
+        let (mut small, mut large): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| scaled[i] < 1.0);
+        self.slots = (0..n).map(|i| (1.0, i as u32)).collect();
+        while let (Some(s), Some(&l)) = (small.pop(), large.last()) {
+            self.slots[s] = (scaled[s], l as u32);
+            scaled[l] -= 1.0 - scaled[s];
+            if scaled[l] < 1.0 {
+                large.pop();
+                small.push(l);
+            }
+        }
     }
 
-    /// The outcome whose slice of `[0, total)` holds `x`.
-    fn at(&self, x: f64) -> Option<&Arc<Outcome>> {
-        let i = self.cumulative.partition_point(|&end| end <= x);
-        self.outcomes.get(i.min(self.outcomes.len().checked_sub(1)?))
+    fn total(&self) -> f64 {
+        self.total
+    }
+
+    /// The outcome `unit` (in `[0, 1)`) picks.
+    fn at(&self, unit: f64) -> Option<&Arc<Outcome>> {
+        let x = unit * self.slots.len() as f64;
+        let slot = (x as usize).min(self.slots.len().checked_sub(1)?);
+        let (keep, alias) = self.slots[slot];
+        let chosen = if x - (slot as f64) < keep { slot } else { alias as usize };
+        self.outcomes.get(chosen)
     }
 }
 
@@ -135,7 +157,7 @@ struct Sampler {
     /// Outcomes replayed for any arguments.
     any_args: Weighted,
     /// Outcomes replayed only for the arguments they were recorded with.
-    by_args: HashMap<u128, Weighted>,
+    by_args: IdMap<u128, Weighted>,
 }
 
 impl Sampler {
@@ -143,7 +165,7 @@ impl Sampler {
         // Sorted, so that a seeded choice is the same in every run.
         let mut outcomes: Vec<&Arc<Outcome>> = outcomes.collect();
         outcomes.sort_by_key(|outcome| outcome.id);
-        let mut sampler = Sampler { any_args: Weighted::default(), by_args: HashMap::new() };
+        let mut sampler = Sampler { any_args: Weighted::default(), by_args: IdMap::default() };
         for outcome in outcomes {
             // By default every outcome replays for any arguments, as often as
             // it was recorded (an outcome copied in by hand, as often as one
@@ -164,20 +186,22 @@ impl Sampler {
             };
             list.push(entry.weight, Arc::clone(outcome));
         }
+        sampler.any_args.seal();
+        sampler.by_args.values_mut().for_each(Weighted::seal);
         sampler
     }
 
     fn pick(&self, arg_key: u128, unit: f64) -> Option<&Arc<Outcome>> {
         let keyed = self.by_args.get(&arg_key);
-        let keyed_total = keyed.map_or(0.0, Weighted::total);
-        let total = self.any_args.total() + keyed_total;
+        let any_total = self.any_args.total();
+        let total = any_total + keyed.map_or(0.0, Weighted::total);
         if total <= 0.0 {
             return None;
         }
         let x = unit * total;
         match keyed {
-            Some(keyed) if x >= self.any_args.total() => keyed.at(x - self.any_args.total()),
-            _ => self.any_args.at(x),
+            Some(keyed) if x >= any_total => keyed.at((x - any_total) / keyed.total()),
+            _ => self.any_args.at(x / any_total),
         }
     }
 }
@@ -206,7 +230,7 @@ mod tests {
 
     fn picks(index: &mut OutcomeIndex, arg_key: u128) -> Vec<u64> {
         index.build_sampler();
-        (0..100).filter_map(|i| index.pick(arg_key, f64::from(i) / 100.0).map(|o| o.id)).collect()
+        (0..1000).filter_map(|i| index.pick(arg_key, f64::from(i) / 1000.0).map(|o| o.id)).collect()
     }
 
     #[test]
@@ -217,9 +241,24 @@ mod tests {
         index.insert(outcome(3, 8, 300));
         assert_eq!(index.newest(7).map(|o| o.id), Some(2));
         // Recording outcome 1 again makes it the newest.
-        assert!(matches!(index.record(outcome(1, 7, 400), 400), Insert::Seen(_)));
+        assert!(!index.record(outcome(1, 7, 400), 400), "already recorded");
         assert_eq!(index.newest(7).map(|o| o.id), Some(1));
         assert_eq!(index.newest(9).map(|o| o.id), None);
+    }
+
+    #[test]
+    fn alias_tables_pick_in_proportion_to_weights() {
+        let mut weighted = Weighted::default();
+        for (id, weight) in [(1, 1.0), (2, 2.0), (3, 0.5), (4, 4.5)] {
+            weighted.push(weight, outcome(id, 0, 0));
+        }
+        weighted.seal();
+        let mut counts = [0usize; 5];
+        for i in 0..8000 {
+            let id = weighted.at(f64::from(i) / 8000.0).map_or(0, |o| o.id);
+            counts[usize::try_from(id).unwrap_or(0)] += 1;
+        }
+        assert_eq!(counts, [0, 1000, 2000, 500, 4500]);
     }
 
     #[test]
@@ -228,12 +267,12 @@ mod tests {
         index.insert(outcome(1, 7, 1));
         index.insert(outcome(2, 8, 1));
         let even = picks(&mut index, 7);
-        assert_eq!(even.iter().filter(|&&id| id == 1).count(), 50);
+        assert_eq!(even.iter().filter(|&&id| id == 1).count(), 500);
 
         index.record(outcome(1, 7, 2), 2);
         index.record(outcome(1, 7, 3), 3);
         let by_count = picks(&mut index, 7);
-        assert_eq!(by_count.iter().filter(|&&id| id == 1).count(), 75);
+        assert_eq!(by_count.iter().filter(|&&id| id == 1).count(), 750);
 
         let mut entries = HashMap::new();
         entries.insert(1, MockEntry { weight: 1.0, enabled: false, ignore_args: true });

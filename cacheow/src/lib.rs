@@ -64,6 +64,7 @@
 
 mod args;
 mod call;
+mod call_log;
 mod canonical;
 mod codec;
 mod db;

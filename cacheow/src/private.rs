@@ -1,7 +1,7 @@
 //! What `#[cacheow]` and `handle!` expand to call. Not a public API: it
 //! changes without notice.
 
-pub use crate::args::{Args, ArgsWriter, KeyArg};
+pub use crate::args::{Args, ArgsWriter, KeyArg, capture_args};
 pub use crate::call::{call_async, call_sync};
 pub use crate::enable::is_active;
 pub use crate::function::{Function, FunctionKind, FunctionMeta};

@@ -3,17 +3,18 @@
 
 use std::sync::atomic::{AtomicI64, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 
 use crate::args::Args;
+use crate::call_log::{CallEvent, CallLog};
 use crate::codec::Encoded;
-use crate::index::{Insert, OutcomeIndex};
-use crate::outcome::{Outcome, now_millis};
+use crate::index::OutcomeIndex;
+use crate::outcome::Outcome;
 use crate::sqlite::Control;
-use crate::writer::{Call, CallEvent, Op, Writer};
+use crate::writer::{NewOutcome, Op, Writer};
 use crate::{Mode, OutcomeInfo, ids};
 
 pub(crate) struct FunctionState {
@@ -26,6 +27,8 @@ pub(crate) struct FunctionState {
     index: RwLock<OutcomeIndex>,
     /// Seeded from `CACHEOW_SEED`: mock choices are reproducible.
     seeded_rng: Option<Mutex<SmallRng>>,
+    /// Calls not yet written to the database.
+    pub(crate) calls: CallLog,
     writer: Option<Writer>,
 }
 
@@ -49,6 +52,7 @@ impl FunctionState {
                 let per_function = seed ^ xxhash_rust::xxh3::xxh3_64(id.as_bytes());
                 Mutex::new(SmallRng::seed_from_u64(per_function))
             }),
+            calls: CallLog::new(),
             writer,
         };
         state.apply(control);
@@ -119,8 +123,8 @@ impl FunctionState {
     }
 
     /// Records what a call of the function gave.
-    pub(crate) fn record(&self, args: &Args, encoded: Encoded, duration: Duration, event: CallEvent) {
-        let at_ms = now_millis();
+    pub(crate) fn record(&self, args: &Args, encoded: Encoded, started: Instant, duration: Duration, event: CallEvent) {
+        let at_ms = self.calls.millis_at(started);
         let id =
             ids::outcome_id(&[encoded.kind.as_str(), &args.text, encoded.payload.encoding(), encoded.payload.text()]);
         let outcome = Arc::new(Outcome {
@@ -135,41 +139,27 @@ impl FunctionState {
             count: AtomicU64::new(1),
             last_seen_ms: AtomicI64::new(at_ms),
         });
-        let inserted = self.index_mut().record(Arc::clone(&outcome), at_ms);
-        let (outcome, new_outcome) = match inserted {
-            Insert::New => (outcome, true),
-            Insert::Seen(existing) => (existing, false),
-        };
-        self.log(event, args, Some(outcome), new_outcome, duration, at_ms);
+        let kind = outcome.kind;
+        let new = self.index_mut().record(Arc::clone(&outcome), at_ms);
+        if !new {
+            self.calls.repeat(id, at_ms);
+        } else if let Some(writer) = &self.writer {
+            writer.send(Op::Record(Box::new(NewOutcome { function_id: self.id, function_name: self.name, outcome })));
+        }
+        self.calls.log(event, started, duration, args.key, Some((id, kind)));
     }
 
     /// Logs a call that recorded nothing: a replay, or a value that could
     /// not be encoded.
-    pub(crate) fn log_call(&self, event: CallEvent, args: &Args, outcome: Option<Arc<Outcome>>, duration: Duration) {
-        self.log(event, args, outcome, false, duration, now_millis());
-    }
-
-    fn log(
+    pub(crate) fn log_call(
         &self,
         event: CallEvent,
         args: &Args,
-        outcome: Option<Arc<Outcome>>,
-        new_outcome: bool,
+        outcome: Option<&Outcome>,
+        started: Instant,
         duration: Duration,
-        at_ms: i64,
     ) {
-        if let Some(writer) = &self.writer {
-            writer.send(Op::Call(Box::new(Call {
-                function_id: self.id,
-                function_name: self.name,
-                event,
-                at_ms,
-                duration,
-                arg_key: args.key,
-                outcome,
-                new_outcome,
-            })));
-        }
+        self.calls.log(event, started, duration, args.key, outcome.map(|outcome| (outcome.id, outcome.kind)));
     }
 
     pub(crate) fn outcome_infos(&self) -> Vec<OutcomeInfo> {

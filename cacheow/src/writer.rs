@@ -3,64 +3,37 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use rusqlite::{Connection, TransactionBehavior, params};
 
-use crate::Error;
-use crate::files;
-use crate::ids;
-use crate::outcome::{Outcome, OutcomeKind};
+use crate::call_log::{Drained, RECENT_CALLS, Tally};
+use crate::outcome::Outcome;
+use crate::state::FunctionState;
 use crate::warn_once::warn_once;
+use crate::{Error, files, ids};
 
 /// The most operations written in one transaction.
 const MAX_BATCH: usize = 8192;
-/// Recent calls kept per function, for the control panel.
-pub(crate) const RECENT_CALLS: usize = 200;
+/// How often the calls tallied in memory are written when nothing else is.
+const TICK: Duration = Duration::from_millis(100);
 
-/// What a call did, for the stats and the recent calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CallEvent {
-    /// Default mode: the function ran and its outcome was recorded.
-    Recorded,
-    /// Cache mode: answered from a recording.
-    Hit,
-    /// Cache mode: no recording, the function ran.
-    Miss,
-    /// Mock mode: answered from a recording.
-    Mock,
-}
+/// The functions' states in this process, whose call logs the writer drains.
+pub(crate) type States = RwLock<HashMap<&'static str, Arc<FunctionState>>>;
 
-impl CallEvent {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            CallEvent::Recorded => "recorded",
-            CallEvent::Hit => "hit",
-            CallEvent::Miss => "miss",
-            CallEvent::Mock => "mock",
-        }
-    }
-}
-
-/// One call, as the caller hands it to the writer.
-pub(crate) struct Call {
+/// An outcome recorded for the first time, which needs a file and a row.
+pub(crate) struct NewOutcome {
     pub(crate) function_id: &'static str,
     pub(crate) function_name: &'static str,
-    pub(crate) event: CallEvent,
-    pub(crate) at_ms: i64,
-    pub(crate) duration: Duration,
-    pub(crate) arg_key: u128,
-    pub(crate) outcome: Option<Arc<Outcome>>,
-    /// Whether `outcome` is new, so needs a file.
-    pub(crate) new_outcome: bool,
+    pub(crate) outcome: Arc<Outcome>,
 }
 
 pub(crate) enum Op {
-    Call(Box<Call>),
-    /// Answers on `done` once everything sent before is written; `durable`
-    /// also syncs it to the disk.
+    Record(Box<NewOutcome>),
+    /// Answers on `done` once everything sent and logged before is written;
+    /// `durable` also syncs it to the disk.
     Flush {
         durable: bool,
         done: Sender<()>,
@@ -74,14 +47,14 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn spawn(data_dir: PathBuf) -> Result<Writer, Error> {
+    pub(crate) fn spawn(data_dir: PathBuf, states: Arc<States>) -> Result<Writer, Error> {
         let conn = crate::sqlite::open(&data_dir)?;
         // Every batch is durable when its transaction commits.
         conn.pragma_update(None, "synchronous", "FULL")?;
         let (ops, receiver) = mpsc::channel();
         std::thread::Builder::new()
             .name("cacheow-writer".to_owned())
-            .spawn(move || run(receiver, Batcher::new(data_dir, conn)))
+            .spawn(move || run(receiver, Batcher::new(data_dir, conn, states)))
             .map_err(|source| Error::Io { action: "start the writer thread for", path: PathBuf::new(), source })?;
         Ok(Writer { ops })
     }
@@ -100,57 +73,68 @@ impl Writer {
 }
 
 fn run(ops: Receiver<Op>, mut batcher: Batcher) {
-    while let Ok(first) = ops.recv() {
-        let mut batch = vec![first];
+    loop {
+        let first = match ops.recv_timeout(TICK) {
+            Ok(op) => Some(op),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        // Drained before the rest is received: an outcome recorded again was
+        // sent before, so its row is inserted in this batch or an earlier one.
+        let logs = batcher.drain_logs();
+        let mut batch: Vec<Op> = first.into_iter().collect();
         while batch.len() < MAX_BATCH {
             match ops.try_recv() {
                 Ok(op) => batch.push(op),
                 Err(_) => break,
             }
         }
-        batcher.write(batch);
+        batcher.write(batch, logs);
     }
 }
 
 struct Batcher {
     data_dir: PathBuf,
     conn: Connection,
+    states: Arc<States>,
     /// Outcome directories known to exist.
     dirs: HashSet<PathBuf>,
     /// Files written since the last durable flush.
     unsynced: Vec<PathBuf>,
 }
 
-#[derive(Default)]
-struct StatsDelta {
-    total_calls: i64,
-    cache_hits: i64,
-    cache_misses: i64,
-    mock_calls: i64,
-    errors: i64,
-}
-
 impl Batcher {
-    fn new(data_dir: PathBuf, conn: Connection) -> Self {
-        Batcher { data_dir, conn, dirs: HashSet::new(), unsynced: Vec::new() }
+    fn new(data_dir: PathBuf, conn: Connection, states: Arc<States>) -> Self {
+        Batcher { data_dir, conn, states, dirs: HashSet::new(), unsynced: Vec::new() }
     }
 
-    fn write(&mut self, batch: Vec<Op>) {
-        let mut calls = Vec::new();
+    fn drain_logs(&self) -> Vec<(&'static str, Drained)> {
+        let states = self.states.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        states
+            .values()
+            .map(|state| (state.id, state.calls.drain()))
+            .filter(|(_, drained)| !drained.is_empty())
+            .collect()
+    }
+
+    fn write(&mut self, batch: Vec<Op>, logs: Vec<(&'static str, Drained)>) {
+        let mut records = Vec::new();
         let mut flushes = Vec::new();
         for op in batch {
             match op {
-                Op::Call(call) => calls.push(*call),
+                Op::Record(record) => records.push(*record),
                 Op::Flush { durable, done } => flushes.push((durable, done)),
             }
         }
         // Files first: a row never points at a file that is not there.
-        let written: Vec<bool> = calls.iter().map(|call| self.write_file(call)).collect();
-        if let Err(error) = self.write_rows(&calls, &written) {
-            warn_once(
-                "writer:database",
-                format_args!("cacheow could not record calls in {}: {error}", self.data_dir.display()),
-            );
+        records.retain(|record| self.write_file(record));
+        if !records.is_empty() || !logs.is_empty() {
+            if let Err(error) = self.write_rows(&records, &logs) {
+                warn_once(
+                    "writer:database",
+                    format_args!("cacheow could not record calls in {}: {error}", self.data_dir.display()),
+                );
+            }
         }
         if flushes.iter().any(|(durable, _)| *durable) {
             self.sync();
@@ -160,13 +144,12 @@ impl Batcher {
         }
     }
 
-    /// Writes the file of a new outcome; `false` when there is none to write
-    /// or it could not be written.
-    fn write_file(&mut self, call: &Call) -> bool {
-        let (Some(outcome), true) = (&call.outcome, call.new_outcome) else { return false };
-        let path = files::outcome_path(&self.data_dir, call.function_id, outcome.id);
+    /// Writes the file of a new outcome; `false` when it could not.
+    fn write_file(&mut self, record: &NewOutcome) -> bool {
+        let path = files::outcome_path(&self.data_dir, record.function_id, record.outcome.id);
         let result = self.ensure_dir(&path).and_then(|()| {
-            let text = files::render(call.function_name, call.function_id, outcome).map_err(std::io::Error::other)?;
+            let text = files::render(record.function_name, record.function_id, &record.outcome)
+                .map_err(std::io::Error::other)?;
             files::write_atomic(&path, text.as_bytes())
         });
         match result {
@@ -193,47 +176,16 @@ impl Batcher {
         Ok(())
     }
 
-    fn write_rows(&mut self, calls: &[Call], written: &[bool]) -> Result<(), Error> {
-        let mut stats: HashMap<&str, StatsDelta> = HashMap::new();
-        // Repeats of an outcome already recorded: (function, outcome) → (calls, last seen).
-        let mut seen: HashMap<(&str, u64), (i64, i64)> = HashMap::new();
-        let mut recent: HashMap<&str, Vec<&Call>> = HashMap::new();
-        for call in calls {
-            let delta = stats.entry(call.function_id).or_default();
-            delta.total_calls += 1;
-            match call.event {
-                CallEvent::Hit => delta.cache_hits += 1,
-                CallEvent::Miss => delta.cache_misses += 1,
-                CallEvent::Mock => delta.mock_calls += 1,
-                CallEvent::Recorded => {}
-            }
-            if let Some(outcome) = &call.outcome {
-                if outcome.kind == OutcomeKind::Error {
-                    delta.errors += 1;
-                }
-                if !call.new_outcome && matches!(call.event, CallEvent::Recorded | CallEvent::Miss) {
-                    let entry = seen.entry((call.function_id, outcome.id)).or_insert((0, call.at_ms));
-                    entry.0 += 1;
-                    entry.1 = entry.1.max(call.at_ms);
-                }
-            }
-            recent.entry(call.function_id).or_default().push(call);
-        }
-
+    fn write_rows(&mut self, records: &[NewOutcome], logs: &[(&'static str, Drained)]) -> Result<(), Error> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for record in records {
+            crate::sqlite::insert_outcome(&tx, record.function_id, &record.outcome, 1)?;
+        }
         {
-            for (call, _) in calls.iter().zip(written).filter(|(_, written)| **written) {
-                if let Some(outcome) = &call.outcome {
-                    crate::sqlite::insert_outcome(&tx, call.function_id, outcome, 1)?;
-                }
-            }
             let mut repeat = tx.prepare_cached(
                 "UPDATE outcomes SET count = count + ?3, last_seen_ms = max(last_seen_ms, ?4)
                  WHERE function_id = ?1 AND id = ?2",
             )?;
-            for ((function_id, id), (count, last_seen)) in &seen {
-                repeat.execute(params![function_id, ids::id_hex(*id), count, last_seen])?;
-            }
             let mut add_stats = tx.prepare_cached(
                 "INSERT INTO stats (function_id, total_calls, cache_hits, cache_misses, mock_calls, errors)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -241,16 +193,6 @@ impl Batcher {
                      cache_hits = cache_hits + excluded.cache_hits, cache_misses = cache_misses + excluded.cache_misses,
                      mock_calls = mock_calls + excluded.mock_calls, errors = errors + excluded.errors",
             )?;
-            for (function_id, d) in &stats {
-                add_stats.execute(params![
-                    function_id,
-                    d.total_calls,
-                    d.cache_hits,
-                    d.cache_misses,
-                    d.mock_calls,
-                    d.errors
-                ])?;
-            }
             let mut add_call = tx.prepare_cached(
                 "INSERT INTO calls (function_id, at_ms, event, duration_ms, arg_key, outcome_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -259,18 +201,28 @@ impl Batcher {
                 "DELETE FROM calls WHERE function_id = ?1 AND id <= (
                      SELECT id FROM calls WHERE function_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
             )?;
-            for (function_id, calls) in &recent {
-                for call in calls.iter().rev().take(RECENT_CALLS).rev() {
+            for (function_id, drained) in logs {
+                for (id, (count, last_seen)) in &drained.repeats {
+                    repeat.execute(params![function_id, ids::id_hex(*id), sql_count(*count), last_seen])?;
+                }
+                let t = drained.tally;
+                if t != Tally::default() {
+                    let counts = [t.total_calls, t.cache_hits, t.cache_misses, t.mock_calls, t.errors].map(sql_count);
+                    add_stats.execute(params![function_id, counts[0], counts[1], counts[2], counts[3], counts[4]])?;
+                }
+                for call in &drained.recent {
                     add_call.execute(params![
                         function_id,
                         call.at_ms,
                         call.event.as_str(),
                         call.duration.as_micros() as f64 / 1000.0,
                         ids::arg_key_hex(call.arg_key),
-                        call.outcome.as_ref().map(|outcome| outcome.id_hex()),
+                        call.outcome_id.map(ids::id_hex),
                     ])?;
                 }
-                prune.execute(params![function_id, RECENT_CALLS as i64])?;
+                if !drained.recent.is_empty() {
+                    prune.execute(params![function_id, RECENT_CALLS as i64])?;
+                }
             }
         }
         tx.commit()?;
@@ -287,6 +239,11 @@ impl Batcher {
             warn_once("writer:sync", format_args!("cacheow could not sync {}: {error}", self.data_dir.display()));
         }
     }
+}
+
+/// SQLite integers are signed.
+fn sql_count(count: u64) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
 }
 
 /// One `syncfs` for all the files written, rather than one `fsync` each.

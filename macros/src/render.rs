@@ -87,9 +87,13 @@ fn registration(function: &Function) -> TokenStream {
     }
 }
 
-/// `Some(arguments)` when cacheow may be on; `None` costs one relaxed atomic load.
+/// `Some(arguments)` when cacheow may be on; `None` costs one relaxed atomic
+/// load. The capture runs out of line, so that the function stays small.
 fn capture_args(function: &Function) -> TokenStream {
-    let args = function.params.iter().filter(|param| param.in_key).map(|param| {
+    // Sorted by name, the order of the keys of a canonical JSON object.
+    let mut params: Vec<_> = function.params.iter().filter(|param| param.in_key).collect();
+    params.sort_by(|a, b| a.name.cmp(&b.name));
+    let args = params.into_iter().map(|param| {
         let name = &param.name;
         let binding = &param.binding;
         // Spanned at the parameter, so that "cannot be a key" points at it.
@@ -97,9 +101,7 @@ fn capture_args(function: &Function) -> TokenStream {
     });
     quote! {
         if ::cacheow::__private::is_active() {
-            let mut __cacheow_writer = ::cacheow::__private::ArgsWriter::new();
-            #(#args)*
-            __cacheow_writer.finish()
+            ::cacheow::__private::capture_args(|__cacheow_writer| { #(#args)* })
         } else {
             ::core::option::Option::None
         }
@@ -263,7 +265,7 @@ mod tests {
         let expanded = render(&function).to_string();
         assert!(expanded.contains("call_sync"));
         assert!(!expanded.contains("call_async"));
-        assert!(expanded.contains("__cacheow_writer . arg (\"n\" , & n)"));
+        assert!(expanded.contains("__cacheow_writer . arg (\"n\" , & n)"), "{expanded}");
         // The body appears once in each of the two versions.
         assert_eq!(expanded.matches("n * n").count(), 2);
     }

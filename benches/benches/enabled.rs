@@ -1,0 +1,190 @@
+//! cacheow on: cache hits, mocks and recorded calls, against a plain call
+//! and the `cached` crate, in memory and on disk; whether they grow with
+//! the outcomes stored; and how soon a mode set elsewhere arrives.
+//! `cargo bench -p cacheow-bench --bench enabled`
+#![allow(unsafe_code)]
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use cached::macros::{cached, concurrent_cached};
+use cacheow::{Function, Mode, cacheow, handle};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-data")
+}
+
+#[ctor::ctor(unsafe)]
+fn enable_cacheow() {
+    let _ = std::fs::remove_dir_all(data_dir());
+    // SAFETY: no other thread exists before `main`.
+    unsafe {
+        std::env::set_var("CACHEOW_ENABLE", "1");
+        std::env::set_var("CACHEOW_DATA_DIR", data_dir());
+        std::env::set_var("CACHEOW_START_SERVER", "0");
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct DiskError(String);
+
+#[cacheow]
+fn square_cacheow(n: u64) -> u64 {
+    cacheow_bench::square(n)
+}
+
+#[cached]
+fn square_cached(n: u64) -> u64 {
+    cacheow_bench::square(n)
+}
+
+#[concurrent_cached(disk = true, map_error = |e| DiskError(format!("{e:?}")))]
+fn square_cached_disk(n: u64) -> Result<u64, DiskError> {
+    Ok(cacheow_bench::square(n))
+}
+
+#[cacheow]
+fn text_cacheow(n: u64) -> String {
+    cacheow_bench::text(n)
+}
+
+#[cached]
+fn text_cached(n: u64) -> String {
+    cacheow_bench::text(n)
+}
+
+#[concurrent_cached(disk = true, map_error = |e| DiskError(format!("{e:?}")))]
+fn text_cached_disk(n: u64) -> Result<String, DiskError> {
+    Ok(cacheow_bench::text(n))
+}
+
+fn set_mode(f: &Function, mode: Mode) {
+    f.set_mode(mode).expect("cacheow is on");
+}
+
+fn replays(c: &mut Criterion) {
+    let (square_f, text_f) = (handle!(square_cacheow), handle!(text_cacheow));
+    // Recorded once, and warm in every cache.
+    let _ = (square_cacheow(7), square_cached(7), square_cached_disk(7));
+    let _ = (text_cacheow(7), text_cached(7), text_cached_disk(7));
+    cacheow::manager().expect("on").flush();
+
+    set_mode(square_f, Mode::Cache);
+    set_mode(text_f, Mode::Cache);
+    let mut group = c.benchmark_group("cache hit/u64");
+    group.bench_function("plain call", |b| b.iter(|| cacheow_bench::square(black_box(7))));
+    group.bench_function("cacheow", |b| b.iter(|| square_cacheow(black_box(7))));
+    group.bench_function("cached (memory)", |b| b.iter(|| square_cached(black_box(7))));
+    group.bench_function("cached (disk)", |b| b.iter(|| square_cached_disk(black_box(7))));
+    group.finish();
+    let mut group = c.benchmark_group("cache hit/1KB string");
+    group.bench_function("plain call", |b| b.iter(|| cacheow_bench::text(black_box(7))));
+    group.bench_function("cacheow", |b| b.iter(|| text_cacheow(black_box(7))));
+    group.bench_function("cached (memory)", |b| b.iter(|| text_cached(black_box(7))));
+    group.bench_function("cached (disk)", |b| b.iter(|| text_cached_disk(black_box(7))));
+    group.finish();
+
+    set_mode(square_f, Mode::Mock);
+    set_mode(text_f, Mode::Mock);
+    let mut group = c.benchmark_group("mock");
+    group.bench_function("u64", |b| b.iter(|| square_cacheow(black_box(1234))));
+    group.bench_function("1KB string", |b| b.iter(|| text_cacheow(black_box(1234))));
+    group.finish();
+    set_mode(square_f, Mode::Default);
+    set_mode(text_f, Mode::Default);
+}
+
+#[cacheow]
+fn recorded_square(n: u64) -> u64 {
+    cacheow_bench::square(n)
+}
+
+#[cacheow]
+fn recorded_text(n: u64) -> String {
+    cacheow_bench::text(n)
+}
+
+/// The caller's cost of a call in default mode; the files and rows are
+/// written by the background writer.
+fn recording(c: &mut Criterion) {
+    let mut group = c.benchmark_group("recorded call");
+    group.bench_function("u64, same outcome again", |b| b.iter(|| recorded_square(black_box(7))));
+    group.bench_function("1KB string, same outcome again", |b| b.iter(|| recorded_text(black_box(7))));
+    // Every call a new outcome: bounded, for the writer writes a file each.
+    group.sample_size(10).warm_up_time(Duration::from_millis(200)).measurement_time(Duration::from_secs(1));
+    let next = AtomicU64::new(1_000_000);
+    group.bench_function("u64, new outcome", |b| b.iter(|| recorded_square(next.fetch_add(1, Ordering::Relaxed))));
+    group.bench_function("1KB string, new outcome", |b| b.iter(|| recorded_text(next.fetch_add(1, Ordering::Relaxed))));
+    group.finish();
+    cacheow::manager().expect("on").flush();
+}
+
+#[cacheow]
+fn store_100(n: u64) -> u64 {
+    cacheow_bench::square(n)
+}
+
+#[cacheow]
+fn store_100k(n: u64) -> u64 {
+    cacheow_bench::square(n)
+}
+
+/// Cache hits and mocks cost the same with 100 or 100,000 outcomes stored.
+fn store_size(c: &mut Criterion) {
+    let sizes: [(&str, &Function, fn(u64) -> u64, u64); 2] =
+        [("100", handle!(store_100), store_100, 100), ("100000", handle!(store_100k), store_100k, 100_000)];
+    for (_, _, call, count) in &sizes {
+        (0..*count).for_each(|n| {
+            call(n);
+        });
+    }
+    cacheow::manager().expect("on").flush();
+    let mut group = c.benchmark_group("outcomes stored");
+    for (label, f, call, _) in &sizes {
+        set_mode(f, Mode::Cache);
+        group.bench_with_input(BenchmarkId::new("cache hit", label), call, |b, call| b.iter(|| call(black_box(7))));
+        set_mode(f, Mode::Mock);
+        group.bench_with_input(BenchmarkId::new("mock", label), call, |b, call| b.iter(|| call(black_box(7))));
+    }
+    group.finish();
+}
+
+#[cacheow]
+fn watched(n: u64) -> u64 {
+    n
+}
+
+/// From another connection's commit of a mode to this process using it,
+/// the path a mode set by another process takes.
+fn mode_propagation(c: &mut Criterion) {
+    let f = handle!(watched);
+    watched(1);
+    let other = rusqlite::Connection::open(data_dir().join("cacheow.db")).expect("the database");
+    other.busy_timeout(Duration::from_secs(5)).expect("a busy timeout");
+    let mut group = c.benchmark_group("mode set by another process");
+    group.sample_size(10).measurement_time(Duration::from_secs(8));
+    group.bench_function("until it applies", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for i in 0..iters {
+                let mode = if i % 2 == 0 { Mode::Mock } else { Mode::Cache };
+                let started = Instant::now();
+                other
+                    .execute("UPDATE functions SET mode = ?1 WHERE id = ?2", (mode.as_str(), f.id()))
+                    .expect("the update");
+                while f.mode() != mode {
+                    std::hint::spin_loop();
+                }
+                total += started.elapsed();
+            }
+            total
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, replays, recording, store_size, mode_propagation);
+criterion_main!(benches);
