@@ -132,9 +132,12 @@ fn store_100k(n: u64) -> u64 {
     cacheow_bench::square(n)
 }
 
+/// A function with its label and the number of outcomes to store.
+type Store = (&'static str, &'static Function, fn(u64) -> u64, u64);
+
 /// Cache hits and mocks cost the same with 100 or 100,000 outcomes stored.
 fn store_size(c: &mut Criterion) {
-    let sizes: [(&str, &Function, fn(u64) -> u64, u64); 2] =
+    let sizes: [Store; 2] =
         [("100", handle!(store_100), store_100, 100), ("100000", handle!(store_100k), store_100k, 100_000)];
     for (_, _, call, count) in &sizes {
         (0..*count).for_each(|n| {

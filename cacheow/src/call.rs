@@ -4,14 +4,13 @@
 //! panic is mock mode with nothing to replay.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::args::Args;
 use crate::call_log::CallEvent;
 use crate::codec::Codec;
 use crate::function::Function;
-use crate::outcome::Outcome;
+use crate::outcome::Replay;
 use crate::state::FunctionState;
 use crate::warn_once::warn_once;
 use crate::{Mode, ids};
@@ -77,7 +76,7 @@ fn sleep(latency: Duration) {
 }
 
 /// The outcome mock mode replays; panics, as documented, when there is none.
-fn mock_outcome(state: &FunctionState, args: &Args) -> Arc<Outcome> {
+fn mock_outcome(state: &FunctionState, args: &Args) -> Replay {
     state.mock(args).unwrap_or_else(|| {
         panic!(
             "cacheow: `{name}` (id {id}) is in mock mode but has no outcome to replay for the arguments {args}. \
@@ -92,7 +91,7 @@ fn mock_outcome(state: &FunctionState, args: &Args) -> Arc<Outcome> {
 
 /// The recorded value, or `None` when it no longer decodes (a hand edit, a
 /// changed type): cache mode then calls the function, mock mode panics.
-fn decode<R>(state: &FunctionState, args: &Args, codec: Codec<R>, event: CallEvent, outcome: &Outcome) -> Option<R> {
+fn decode<R>(state: &FunctionState, args: &Args, codec: Codec<R>, event: CallEvent, outcome: &Replay) -> Option<R> {
     match (codec.decode)(outcome.kind, &outcome.payload) {
         Ok(value) => Some(value),
         Err(error) if event == CallEvent::Mock => panic!(

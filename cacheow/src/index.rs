@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::OutcomeInfo;
 use crate::ids::IdMap;
-use crate::outcome::Outcome;
+use crate::outcome::{Outcome, Replay};
 
 /// How one outcome takes part in mock mode.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -90,7 +90,7 @@ impl OutcomeIndex {
 
     /// Mock mode: an outcome for these arguments, chosen by `unit`, a number
     /// in `[0, 1)`. `None` until [`build_sampler`](Self::build_sampler) ran.
-    pub(crate) fn pick(&self, arg_key: u128, unit: f64) -> Option<&Arc<Outcome>> {
+    pub(crate) fn pick(&self, arg_key: u128, unit: f64) -> Option<&Replay> {
         self.sampler.as_ref()?.pick(arg_key, unit)
     }
 
@@ -107,16 +107,17 @@ impl OutcomeIndex {
 #[derive(Default)]
 struct Weighted {
     weights: Vec<f64>,
-    outcomes: Vec<Arc<Outcome>>,
-    /// Built from `weights` by `seal`.
-    slots: Vec<(f64, u32)>,
+    /// What a replay needs of each outcome, so that a pick touches little memory.
+    replays: Vec<Replay>,
+    /// Per slot: the chance of keeping its own outcome, and its alias.
+    slots: Vec<(f32, u32)>,
     total: f64,
 }
 
 impl Weighted {
-    fn push(&mut self, weight: f64, outcome: Arc<Outcome>) {
+    fn push(&mut self, weight: f64, outcome: &Outcome) {
         self.weights.push(weight);
-        self.outcomes.push(outcome);
+        self.replays.push(outcome.replay());
     }
 
     fn seal(&mut self) {
@@ -130,7 +131,7 @@ impl Weighted {
         let (mut small, mut large): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| scaled[i] < 1.0);
         self.slots = (0..n).map(|i| (1.0, i as u32)).collect();
         while let (Some(s), Some(&l)) = (small.pop(), large.last()) {
-            self.slots[s] = (scaled[s], l as u32);
+            self.slots[s] = (scaled[s] as f32, l as u32);
             scaled[l] -= 1.0 - scaled[s];
             if scaled[l] < 1.0 {
                 large.pop();
@@ -144,12 +145,12 @@ impl Weighted {
     }
 
     /// The outcome `unit` (in `[0, 1)`) picks.
-    fn at(&self, unit: f64) -> Option<&Arc<Outcome>> {
+    fn at(&self, unit: f64) -> Option<&Replay> {
         let x = unit * self.slots.len() as f64;
         let slot = (x as usize).min(self.slots.len().checked_sub(1)?);
         let (keep, alias) = self.slots[slot];
-        let chosen = if x - (slot as f64) < keep { slot } else { alias as usize };
-        self.outcomes.get(chosen)
+        let chosen = if x - (slot as f64) < f64::from(keep) { slot } else { alias as usize };
+        self.replays.get(chosen)
     }
 }
 
@@ -184,14 +185,14 @@ impl Sampler {
             } else {
                 sampler.by_args.entry(outcome.arg_key).or_default()
             };
-            list.push(entry.weight, Arc::clone(outcome));
+            list.push(entry.weight, outcome);
         }
         sampler.any_args.seal();
         sampler.by_args.values_mut().for_each(Weighted::seal);
         sampler
     }
 
-    fn pick(&self, arg_key: u128, unit: f64) -> Option<&Arc<Outcome>> {
+    fn pick(&self, arg_key: u128, unit: f64) -> Option<&Replay> {
         let keyed = self.by_args.get(&arg_key);
         let any_total = self.any_args.total();
         let total = any_total + keyed.map_or(0.0, Weighted::total);
@@ -250,7 +251,7 @@ mod tests {
     fn alias_tables_pick_in_proportion_to_weights() {
         let mut weighted = Weighted::default();
         for (id, weight) in [(1, 1.0), (2, 2.0), (3, 0.5), (4, 4.5)] {
-            weighted.push(weight, outcome(id, 0, 0));
+            weighted.push(weight, &outcome(id, 0, 0));
         }
         weighted.seal();
         let mut counts = [0usize; 5];

@@ -1,5 +1,6 @@
 //! Outcomes: what one call of a decorated function gave.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -57,9 +58,9 @@ pub struct OutcomeInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Payload {
     /// Canonical JSON text.
-    Json(Box<str>),
+    Json(Arc<str>),
     /// RON text, for values JSON cannot hold faithfully.
-    Ron(Box<str>),
+    Ron(Arc<str>),
 }
 
 impl Payload {
@@ -75,6 +76,14 @@ impl Payload {
             Payload::Ron(_) => "ron",
         }
     }
+}
+
+/// What a replay needs of an outcome, cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct Replay {
+    pub(crate) id: u64,
+    pub(crate) kind: OutcomeKind,
+    pub(crate) payload: Payload,
 }
 
 /// An outcome in memory: everything needed to replay it without touching disk.
@@ -97,6 +106,10 @@ pub(crate) struct Outcome {
 impl Outcome {
     pub(crate) fn id_hex(&self) -> String {
         crate::ids::id_hex(self.id)
+    }
+
+    pub(crate) fn replay(&self) -> Replay {
+        Replay { id: self.id, kind: self.kind, payload: self.payload.clone() }
     }
 
     pub(crate) fn count(&self) -> u64 {

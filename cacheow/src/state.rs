@@ -12,7 +12,7 @@ use crate::args::Args;
 use crate::call_log::{CallEvent, CallLog};
 use crate::codec::Encoded;
 use crate::index::OutcomeIndex;
-use crate::outcome::Outcome;
+use crate::outcome::{Outcome, Replay};
 use crate::sqlite::Control;
 use crate::writer::{NewOutcome, Op, Writer};
 use crate::{Mode, OutcomeInfo, ids};
@@ -101,12 +101,12 @@ impl FunctionState {
     }
 
     /// Cache mode: the newest outcome recorded for these arguments.
-    pub(crate) fn cached(&self, args: &Args) -> Option<Arc<Outcome>> {
-        self.index().newest(args.key).cloned()
+    pub(crate) fn cached(&self, args: &Args) -> Option<Replay> {
+        self.index().newest(args.key).map(|outcome| outcome.replay())
     }
 
     /// Mock mode: a weighted random outcome for these arguments.
-    pub(crate) fn mock(&self, args: &Args) -> Option<Arc<Outcome>> {
+    pub(crate) fn mock(&self, args: &Args) -> Option<Replay> {
         let unit = match &self.seeded_rng {
             Some(rng) => rng.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).random::<f64>(),
             None => rand::rng().random::<f64>(),
@@ -155,11 +155,11 @@ impl FunctionState {
         &self,
         event: CallEvent,
         args: &Args,
-        outcome: Option<&Outcome>,
+        replayed: Option<&Replay>,
         started: Instant,
         duration: Duration,
     ) {
-        self.calls.log(event, started, duration, args.key, outcome.map(|outcome| (outcome.id, outcome.kind)));
+        self.calls.log(event, started, duration, args.key, replayed.map(|replay| (replay.id, replay.kind)));
     }
 
     pub(crate) fn outcome_infos(&self) -> Vec<OutcomeInfo> {

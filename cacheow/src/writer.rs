@@ -128,13 +128,12 @@ impl Batcher {
         }
         // Files first: a row never points at a file that is not there.
         records.retain(|record| self.write_file(record));
-        if !records.is_empty() || !logs.is_empty() {
-            if let Err(error) = self.write_rows(&records, &logs) {
-                warn_once(
-                    "writer:database",
-                    format_args!("cacheow could not record calls in {}: {error}", self.data_dir.display()),
-                );
-            }
+        let rows = if records.is_empty() && logs.is_empty() { Ok(()) } else { self.write_rows(&records, &logs) };
+        if let Err(error) = rows {
+            warn_once(
+                "writer:database",
+                format_args!("cacheow could not record calls in {}: {error}", self.data_dir.display()),
+            );
         }
         if flushes.iter().any(|(durable, _)| *durable) {
             self.sync();

@@ -123,6 +123,34 @@ fn a_recording_replays_in_another_process() {
 }
 
 #[test]
+fn functions_are_registered_before_their_first_call_and_missing_ones_are_stale() {
+    let data = DataDir::new();
+    data.run(&["enabled"]);
+    // A function of the probe's crate that a former version of it had.
+    data.db()
+        .execute(
+            "INSERT INTO functions (id, name, qualified_name, module_path, crate_name, kind, signature, source,
+                                    registered_at_ms, last_seen_at_ms)
+             VALUES ('00000000000000aa', 'gone', 'cacheow_probe::gone', 'cacheow_probe', 'cacheow_probe', 'sync',
+                     'fn gone()', 'tests/probe/main.rs:1', 0, 0)",
+            [],
+        )
+        .expect("the insert");
+    data.run(&["enabled"]);
+    let db = data.db();
+    let mut statement = db.prepare("SELECT name, stale, mode FROM functions ORDER BY name").expect("the query");
+    let rows: Vec<(String, bool, String)> = statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .expect("the rows")
+        .map(|row| row.expect("a row"))
+        .collect();
+    let expected = [("fail", false), ("fetch", false), ("gone", true), ("square", false)];
+    let found: Vec<(&str, bool)> = rows.iter().map(|(name, stale, _)| (name.as_str(), *stale)).collect();
+    assert_eq!(found, expected, "none of them was called");
+    assert!(rows.iter().all(|(_, _, mode)| mode == "default"));
+}
+
+#[test]
 fn a_normal_exit_leaves_every_outcome_on_disk() {
     let data = DataDir::new();
     // No flush: the exit does it.

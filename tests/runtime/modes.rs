@@ -35,6 +35,7 @@ fn sync_function_records_caches_and_mocks() -> Result<(), Error> {
 
     let stats = f.stats()?;
     assert_eq!((stats.total_calls, stats.cache_hits, stats.cache_misses, stats.mock_calls), (6, 2, 1, 1));
+    assert_eq!(handle!(crate::modes::square).id(), f.id(), "a path names the same function");
     Ok(())
 }
 
