@@ -308,6 +308,7 @@ impl Db {
     /// Registers every function linked into the program, and marks stale
     /// those of its crates that it no longer has.
     pub(crate) fn register_all(&self, functions: &[&'static Function]) {
+        warn_shared_ids(functions);
         if self.storage.is_none() {
             return;
         }
@@ -360,6 +361,32 @@ fn registration(function: &Function) -> Registration<'_> {
         kind: meta.kind.as_str(),
         signature: meta.signature,
         source: format!("{}:{}", meta.file, meta.line),
+    }
+}
+
+/// Two functions with one id would share their outcomes: say so. It happens
+/// for methods of the same name in two impls of one generic type
+/// (`impl Foo<u8>` and `impl Foo<u16>`), whose paths differ only in
+/// generic arguments.
+fn warn_shared_ids(functions: &[&'static Function]) {
+    let mut seen: HashMap<&str, &Function> = HashMap::new();
+    for function in functions {
+        if let Some(other) = seen.insert(function.id(), function) {
+            let (a, b) = (other.meta(), function.meta());
+            warn_once(
+                format!("shared-id:{}", function.id()),
+                format_args!(
+                    "the #[cacheow] functions at {}:{} and {}:{} are both `{}` (id {}), so they share their \
+                     outcomes and mode: rename one",
+                    a.file,
+                    a.line,
+                    b.file,
+                    b.line,
+                    function.name(),
+                    function.id()
+                ),
+            );
+        }
     }
 }
 

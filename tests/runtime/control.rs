@@ -164,3 +164,29 @@ fn handles_of_undecorated_functions_know_their_id_but_control_nothing() {
     assert!(matches!(f.set_mode(Mode::Mock), Err(Error::UnknownFunction { .. })));
     assert_eq!(not_decorated(4), 4);
 }
+
+struct Wrapper<T>(T);
+
+impl Wrapper<u8> {
+    #[cacheow]
+    fn get(&self) -> u8 {
+        self.0
+    }
+}
+
+impl Wrapper<u16> {
+    #[cacheow]
+    fn get(&self) -> u16 {
+        self.0
+    }
+}
+
+#[test]
+fn same_named_methods_of_two_impls_of_one_generic_type_are_reported() {
+    assert!(cacheow::manager().is_some());
+    assert_eq!((Wrapper(1u8).get(), Wrapper(2u16).get()), (1, 2));
+    let warnings = crate::warnings();
+    let shared = warnings.lines().find(|line| line.contains("Wrapper::get")).unwrap_or_default();
+    assert!(shared.contains("share their outcomes and mode"), "{warnings}");
+    assert!(shared.contains("tests/runtime/control.rs"), "{shared}");
+}

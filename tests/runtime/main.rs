@@ -10,9 +10,32 @@ mod keys;
 mod modes;
 mod values;
 
+/// What cacheow logged, for the tests of its warnings.
+static LOG: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        LOG.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The warnings logged so far.
+fn warnings() -> String {
+    let log = LOG.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    String::from_utf8_lossy(&log).lines().filter(|line| line.contains("WARN")).collect::<Vec<_>>().join("\n")
+}
+
 /// cacheow reads its settings on first use: set them before anything runs.
 #[ctor::ctor(unsafe)]
 fn enable_cacheow() {
+    tracing_subscriber::fmt().with_writer(|| LogWriter).with_ansi(false).init();
     let data_dir = tempfile::Builder::new()
         .prefix("runtime-")
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))

@@ -262,3 +262,38 @@ fn recursive_functions_cache_every_level() -> Result<(), Error> {
     assert_eq!(RECURSIVE_RAN.load(SeqCst), 31, "each n runs once, the rest are hits");
     Ok(())
 }
+
+trait Pricing {
+    fn price(&self, item: u32) -> u32;
+    async fn quote(&self, item: u32) -> u32;
+}
+
+struct Shop;
+
+static PRICE_RAN: AtomicU64 = AtomicU64::new(0);
+
+impl Pricing for Shop {
+    #[cacheow]
+    fn price(&self, item: u32) -> u32 {
+        PRICE_RAN.fetch_add(1, SeqCst);
+        item * 2
+    }
+
+    #[cacheow]
+    async fn quote(&self, item: u32) -> u32 {
+        PRICE_RAN.fetch_add(1, SeqCst);
+        item * 3
+    }
+}
+
+#[tokio::test]
+async fn trait_impl_methods_sync_and_async() -> Result<(), Error> {
+    let (price, quote) = (handle!(<Shop as Pricing>::price), handle!(<Shop as Pricing>::quote));
+    assert!(price.name().ends_with("<runtime::modes::Shop as runtime::modes::Pricing>::price"), "{}", price.name());
+    assert_eq!((Shop.price(2), Shop.quote(2).await), (4, 6));
+    price.set_mode(Mode::Mock)?;
+    quote.set_mode(Mode::Mock)?;
+    assert_eq!((Shop.price(9), Shop.quote(9).await), (4, 6));
+    assert_eq!(PRICE_RAN.load(SeqCst), 2);
+    Ok(())
+}
