@@ -19,21 +19,22 @@ use crate::{Mode, ids};
 pub fn call_sync<R>(function: &'static Function, args: Args, codec: Codec<R>, body: impl FnOnce() -> R) -> R {
     let Ok(state) = function.state() else { return body() };
     let started = Instant::now();
-    let replay = match state.mode() {
-        Mode::Default => None,
-        Mode::Cache => state.cached(&args).map(|outcome| (CallEvent::Hit, outcome)),
-        Mode::Mock => Some((CallEvent::Mock, mock_outcome(state, &args))),
-    };
-    if let Some((event, outcome)) = replay {
-        sleep(state.latency());
-        if let Some(value) = decode(state, &args, codec, event, &outcome) {
-            state.log_call(event, &args, Some(&outcome), started, started.elapsed());
-            return value;
+    let event = match state.mode() {
+        Mode::Default => CallEvent::Recorded,
+        mode => {
+            let chosen = choose(state, &args, mode);
+            if chosen.is_some() {
+                sleep(state.latency());
+            }
+            match replay(state, &args, codec, mode, chosen) {
+                Some(replayed) => return finish(state, &args, started, replayed),
+                None => CallEvent::Miss,
+            }
         }
-    }
+    };
     let started = Instant::now();
     let value = body();
-    record(state, &args, codec, started, &value);
+    record(state, &args, codec, event, started, &value);
     value
 }
 
@@ -47,25 +48,24 @@ pub async fn call_async<R, F: Future<Output = R>>(
 ) -> R {
     let Ok(state) = function.state() else { return body.await };
     let started = Instant::now();
-    let replay = match state.mode() {
-        Mode::Default => None,
-        Mode::Cache => state.cached(&args).map(|outcome| (CallEvent::Hit, outcome)),
-        Mode::Mock => Some((CallEvent::Mock, mock_outcome(state, &args))),
+    let event = match state.mode() {
+        Mode::Default => CallEvent::Recorded,
+        mode => {
+            let chosen = choose(state, &args, mode);
+            let latency = state.latency();
+            if chosen.is_some() && !latency.is_zero() {
+                futures_timer::Delay::new(latency).await;
+            }
+            // Decoded after the await, so that the future holds no `R` across it.
+            match replay(state, &args, codec, mode, chosen) {
+                Some(replayed) => return finish(state, &args, started, replayed),
+                None => CallEvent::Miss,
+            }
+        }
     };
-    if let Some((event, outcome)) = replay {
-        let latency = state.latency();
-        if !latency.is_zero() {
-            futures_timer::Delay::new(latency).await;
-        }
-        // Decoded after the await, so that the future holds no `R` across it.
-        if let Some(value) = decode(state, &args, codec, event, &outcome) {
-            state.log_call(event, &args, Some(&outcome), started, started.elapsed());
-            return value;
-        }
-    }
     let started = Instant::now();
     let value = body.await;
-    record(state, &args, codec, started, &value);
+    record(state, &args, codec, event, started, &value);
     value
 }
 
@@ -75,53 +75,79 @@ fn sleep(latency: Duration) {
     }
 }
 
-/// The outcome mock mode replays; panics, as documented, when there is none.
-fn mock_outcome(state: &FunctionState, args: &Args) -> Replay {
-    state.mock(args).unwrap_or_else(|| {
-        panic!(
-            "cacheow: `{name}` (id {id}) is in mock mode but has no outcome to replay for the arguments {args}. \
-             Record one first: switch it to default or cache mode (`cacheow::handle!(...).set_mode(Mode::Default)` \
-             or the control panel), call it, then switch it back to mock",
-            name = state.name,
-            id = state.id,
-            args = args.text,
-        )
-    })
+/// A replayed value, and the outcome it came from.
+struct Replayed<R> {
+    value: R,
+    event: CallEvent,
+    outcome: Replay,
 }
 
-/// The recorded value, or `None` when it no longer decodes (a hand edit, a
-/// changed type): cache mode then calls the function, mock mode panics.
-fn decode<R>(state: &FunctionState, args: &Args, codec: Codec<R>, event: CallEvent, outcome: &Replay) -> Option<R> {
-    match (codec.decode)(outcome.kind, &outcome.payload) {
-        Ok(value) => Some(value),
-        Err(error) if event == CallEvent::Mock => panic!(
-            "cacheow: `{name}` is in mock mode but its outcome {outcome} for the arguments {args} cannot be \
-             replayed: {error}. Fix or delete the outcome file {outcome}.json of the function {id}",
-            name = state.name,
-            id = state.id,
-            outcome = ids::id_hex(outcome.id),
-            args = args.text,
-        ),
-        Err(error) => {
-            warn_once(
-                format!("decode:{}:{}", state.id, outcome.id),
-                format_args!(
-                    "cacheow cannot replay outcome {} of `{}` ({error}); calling the function instead",
-                    ids::id_hex(outcome.id),
-                    state.name
-                ),
-            );
-            None
+fn finish<R>(state: &FunctionState, args: &Args, started: Instant, replayed: Replayed<R>) -> R {
+    state.log_call(replayed.event, args, Some(&replayed.outcome), started, started.elapsed());
+    replayed.value
+}
+
+/// The recorded outcome for these arguments in cache or mock mode, without
+/// waiting its latency.
+fn choose(state: &FunctionState, args: &Args, mode: Mode) -> Option<Replay> {
+    match mode {
+        Mode::Default => None,
+        Mode::Cache => state.cached(args),
+        Mode::Mock => state.mock(args),
+    }
+}
+
+/// Cache and mock mode: the value of `chosen`, or of the next outcome when
+/// it no longer decodes (a hand edit, a changed type): such an outcome is
+/// dropped, with a warning; cache mode then calls the function, mock mode
+/// picks another. Mock mode with nothing left to replay panics, as documented.
+fn replay<R>(
+    state: &FunctionState,
+    args: &Args,
+    codec: Codec<R>,
+    mode: Mode,
+    chosen: Option<Replay>,
+) -> Option<Replayed<R>> {
+    let event = if mode == Mode::Mock { CallEvent::Mock } else { CallEvent::Hit };
+    let mut next = chosen;
+    loop {
+        let Some(outcome) = next.take().or_else(|| choose(state, args, mode)) else {
+            if mode == Mode::Mock {
+                panic_nothing_to_replay(state, args);
+            }
+            return None;
+        };
+        match (codec.decode)(outcome.kind, &outcome.payload) {
+            Ok(value) => return Some(Replayed { value, event, outcome }),
+            Err(error) => {
+                warn_once(
+                    format!("decode:{}:{}", state.id, outcome.id),
+                    format_args!(
+                        "cacheow cannot replay the outcome {} of `{}` ({error}): it is dropped, and recorded again \
+                         when the function next runs",
+                        ids::id_hex(outcome.id),
+                        state.name
+                    ),
+                );
+                state.discard(outcome.id);
+            }
         }
     }
 }
 
-fn record<R>(state: &FunctionState, args: &Args, codec: Codec<R>, started: Instant, value: &R) {
+fn panic_nothing_to_replay(state: &FunctionState, args: &Args) -> ! {
+    panic!(
+        "cacheow: `{name}` (id {id}) is in mock mode but has no outcome to replay for the arguments {args}. \
+         Record one first: switch it to default or cache mode (`cacheow::handle!(...).set_mode(Mode::Default)` \
+         or the control panel), call it, then switch it back to mock",
+        name = state.name,
+        id = state.id,
+        args = args.text,
+    )
+}
+
+fn record<R>(state: &FunctionState, args: &Args, codec: Codec<R>, event: CallEvent, started: Instant, value: &R) {
     let duration = started.elapsed();
-    let event = match state.mode() {
-        Mode::Cache => CallEvent::Miss,
-        _ => CallEvent::Recorded,
-    };
     match (codec.encode)(value) {
         Ok(encoded) => state.record(args, encoded, started, duration, event),
         Err(error) => {

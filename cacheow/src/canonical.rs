@@ -8,7 +8,9 @@
 //! that are not strings or integers, integers beyond 64 bits and
 //! `Some(None)` would not.
 
+use std::borrow::Cow;
 use std::fmt::Display;
+use std::ops::Range;
 
 use serde::Serialize;
 use serde::ser;
@@ -297,37 +299,39 @@ impl ser::SerializeTupleVariant for Seq<'_> {
     }
 }
 
-/// Collects entries, then writes them sorted by key.
+/// Collects entries in one buffer, then writes them sorted by key.
 struct Map<'a> {
     writer: Writer<'a>,
-    entries: Vec<(String, Vec<u8>)>,
-    pending_key: Option<String>,
+    /// Each key, with where its value is in `values`.
+    keys: Vec<(Cow<'static, str>, Range<usize>)>,
+    values: Vec<u8>,
+    pending_key: Option<Cow<'static, str>>,
     close: &'static [u8],
 }
 
 impl<'a> Map<'a> {
     fn new(writer: Writer<'a>, len: usize, close: &'static [u8]) -> Self {
-        Map { writer, entries: Vec::with_capacity(len), pending_key: None, close }
+        Map { writer, keys: Vec::with_capacity(len), values: Vec::new(), pending_key: None, close }
     }
 
-    fn value<T: ?Sized + Serialize>(&mut self, key: String, value: &T) -> Result {
-        let mut text = Vec::new();
-        write_value(value, &mut text, self.writer.faithful)?;
-        self.entries.push((key, text));
+    fn value<T: ?Sized + Serialize>(&mut self, key: Cow<'static, str>, value: &T) -> Result {
+        let start = self.values.len();
+        write_value(value, &mut self.values, self.writer.faithful)?;
+        self.keys.push((key, start..self.values.len()));
         Ok(())
     }
 
     fn finish(mut self) -> Result {
-        self.entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        self.keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let out = self.writer.out;
         out.push(b'{');
-        for (i, (key, value)) in self.entries.iter().enumerate() {
+        for (i, (key, range)) in self.keys.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            json_scalar(out, key.as_str())?;
+            json_scalar(out, &**key)?;
             out.push(b':');
-            out.extend_from_slice(value);
+            out.extend_from_slice(&self.values[range.clone()]);
         }
         out.extend_from_slice(self.close);
         Ok(())
@@ -347,7 +351,7 @@ impl ser::SerializeMap for Map<'_> {
             }
             key => key?,
         };
-        self.pending_key = Some(key);
+        self.pending_key = Some(Cow::Owned(key));
         Ok(())
     }
     fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
@@ -363,7 +367,7 @@ impl ser::SerializeStruct for Map<'_> {
     type Ok = ();
     type Error = CanonicalError;
     fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result {
-        self.value(key.to_owned(), value)
+        self.value(Cow::Borrowed(key), value)
     }
     fn end(self) -> Result {
         self.finish()
@@ -374,7 +378,7 @@ impl ser::SerializeStructVariant for Map<'_> {
     type Ok = ();
     type Error = CanonicalError;
     fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result {
-        self.value(key.to_owned(), value)
+        self.value(Cow::Borrowed(key), value)
     }
     fn end(self) -> Result {
         self.finish()

@@ -258,7 +258,15 @@ impl ErrorFormat<std::io::Error> for IoErrors {
 
 fn io_error_kind(name: &str) -> std::io::ErrorKind {
     use std::io::ErrorKind::*;
-    const KINDS: &[std::io::ErrorKind] = &[
+    macro_rules! kinds {
+        ($($kind:ident),* $(,)?) => {
+            match name {
+                $(stringify!($kind) => $kind,)*
+                _ => Other,
+            }
+        };
+    }
+    kinds!(
         NotFound,
         PermissionDenied,
         ConnectionRefused,
@@ -297,9 +305,7 @@ fn io_error_kind(name: &str) -> std::io::ErrorKind {
         Unsupported,
         UnexpectedEof,
         OutOfMemory,
-        Other,
-    ];
-    KINDS.iter().copied().find(|kind| format!("{kind:?}") == name).unwrap_or(Other)
+    )
 }
 
 /// `anyhow::Error`, replayed with its chain of messages.

@@ -197,40 +197,45 @@ impl Db {
         if let Some(state) = self.loaded(id) {
             return state;
         }
-        let loaded = match self.storage {
-            Some(_) => self.load_from_disk(function),
+        let Some(storage) = &self.storage else {
             // Memory only: the warning that the data dir is unusable was given.
-            None => Err(Error::Disabled),
+            return self.insert(FunctionState::new(
+                id,
+                function.name(),
+                Control::default(),
+                OutcomeIndex::default(),
+                self.seed,
+                None,
+            ));
         };
-        let (control, index) = match loaded {
-            Ok(loaded) => loaded,
-            Err(Error::Disabled) => Default::default(),
-            Err(error) => {
-                warn_once(
-                    format!("load:{id}"),
-                    format_args!("cacheow could not load the outcomes of `{}`: {error}", function.name()),
-                );
-                Default::default()
-            }
-        };
-        let writer = self.storage.as_ref().map(|storage| storage.writer.clone());
-        let state = Arc::new(FunctionState::new(id, function.name(), control, index, self.seed, writer));
-        let mut states = self.states.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        Arc::clone(states.entry(id).or_insert(state))
+        // Under the control lock until the state is in place, so that no
+        // change made or refreshed meanwhile is missed.
+        let mut control = storage.lock();
+        if let Some(state) = self.loaded(id) {
+            return state;
+        }
+        let (row, index) = self.read_function(&mut control.conn, function).unwrap_or_else(|error| {
+            warn_load(function.name(), &error);
+            Default::default()
+        });
+        let writer = Some(storage.writer.clone());
+        self.insert(FunctionState::new(id, function.name(), row, index, self.seed, writer))
     }
 
-    fn load_from_disk(&self, function: &Function) -> Result<(Control, OutcomeIndex), Error> {
-        let mut control = self.lock()?;
-        if function.is_registered() && !sqlite::function_exists(&control.conn, function.id())? {
-            sqlite::register(&mut control.conn, &[registration(function)], false)?;
+    fn insert(&self, state: FunctionState) -> Arc<FunctionState> {
+        let mut states = self.states.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Arc::clone(states.entry(state.id).or_insert_with(|| Arc::new(state)))
+    }
+
+    /// A function's mode, latency and outcomes, registering it if needed.
+    fn read_function(&self, conn: &mut Connection, function: &Function) -> Result<(Control, OutcomeIndex), Error> {
+        if function.is_registered() && !sqlite::function_exists(conn, function.id())? {
+            sqlite::register(conn, &program(), &[registration(function)], false)?;
         }
-        let row = sqlite::control(&control.conn, function.id())?.unwrap_or_default();
+        let row = sqlite::control(conn, function.id())?.unwrap_or_default();
         // Without its outcomes, the function still runs in its mode.
-        let index = self.load_index(&mut control.conn, function.id(), function.name()).unwrap_or_else(|error| {
-            warn_once(
-                format!("load:{}", function.id()),
-                format_args!("cacheow could not load the outcomes of `{}`: {error}", function.name()),
-            );
+        let index = self.load_index(conn, function.id(), function.name()).unwrap_or_else(|error| {
+            warn_load(function.name(), &error);
             OutcomeIndex::default()
         });
         Ok((row, index))
@@ -239,15 +244,16 @@ impl Db {
     /// Reads a function's outcome files, merges in the counts of the
     /// database and makes its rows match the files.
     fn load_index(&self, conn: &mut Connection, function_id: &str, name: &str) -> Result<OutcomeIndex, Error> {
-        let dir = files::outcomes_dir(&self.data_dir, function_id);
+        // Rows before files: a row is committed after its file is written,
+        // so every row read here has its file, unless someone deleted it.
+        let rows: HashMap<u64, sqlite::OutcomeRow> =
+            sqlite::outcome_rows(conn, function_id)?.into_iter().map(|row| (row.id, row)).collect();
         let loaded = files::read_outcomes(&self.data_dir, function_id).map_err(|source| Error::Io {
             action: "read",
-            path: dir,
+            path: files::outcomes_dir(&self.data_dir, function_id),
             source,
         })?;
         warn_corrupt(name, &loaded.corrupt);
-        let rows: HashMap<u64, sqlite::OutcomeRow> =
-            sqlite::outcome_rows(conn, function_id)?.into_iter().map(|row| (row.id, row)).collect();
         let on_disk: HashSet<u64> = loaded.outcomes.iter().map(|outcome| outcome.id).collect();
         let corrupt: HashSet<u64> =
             loaded.corrupt.iter().filter_map(|file| file.path.file_stem()?.to_str().and_then(ids::parse_id)).collect();
@@ -275,22 +281,23 @@ impl Db {
         if version == control.data_version {
             return Ok(());
         }
-        control.data_version = version;
         let states: Vec<Arc<FunctionState>> =
             self.states.read().unwrap_or_else(|poisoned| poisoned.into_inner()).values().cloned().collect();
+        let rows = sqlite::controls(&control.conn)?;
+        let mut entries = sqlite::all_mock_entries(&control.conn)?;
         for state in &states {
-            let Some(row) = sqlite::control(&control.conn, state.id)? else { continue };
-            state.apply(row);
+            let Some(row) = rows.get(state.id) else { continue };
+            state.apply(*row);
             if row.generation != state.generation() {
-                let index = self.load_index(&mut control.conn, state.id, state.name)?;
-                state.reload(index, row.generation);
+                match self.load_index(&mut control.conn, state.id, state.name) {
+                    Ok(index) => state.reload(index, row.generation),
+                    Err(error) => warn_load(state.name, &error),
+                }
             } else {
-                let entries = sqlite::mock_entries(&control.conn, state.id)?;
-                state.index_mut().set_mock_entries(entries);
+                state.set_mock_entries(entries.remove(state.id).unwrap_or_default());
             }
         }
         let (added, newest) = sqlite::outcomes_since(&control.conn, control.outcome_seq)?;
-        control.outcome_seq = newest;
         for (function_id, id) in added {
             let Some(state) = states.iter().find(|state| state.id == function_id) else { continue };
             if state.index().get(id).is_some() {
@@ -302,6 +309,9 @@ impl Db {
                 Err(error) => warn_corrupt(state.name, &[CorruptFile { path, error }]),
             }
         }
+        // Only now: a refresh that failed halfway is tried again.
+        control.outcome_seq = newest;
+        control.data_version = version;
         Ok(())
     }
 
@@ -313,7 +323,8 @@ impl Db {
             return;
         }
         let registrations: Vec<Registration<'_>> = functions.iter().map(|function| registration(function)).collect();
-        let result = self.lock().and_then(|mut control| sqlite::register(&mut control.conn, &registrations, true));
+        let result =
+            self.lock().and_then(|mut control| sqlite::register(&mut control.conn, &program(), &registrations, true));
         if let Err(error) = result {
             warn_once("register", format_args!("cacheow could not register the program's functions: {error}"));
         }
@@ -347,6 +358,17 @@ impl Storage {
 
     fn lock(&self) -> MutexGuard<'_, ControlConnection> {
         self.control.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// This program's name: its executable's, without the hash cargo gives
+/// test binaries (`runtime-91f474cd054bf4f9` is `runtime`).
+fn program() -> String {
+    let exe = std::env::current_exe().ok();
+    let stem = exe.as_deref().and_then(Path::file_stem).and_then(|stem| stem.to_str()).unwrap_or_default();
+    match stem.rsplit_once('-') {
+        Some((name, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => name.to_owned(),
+        _ => stem.to_owned(),
     }
 }
 
@@ -388,6 +410,13 @@ fn warn_shared_ids(functions: &[&'static Function]) {
             );
         }
     }
+}
+
+fn warn_load(function_name: &str, error: &Error) {
+    warn_once(
+        format!("load:{function_name}"),
+        format_args!("cacheow could not load the outcomes of `{function_name}`: {error}"),
+    );
 }
 
 fn warn_corrupt(function_name: &str, corrupt: &[CorruptFile]) {

@@ -100,9 +100,12 @@ pub(crate) fn parse(id: u64, text: &str) -> Result<Outcome, String> {
         (Some(_), Some(_)) => return Err("holds both `value` and `value_ron`: keep one".to_owned()),
         (None, None) => return Err("`value` is missing".to_owned()),
     };
-    let duration_ms = match field("duration_ms") {
-        None => 0.0,
-        Some(value) => value.as_f64().filter(|ms| *ms >= 0.0).ok_or("`duration_ms` must be a positive number")?,
+    let duration = match field("duration_ms") {
+        None => Duration::ZERO,
+        Some(value) => value
+            .as_f64()
+            .and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok())
+            .ok_or("`duration_ms` must be a number of milliseconds, at least 0")?,
     };
     let recorded_at_ms = match field("recorded_at") {
         None => 0,
@@ -123,7 +126,7 @@ pub(crate) fn parse(id: u64, text: &str) -> Result<Outcome, String> {
             _ => None,
         },
         recorded_at_ms,
-        duration: Duration::from_secs_f64(duration_ms / 1000.0),
+        duration,
         count: AtomicU64::new(1),
         last_seen_ms: AtomicI64::new(recorded_at_ms),
     })
@@ -243,6 +246,10 @@ mod tests {
         assert!(error(r#"{"kind": "maybe", "value": 1}"#).contains("`kind`"));
         assert!(error(r#"{"kind": "return"}"#).contains("`value` is missing"));
         assert!(error(r#"{"kind": "return", "value": 1, "recorded_at": "yesterday"}"#).contains("`recorded_at`"));
+        for duration in ["-1", "1e300", "\"soon\""] {
+            let text = format!(r#"{{"kind": "return", "value": 1, "duration_ms": {duration}}}"#);
+            assert!(error(&text).contains("`duration_ms`"), "{duration}");
+        }
     }
 
     #[test]

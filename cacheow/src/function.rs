@@ -148,9 +148,9 @@ impl Function {
 
     /// The call counts of the function, over every process.
     pub fn stats(&self) -> Result<Stats, Error> {
-        let manager = self.manager()?;
-        manager.flush();
-        manager.db().stats(self.id())
+        let db = self.manager()?.db();
+        db.flush_writer(false);
+        db.stats(self.id())
     }
 
     /// Deletes every recorded outcome of the function.

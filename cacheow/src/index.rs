@@ -46,6 +46,36 @@ impl OutcomeIndex {
         true
     }
 
+    /// Counts one more call of an outcome that is already the newest for its
+    /// arguments; `false` when it is not (new, or older), which needs
+    /// [`record`](Self::record). Under a read lock: the common repeat is cheap.
+    pub(crate) fn repeat(&self, id: u64, at_ms: i64) -> bool {
+        let Some(outcome) = self.outcomes.get(&id) else { return false };
+        if !self.newest.get(&outcome.arg_key).is_some_and(|newest| Arc::ptr_eq(newest, outcome)) {
+            return false;
+        }
+        // The sampler keeps the old count as the weight until it is rebuilt.
+        outcome.seen(at_ms);
+        true
+    }
+
+    pub(crate) fn remove(&mut self, id: u64) {
+        let Some(removed) = self.outcomes.remove(&id) else { return };
+        if self.newest.get(&removed.arg_key).is_some_and(|newest| newest.id == id) {
+            self.newest.remove(&removed.arg_key);
+            let successor = self
+                .outcomes
+                .values()
+                .filter(|outcome| outcome.arg_key == removed.arg_key)
+                .max_by_key(|outcome| outcome.last_seen_ms())
+                .cloned();
+            if let Some(successor) = successor {
+                self.newest.insert(successor.arg_key, successor);
+            }
+        }
+        self.sampler = None;
+    }
+
     /// Adds an outcome read from disk; one already known is kept.
     pub(crate) fn insert(&mut self, outcome: Arc<Outcome>) {
         if self.outcomes.contains_key(&outcome.id) {
@@ -69,6 +99,10 @@ impl OutcomeIndex {
     /// Cache mode: the newest outcome recorded for these arguments.
     pub(crate) fn newest(&self, arg_key: u128) -> Option<&Arc<Outcome>> {
         self.newest.get(&arg_key)
+    }
+
+    pub(crate) fn mock_entries(&self) -> &HashMap<u64, MockEntry> {
+        &self.mock_entries
     }
 
     pub(crate) fn set_mock_entries(&mut self, entries: HashMap<u64, MockEntry>) {
@@ -244,6 +278,10 @@ mod tests {
         // Recording outcome 1 again makes it the newest.
         assert!(!index.record(outcome(1, 7, 400), 400), "already recorded");
         assert_eq!(index.newest(7).map(|o| o.id), Some(1));
+        assert!(index.repeat(1, 500), "the newest, counted under a read lock");
+        assert!(!index.repeat(2, 600), "not the newest: needs the write lock");
+        index.remove(1);
+        assert_eq!(index.newest(7).map(|o| o.id), Some(2));
         assert_eq!(index.newest(9).map(|o| o.id), None);
     }
 

@@ -25,6 +25,8 @@ static MANAGER: OnceLock<Manager> = OnceLock::new();
 pub struct Manager {
     settings: Settings,
     db: Db,
+    /// The process that started it: a forked child has no writer to flush.
+    pid: u32,
 }
 
 /// The runtime, or `None` when cacheow is off (`CACHEOW_ENABLE` is not `1`,
@@ -57,21 +59,8 @@ impl Manager {
     fn start(settings: Settings) -> Manager {
         let db = Db::open(&settings.data_dir, settings.seed);
         db.register_all(&function::registered());
-        let _ = std::thread::Builder::new().name("cacheow-refresh".to_owned()).spawn(|| {
-            // The manager is in its static by the time the first refresh runs.
-            loop {
-                std::thread::sleep(REFRESH_EVERY);
-                if let Some(manager) = MANAGER.get()
-                    && let Err(error) = manager.db.refresh()
-                {
-                    crate::warn_once::warn_once(
-                        "refresh",
-                        format_args!("cacheow could not read changes made by other processes: {error}"),
-                    );
-                }
-            }
-        });
-        Manager { settings, db }
+        let _ = std::thread::Builder::new().name("cacheow-refresh".to_owned()).spawn(refresh_forever);
+        Manager { settings, db, pid: std::process::id() }
     }
 
     /// The settings cacheow started with.
@@ -100,11 +89,31 @@ impl Manager {
     }
 }
 
+/// Applies other processes' changes, for as long as the process runs.
+fn refresh_forever() {
+    loop {
+        std::thread::sleep(REFRESH_EVERY);
+        // The manager is in its static by the time the first refresh runs.
+        let Some(manager) = MANAGER.get() else { continue };
+        // A bug here must not stop the refreshes, nor reach the program.
+        let refreshed = std::panic::catch_unwind(|| manager.db.refresh());
+        let error = match refreshed {
+            Ok(Ok(())) => continue,
+            Ok(Err(error)) => error.to_string(),
+            Err(_) => "a panic in cacheow; please report it".to_owned(),
+        };
+        crate::warn_once::warn_once(
+            "refresh",
+            format_args!("cacheow could not read changes made by other processes: {error}"),
+        );
+    }
+}
+
 /// A normal exit flushes what is still queued: nothing recorded is lost.
 #[allow(unsafe_code)] // the registration of a function to run at exit
 #[dtor::dtor(unsafe)]
 fn flush_at_exit() {
-    if let Some(manager) = MANAGER.get() {
-        manager.db.flush_writer(true);
+    if let Some(manager) = MANAGER.get().filter(|manager| manager.pid == std::process::id()) {
+        manager.flush();
     }
 }

@@ -33,6 +33,8 @@ CREATE TABLE IF NOT EXISTS functions (
     mode TEXT NOT NULL DEFAULT 'default',
     latency_ms REAL NOT NULL DEFAULT 0,
     stale INTEGER NOT NULL DEFAULT 0,
+    -- The program that registered it last, by executable name.
+    registered_by TEXT NOT NULL DEFAULT '',
     -- Bumped when outcomes are deleted, so other processes reload theirs.
     generation INTEGER NOT NULL DEFAULT 0,
     registered_at_ms INTEGER NOT NULL,
@@ -132,21 +134,27 @@ pub(crate) struct Registration<'a> {
     pub(crate) source: String,
 }
 
-/// Registers functions. With `mark_stale`, `functions` are all the
-/// program has, and a registration of one of its crates that it no longer
-/// has is marked stale: its function was renamed, moved or deleted.
-pub(crate) fn register(conn: &mut Connection, functions: &[Registration<'_>], mark_stale: bool) -> Result<(), Error> {
+/// Registers functions on behalf of `program`. With `mark_stale`,
+/// `functions` are all the program has, and what the same program
+/// registered before for the same crates but no longer has is marked stale:
+/// its function was renamed, moved or deleted.
+pub(crate) fn register(
+    conn: &mut Connection,
+    program: &str,
+    functions: &[Registration<'_>],
+    mark_stale: bool,
+) -> Result<(), Error> {
     let now = now_millis();
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
         let mut upsert = tx.prepare_cached(
             "INSERT INTO functions (id, name, qualified_name, module_path, crate_name, kind, signature, source,
-                                    registered_at_ms, last_seen_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+                                    registered_by, registered_at_ms, last_seen_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, qualified_name = excluded.qualified_name,
                  module_path = excluded.module_path, crate_name = excluded.crate_name, kind = excluded.kind,
                  signature = excluded.signature, source = excluded.source, stale = 0,
-                 last_seen_at_ms = excluded.last_seen_at_ms",
+                 registered_by = excluded.registered_by, last_seen_at_ms = excluded.last_seen_at_ms",
         )?;
         for f in functions {
             upsert.execute(params![
@@ -158,17 +166,20 @@ pub(crate) fn register(conn: &mut Connection, functions: &[Registration<'_>], ma
                 f.kind,
                 f.signature,
                 f.source,
+                program,
                 now
             ])?;
         }
         if mark_stale {
-            let mut stale =
-                tx.prepare_cached("UPDATE functions SET stale = 1 WHERE crate_name = ?1 AND last_seen_at_ms < ?2")?;
+            let mut stale = tx.prepare_cached(
+                "UPDATE functions SET stale = 1
+                 WHERE crate_name = ?1 AND registered_by = ?2 AND last_seen_at_ms < ?3",
+            )?;
             let mut crates: Vec<&str> = functions.iter().map(|f| f.crate_name).collect();
             crates.sort_unstable();
             crates.dedup();
             for crate_name in crates {
-                stale.execute(params![crate_name, now])?;
+                stale.execute(params![crate_name, program, now])?;
             }
         }
     }
@@ -195,6 +206,22 @@ pub(crate) fn control(conn: &Connection, function_id: &str) -> Result<Option<Con
             })
         })
         .optional()?)
+}
+
+/// The mode, latency and generation of every function, by id.
+pub(crate) fn controls(conn: &Connection) -> Result<HashMap<String, Control>, Error> {
+    let mut statement = conn.prepare_cached("SELECT id, mode, latency_ms, generation FROM functions")?;
+    let rows = statement.query_map([], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            Control {
+                mode: row.get::<_, String>(1)?.parse().unwrap_or_default(),
+                latency: latency_from_ms(row.get(2)?),
+                generation: row.get(3)?,
+            },
+        ))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 fn latency_from_ms(ms: f64) -> Duration {
@@ -292,6 +319,27 @@ pub(crate) fn mock_entries(conn: &Connection, function_id: &str) -> Result<HashM
         }
     }
     Ok(entries)
+}
+
+/// The mock configuration of every function, by function id.
+pub(crate) fn all_mock_entries(conn: &Connection) -> Result<HashMap<String, HashMap<u64, MockEntry>>, Error> {
+    let mut statement =
+        conn.prepare_cached("SELECT function_id, outcome_id, weight, enabled, ignore_args FROM mock_outcomes")?;
+    let rows = statement.query_map([], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            MockEntry { weight: row.get(2)?, enabled: row.get(3)?, ignore_args: row.get(4)? },
+        ))
+    })?;
+    let mut all: HashMap<String, HashMap<u64, MockEntry>> = HashMap::new();
+    for row in rows {
+        let (function_id, outcome_id, entry) = row?;
+        if let Some(id) = ids::parse_id(&outcome_id) {
+            all.entry(function_id).or_default().insert(id, entry);
+        }
+    }
+    Ok(all)
 }
 
 /// Replaces a function's mock configuration.
@@ -411,16 +459,21 @@ mod tests {
     }
 
     #[test]
-    fn functions_a_crate_no_longer_has_are_stale() -> Result<(), Error> {
+    fn functions_a_program_no_longer_has_are_stale() -> Result<(), Error> {
         let dir = tempfile::tempdir().map_err(|e| Error::Io { action: "create", path: "tmp".into(), source: e })?;
         let mut conn = open(dir.path())?;
-        register(&mut conn, &[registration("a", "app"), registration("b", "app"), registration("c", "lib")], true)?;
+        let (a, b, c, d) =
+            (registration("a", "app"), registration("b", "app"), registration("c", "lib"), registration("d", "app"));
+        register(&mut conn, "app", &[a, b, c], true)?;
+        // Another program of the crate `app`, say its tests.
+        register(&mut conn, "app-tests", &[d], true)?;
         std::thread::sleep(Duration::from_millis(5));
         // A later run of `app` without `b`; `lib` is not part of it.
-        register(&mut conn, &[registration("a", "app")], true)?;
+        register(&mut conn, "app", &[registration("a", "app")], true)?;
         assert!(!stale(&conn, "a"));
         assert!(stale(&conn, "b"));
         assert!(!stale(&conn, "c"));
+        assert!(!stale(&conn, "d"), "registered by another program");
         assert!(set_mode(&conn, "b", Mode::Mock)?);
         assert!(!set_mode(&conn, "zz", Mode::Mock)?);
         assert_eq!(control(&conn, "b")?.map(|c| c.mode), Some(Mode::Mock));

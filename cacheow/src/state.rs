@@ -1,6 +1,7 @@
 //! A function's runtime state in this process: mode, latency and outcome
 //! index, served from memory and kept in step with the database.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
@@ -11,7 +12,7 @@ use rand::{RngExt, SeedableRng};
 use crate::args::Args;
 use crate::call_log::{CallEvent, CallLog};
 use crate::codec::Encoded;
-use crate::index::OutcomeIndex;
+use crate::index::{MockEntry, OutcomeIndex};
 use crate::outcome::{Outcome, Replay};
 use crate::sqlite::Control;
 use crate::writer::{NewOutcome, Op, Writer};
@@ -125,28 +126,47 @@ impl FunctionState {
     /// Records what a call of the function gave.
     pub(crate) fn record(&self, args: &Args, encoded: Encoded, started: Instant, duration: Duration, event: CallEvent) {
         let at_ms = self.calls.millis_at(started);
-        let id =
-            ids::outcome_id(&[encoded.kind.as_str(), &args.text, encoded.payload.encoding(), encoded.payload.text()]);
+        let (kind, payload) = (encoded.kind, encoded.payload);
+        let id = ids::outcome_id(&[kind.as_str(), &args.text, payload.encoding(), payload.text()]);
+        self.calls.log(event, started, duration, args.key, Some((id, kind)));
+        // Recorded again, and still the newest for its arguments: a count.
+        if self.index().repeat(id, at_ms) {
+            self.calls.repeat(id, at_ms);
+            return;
+        }
         let outcome = Arc::new(Outcome {
             id,
-            kind: encoded.kind,
+            kind,
             arg_key: args.key,
             args: args.text.as_str().into(),
-            payload: encoded.payload,
+            payload,
             error_type: encoded.error_type.map(Into::into),
             recorded_at_ms: at_ms,
             duration,
             count: AtomicU64::new(1),
             last_seen_ms: AtomicI64::new(at_ms),
         });
-        let kind = outcome.kind;
-        let new = self.index_mut().record(Arc::clone(&outcome), at_ms);
-        if !new {
+        let mut index = self.index_mut();
+        if !index.record(Arc::clone(&outcome), at_ms) {
             self.calls.repeat(id, at_ms);
         } else if let Some(writer) = &self.writer {
+            // Sent under the lock: a repeat of this outcome, which needs the
+            // lock to be seen, is logged after the outcome reached the writer.
             writer.send(Op::Record(Box::new(NewOutcome { function_id: self.id, function_name: self.name, outcome })));
         }
-        self.calls.log(event, started, duration, args.key, Some((id, kind)));
+    }
+
+    /// Takes the mock configuration the database holds, if it changed.
+    pub(crate) fn set_mock_entries(&self, entries: HashMap<u64, MockEntry>) {
+        if self.index().mock_entries() != &entries {
+            self.index_mut().set_mock_entries(entries);
+        }
+    }
+
+    /// Drops an outcome that no longer decodes into the function's type, so
+    /// that it is not replayed again and recording it rewrites its file.
+    pub(crate) fn discard(&self, id: u64) {
+        self.index_mut().remove(id);
     }
 
     /// Logs a call that recorded nothing: a replay, or a value that could

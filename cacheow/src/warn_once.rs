@@ -9,8 +9,13 @@ static WARNED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 
 /// Logs `message` as a warning unless a warning with this `cause` was logged.
 pub(crate) fn warn_once(cause: impl Into<String>, message: fmt::Arguments<'_>) {
-    let mut warned = WARNED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if warned.get_or_insert_with(HashSet::new).insert(cause.into()) {
+    let first = WARNED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .get_or_insert_with(HashSet::new)
+        .insert(cause.into());
+    // Logged outside the lock: a subscriber may do anything.
+    if first {
         tracing::warn!("{message}");
     } else {
         tracing::debug!("{message}");

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -15,8 +15,12 @@ use crate::state::FunctionState;
 use crate::warn_once::warn_once;
 use crate::{Error, files, ids};
 
+/// The most operations waiting for the writer. Past it, recording waits for
+/// the disk: what a crash can lose stays a fraction of a second of writes
+/// (the writer writes some 17,000 outcome files a second).
+const QUEUE: usize = 256;
 /// The most operations written in one transaction.
-const MAX_BATCH: usize = 8192;
+const MAX_BATCH: usize = 2 * QUEUE;
 /// How often the calls tallied in memory are written when nothing else is.
 const TICK: Duration = Duration::from_millis(100);
 
@@ -43,7 +47,7 @@ pub(crate) enum Op {
 /// The sending end, cloned into every function's state.
 #[derive(Clone)]
 pub(crate) struct Writer {
-    ops: Sender<Op>,
+    ops: SyncSender<Op>,
 }
 
 impl Writer {
@@ -51,7 +55,7 @@ impl Writer {
         let conn = crate::sqlite::open(&data_dir)?;
         // Every batch is durable when its transaction commits.
         conn.pragma_update(None, "synchronous", "FULL")?;
-        let (ops, receiver) = mpsc::channel();
+        let (ops, receiver) = mpsc::sync_channel(QUEUE);
         std::thread::Builder::new()
             .name("cacheow-writer".to_owned())
             .spawn(move || run(receiver, Batcher::new(data_dir, conn, states)))
@@ -73,23 +77,59 @@ impl Writer {
 }
 
 fn run(ops: Receiver<Op>, mut batcher: Batcher) {
+    // Flushes received after the last drain of the call logs: answered
+    // after the next one, which holds every call logged before them.
+    let mut deferred: Vec<Flush> = Vec::new();
     loop {
-        let first = match ops.recv_timeout(TICK) {
-            Ok(op) => Some(op),
-            Err(RecvTimeoutError::Timeout) => None,
-            Err(RecvTimeoutError::Disconnected) => return,
+        let first = if deferred.is_empty() {
+            match ops.recv_timeout(TICK) {
+                Ok(op) => Some(op),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        } else {
+            ops.try_recv().ok()
         };
-        // Drained before the rest is received: an outcome recorded again was
-        // sent before, so its row is inserted in this batch or an earlier one.
+        let mut batch = Batch::default();
+        batch.extend(first);
+        batch.receive(&ops);
+        let answered = std::mem::take(&mut batch.flushes);
         let logs = batcher.drain_logs();
-        let mut batch: Vec<Op> = first.into_iter().collect();
-        while batch.len() < MAX_BATCH {
+        // Received after the drain: outcomes whose repeats the drain holds
+        // are among them, so they are written in this batch too.
+        batch.receive(&ops);
+        batcher.write(batch.records, logs);
+        batcher.answer(deferred.into_iter().chain(answered));
+        deferred = batch.flushes;
+    }
+}
+
+type Flush = (bool, Sender<()>);
+
+#[derive(Default)]
+struct Batch {
+    records: Vec<NewOutcome>,
+    flushes: Vec<Flush>,
+}
+
+impl Batch {
+    fn extend(&mut self, ops: impl IntoIterator<Item = Op>) {
+        for op in ops {
+            match op {
+                Op::Record(record) => self.records.push(*record),
+                Op::Flush { durable, done } => self.flushes.push((durable, done)),
+            }
+        }
+    }
+
+    /// Takes what is waiting, up to a full batch.
+    fn receive(&mut self, ops: &Receiver<Op>) {
+        while self.records.len() + self.flushes.len() < MAX_BATCH {
             match ops.try_recv() {
-                Ok(op) => batch.push(op),
+                Ok(op) => self.extend([op]),
                 Err(_) => break,
             }
         }
-        batcher.write(batch, logs);
     }
 }
 
@@ -99,13 +139,13 @@ struct Batcher {
     states: Arc<States>,
     /// Outcome directories known to exist.
     dirs: HashSet<PathBuf>,
-    /// Files written since the last durable flush.
-    unsynced: Vec<PathBuf>,
+    /// Whether files were written since the last durable flush.
+    unsynced: bool,
 }
 
 impl Batcher {
     fn new(data_dir: PathBuf, conn: Connection, states: Arc<States>) -> Self {
-        Batcher { data_dir, conn, states, dirs: HashSet::new(), unsynced: Vec::new() }
+        Batcher { data_dir, conn, states, dirs: HashSet::new(), unsynced: false }
     }
 
     fn drain_logs(&self) -> Vec<(&'static str, Drained)> {
@@ -117,15 +157,7 @@ impl Batcher {
             .collect()
     }
 
-    fn write(&mut self, batch: Vec<Op>, logs: Vec<(&'static str, Drained)>) {
-        let mut records = Vec::new();
-        let mut flushes = Vec::new();
-        for op in batch {
-            match op {
-                Op::Record(record) => records.push(*record),
-                Op::Flush { durable, done } => flushes.push((durable, done)),
-            }
-        }
+    fn write(&mut self, mut records: Vec<NewOutcome>, logs: Vec<(&'static str, Drained)>) {
         // Files first: a row never points at a file that is not there.
         records.retain(|record| self.write_file(record));
         let rows = if records.is_empty() && logs.is_empty() { Ok(()) } else { self.write_rows(&records, &logs) };
@@ -135,6 +167,10 @@ impl Batcher {
                 format_args!("cacheow could not record calls in {}: {error}", self.data_dir.display()),
             );
         }
+    }
+
+    fn answer(&mut self, flushes: impl Iterator<Item = Flush>) {
+        let flushes: Vec<Flush> = flushes.collect();
         if flushes.iter().any(|(durable, _)| *durable) {
             self.sync();
         }
@@ -146,14 +182,25 @@ impl Batcher {
     /// Writes the file of a new outcome; `false` when it could not.
     fn write_file(&mut self, record: &NewOutcome) -> bool {
         let path = files::outcome_path(&self.data_dir, record.function_id, record.outcome.id);
-        let result = self.ensure_dir(&path).and_then(|()| {
-            let text = files::render(record.function_name, record.function_id, &record.outcome)
-                .map_err(std::io::Error::other)?;
-            files::write_atomic(&path, text.as_bytes())
-        });
+        let text = match files::render(record.function_name, record.function_id, &record.outcome) {
+            Ok(text) => text,
+            Err(error) => {
+                warn_once(
+                    "writer:render",
+                    format_args!("cacheow could not write an outcome of `{}`: {error}", record.function_name),
+                );
+                return false;
+            }
+        };
+        let mut result = self.ensure_dir(&path).and_then(|()| files::write_atomic(&path, text.as_bytes()));
+        if result.as_ref().is_err_and(|error| error.kind() == std::io::ErrorKind::NotFound) {
+            // The directory was deleted (its outcomes cleared): make it again.
+            self.dirs.clear();
+            result = self.ensure_dir(&path).and_then(|()| files::write_atomic(&path, text.as_bytes()));
+        }
         match result {
             Ok(()) => {
-                self.unsynced.push(path);
+                self.unsynced = true;
                 true
             }
             Err(error) => {
@@ -230,11 +277,10 @@ impl Batcher {
 
     /// Makes the files written so far durable; the database already is.
     fn sync(&mut self) {
-        let files = std::mem::take(&mut self.unsynced);
-        if files.is_empty() {
+        if !std::mem::take(&mut self.unsynced) {
             return;
         }
-        if let Err(error) = sync_files(&self.data_dir, &files) {
+        if let Err(error) = sync_files(&self.data_dir) {
             warn_once("writer:sync", format_args!("cacheow could not sync {}: {error}", self.data_dir.display()));
         }
     }
@@ -247,17 +293,20 @@ fn sql_count(count: u64) -> i64 {
 
 /// One `syncfs` for all the files written, rather than one `fsync` each.
 #[cfg(target_os = "linux")]
-fn sync_files(data_dir: &Path, _files: &[PathBuf]) -> std::io::Result<()> {
+fn sync_files(data_dir: &Path) -> std::io::Result<()> {
     let dir = std::fs::File::open(data_dir)?;
     rustix::fs::syncfs(&dir).map_err(std::io::Error::from)
 }
 
+/// Elsewhere, every outcome file of the data dir.
 #[cfg(not(target_os = "linux"))]
-fn sync_files(_data_dir: &Path, files: &[PathBuf]) -> std::io::Result<()> {
-    let mut dirs = HashSet::new();
-    for file in files {
-        std::fs::File::open(file)?.sync_all()?;
-        dirs.extend(file.parent().map(Path::to_path_buf));
+fn sync_files(data_dir: &Path) -> std::io::Result<()> {
+    for function in std::fs::read_dir(data_dir.join("functions"))? {
+        let outcomes = function?.path().join("outcomes");
+        for file in std::fs::read_dir(&outcomes).into_iter().flatten() {
+            std::fs::File::open(file?.path())?.sync_all()?;
+        }
+        std::fs::File::open(&outcomes)?.sync_all()?;
     }
-    dirs.iter().try_for_each(|dir| std::fs::File::open(dir)?.sync_all())
+    Ok(())
 }

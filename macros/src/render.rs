@@ -16,8 +16,8 @@ use crate::parse::Function;
 pub(crate) fn render(function: &Function) -> TokenStream {
     let plain = plain_function(function);
     let instrumented = instrumented_function(function);
-    // `instrument!` keeps one of the two, depending on the `runtime` feature
-    // of cacheow: without it the function compiles exactly as written.
+    // `instrument!` keeps one of the two, depending on the `instrument`
+    // feature of cacheow: without it the function compiles exactly as written.
     quote! {
         ::cacheow::__private::instrument! {
             plain { #plain }
