@@ -5,7 +5,9 @@
 #![allow(unsafe_code)]
 
 use std::hint::black_box;
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -113,13 +115,33 @@ fn recording(c: &mut Criterion) {
     let mut group = c.benchmark_group("recorded call");
     group.bench_function("u64, same outcome again", |b| b.iter(|| recorded_square(black_box(7))));
     group.bench_function("1KB string, same outcome again", |b| b.iter(|| recorded_text(black_box(7))));
-    // Every call a new outcome: bounded, for the writer writes a file each.
-    group.sample_size(10).warm_up_time(Duration::from_millis(200)).measurement_time(Duration::from_secs(1));
+    // Every call a new outcome, in bursts the writer's queue holds: past
+    // it, recording waits for the disk (some 17,000 files a second).
+    group.sample_size(20).warm_up_time(Duration::from_millis(200)).measurement_time(Duration::from_secs(2));
     let next = AtomicU64::new(1_000_000);
-    group.bench_function("u64, new outcome", |b| b.iter(|| recorded_square(next.fetch_add(1, Ordering::Relaxed))));
-    group.bench_function("1KB string, new outcome", |b| b.iter(|| recorded_text(next.fetch_add(1, Ordering::Relaxed))));
+    group.bench_function("u64, new outcome", |b| b.iter_custom(|iters| in_bursts(iters, &next, recorded_square)));
+    group.bench_function("1KB string, new outcome", |b| b.iter_custom(|iters| in_bursts(iters, &next, recorded_text)));
     group.finish();
     cacheow::manager().expect("on").flush();
+}
+
+/// The time of `iters` calls with new arguments, in bursts of 200 with the
+/// writer flushed in between (not timed).
+fn in_bursts<T>(iters: u64, next: &AtomicU64, call: fn(u64) -> T) -> Duration {
+    let manager = cacheow::manager().expect("on");
+    let mut total = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let burst = left.min(200);
+        let started = Instant::now();
+        for _ in 0..burst {
+            black_box(call(next.fetch_add(1, Ordering::Relaxed)));
+        }
+        total += started.elapsed();
+        left -= burst;
+        manager.flush();
+    }
+    total
 }
 
 #[cacheow]
@@ -160,13 +182,20 @@ fn watched(n: u64) -> u64 {
     n
 }
 
-/// From another connection's commit of a mode to this process using it,
-/// the path a mode set by another process takes.
+/// From asking another process to set a mode to this process using it.
 fn mode_propagation(c: &mut Criterion) {
     let f = handle!(watched);
     watched(1);
-    let other = rusqlite::Connection::open(data_dir().join("cacheow.db")).expect("the database");
-    other.busy_timeout(Duration::from_secs(5)).expect("a busy timeout");
+    let mut setter = Command::new(env!("CARGO_BIN_EXE_mode-setter"))
+        .env("CACHEOW_ENABLE", "1")
+        .env("CACHEOW_DATA_DIR", data_dir())
+        .env("CACHEOW_START_SERVER", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the mode setter starts");
+    let mut requests = setter.stdin.take().expect("its stdin");
+    let mut answers = BufReader::new(setter.stdout.take().expect("its stdout")).lines();
     let mut group = c.benchmark_group("mode set by another process");
     group.sample_size(10).measurement_time(Duration::from_secs(8));
     group.bench_function("until it applies", |b| {
@@ -175,18 +204,28 @@ fn mode_propagation(c: &mut Criterion) {
             for i in 0..iters {
                 let mode = if i % 2 == 0 { Mode::Mock } else { Mode::Cache };
                 let started = Instant::now();
-                other
-                    .execute("UPDATE functions SET mode = ?1 WHERE id = ?2", (mode.as_str(), f.id()))
-                    .expect("the update");
+                writeln!(requests, "{} {mode}", f.id()).expect("the request");
                 while f.mode() != mode {
                     std::hint::spin_loop();
                 }
                 total += started.elapsed();
+                answers.next().expect("an answer").expect("set");
+                // Apart by a random fraction of the refresh period, as changes
+                // made by people are.
+                std::thread::sleep(Duration::from_micros(u64::from(rand_micros())));
             }
             total
         })
     });
     group.finish();
+    drop(requests);
+    let _ = setter.wait();
+}
+
+/// A pseudo-random 0..25,000 µs, without a dependency for it.
+fn rand_micros() -> u32 {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    nanos.wrapping_mul(2_654_435_761) % 25_000
 }
 
 criterion_group!(benches, replays, recording, store_size, mode_propagation);

@@ -77,13 +77,16 @@ fn main() {
                 format!("square-range({from}, {to}) = {sum}")
             }
             "record-forever" => {
-                println!("recording");
-                let _ = std::io::stdout().flush();
-                // Until the test kills the process.
+                // Until the test kills the process; every 1,000 calls, says
+                // how many it made.
                 let mut n = 0;
                 loop {
                     square(n);
                     n += 1;
+                    if n % 1000 == 0 {
+                        println!("recorded {n} at {}us", unix_micros());
+                        let _ = std::io::stdout().flush();
+                    }
                 }
             }
             "mode" => {

@@ -126,16 +126,18 @@ fn a_recording_replays_in_another_process() {
 fn functions_are_registered_before_their_first_call_and_missing_ones_are_stale() {
     let data = DataDir::new();
     data.run(&["enabled"]);
-    // A function of the probe's crate that a former version of it had.
-    data.db()
-        .execute(
-            "INSERT INTO functions (id, name, qualified_name, module_path, crate_name, kind, signature, source,
-                                    registered_at_ms, last_seen_at_ms)
-             VALUES ('00000000000000aa', 'gone', 'cacheow_probe::gone', 'cacheow_probe', 'cacheow_probe', 'sync',
-                     'fn gone()', 'tests/probe/main.rs:1', 0, 0)",
-            [],
-        )
-        .expect("the insert");
+    // A function that a former version of the probe had, and one of the
+    // same crate that another program registered.
+    for (id, name, program) in [("00000000000000aa", "gone", "cacheow-probe"), ("00000000000000bb", "other", "tool")] {
+        data.db()
+            .execute(
+                "INSERT INTO functions (id, name, qualified_name, module_path, crate_name, kind, signature, source,
+                                        registered_by, registered_at_ms, last_seen_at_ms)
+                 VALUES (?1, ?2, ?2, 'cacheow_probe', 'cacheow_probe', 'sync', 'fn f()', 'main.rs:1', ?3, 0, 0)",
+                [id, name, program],
+            )
+            .expect("the insert");
+    }
     data.run(&["enabled"]);
     let db = data.db();
     let mut statement = db.prepare("SELECT name, stale, mode FROM functions ORDER BY name").expect("the query");
@@ -144,7 +146,7 @@ fn functions_are_registered_before_their_first_call_and_missing_ones_are_stale()
         .expect("the rows")
         .map(|row| row.expect("a row"))
         .collect();
-    let expected = [("fail", false), ("fetch", false), ("gone", true), ("square", false)];
+    let expected = [("fail", false), ("fetch", false), ("gone", true), ("other", false), ("square", false)];
     let found: Vec<(&str, bool)> = rows.iter().map(|(name, stale, _)| (name.as_str(), *stale)).collect();
     assert_eq!(found, expected, "none of them was called");
     assert!(rows.iter().all(|(_, _, mode)| mode == "default"));
@@ -321,33 +323,85 @@ fn a_seed_makes_mock_choices_reproducible() {
     assert!(distinct.len() > 3, "the choice is random among 8 outcomes: {distinct:?}");
 }
 
+fn unix_micros() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or(0)
+}
+
 #[test]
-fn a_killed_process_leaves_a_consistent_data_dir() {
+fn a_killed_process_leaves_a_consistent_data_dir_and_loses_only_its_last_moments() {
     let data = DataDir::new();
     let mut recording = data.probe(&["record-forever"]).stdout(Stdio::piped()).spawn().expect("spawns");
-    let mut lines = BufReader::new(recording.stdout.take().expect("stdout")).lines();
-    assert_eq!(lines.next().and_then(Result::ok).as_deref(), Some("recording"));
-    std::thread::sleep(Duration::from_millis(500));
+    let stdout = recording.stdout.take().expect("stdout");
+    let progress = std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<_>>());
+    std::thread::sleep(Duration::from_millis(2000));
+    let killed_at = unix_micros();
     recording.kill().expect("SIGKILL");
     recording.wait().expect("the probe ends");
+    // How many calls, each a new outcome, it had made a second before the kill.
+    let recorded_before: u64 = progress
+        .join()
+        .expect("the reader ends")
+        .iter()
+        .filter_map(|line| {
+            let (count, at) = line.strip_prefix("recorded ")?.split_once(" at ")?;
+            let at: u128 = at.strip_suffix("us")?.parse().ok()?;
+            (at + 1_000_000 <= killed_at).then(|| count.parse().ok()).flatten()
+        })
+        .max()
+        .expect("it recorded for over a second");
 
     let db = data.db();
     let check: String = db.query_row("PRAGMA integrity_check", [], |row| row.get(0)).expect("the check runs");
     assert_eq!(check, "ok");
     let id = data.id("square");
     let files = data.outcome_files(&id);
-    assert!(files.len() > 10, "it recorded before the kill: {}", files.len());
+    assert!(files.len() as u64 >= recorded_before, "{} files; {recorded_before} calls a second before", files.len());
     for file in &files {
         let text = std::fs::read_to_string(file).expect("readable");
         let value: serde_json::Value =
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         assert!(value["value"].is_u64(), "{}", file.display());
     }
-    let rows = data.count("SELECT COUNT(*) FROM outcomes WHERE function_id = ?1", &id);
-    assert!(rows as usize <= files.len(), "no row without its file");
+    let mut rows = db.prepare("SELECT id FROM outcomes WHERE function_id = ?1").expect("the query");
+    let rows: Vec<String> =
+        rows.query_map([&id], |row| row.get(0)).expect("the rows").map(|row| row.expect("a row")).collect();
+    assert!(rows.len() as u64 + 512 >= recorded_before, "rows lag the files by a batch at most");
+    for row in &rows {
+        let file = data.path().join("functions").join(&id).join("outcomes").join(format!("{row}.json"));
+        assert!(file.exists(), "the row {row} has its file");
+    }
 
     // What was recorded replays.
     let replayed = data.run(&["mode", "square", "cache", "square", "1", "ran"]);
     assert_eq!((replayed.value("square(1)"), replayed.value("ran")), ("1".to_owned(), "0".to_owned()));
     assert!(replayed.warnings().is_empty(), "{}", replayed.stderr);
+}
+
+#[test]
+fn an_outcome_that_no_longer_decodes_is_dropped_and_recorded_again() {
+    let data = DataDir::new();
+    data.run(&["square", "3", "square", "4"]);
+    let id = data.id("square");
+    let files = data.outcome_files(&id);
+    // A hand edit that is JSON, but not a `u64`.
+    let edited = files
+        .iter()
+        .find(|file| std::fs::read_to_string(file).unwrap_or_default().contains("\"value\": 9"))
+        .expect("the outcome of square(3)");
+    let text = std::fs::read_to_string(edited).expect("readable").replace("\"value\": 9", "\"value\": \"nine\"");
+    std::fs::write(edited, text).expect("writable");
+
+    // Mock mode never replays it: every call gets the other outcome.
+    let mut args = vec!["mode", "square", "mock"];
+    args.extend(std::iter::repeat_n(["square", "0"], 20).flatten());
+    let mocked = data.run(&args);
+    assert!(mocked.values("square(0)").iter().all(|value| value == "16"), "{}", mocked.stdout);
+    assert!(mocked.stderr.contains("cannot replay the outcome"), "{}", mocked.stderr);
+
+    // Cache mode calls the function instead, and records it again.
+    let cached = data.run(&["mode", "square", "cache", "square", "3", "ran"]);
+    assert_eq!((cached.value("square(3)"), cached.value("ran")), ("9".to_owned(), "1".to_owned()));
+    let rewritten: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(edited).expect("readable")).expect("JSON");
+    assert_eq!(rewritten["value"], 9);
 }

@@ -38,7 +38,8 @@ async fn async_latency_does_not_block_the_executor() -> Result<(), Error> {
     remote_price(2).await;
     f.set_mode(Mode::Mock)?;
     f.set_latency(Duration::from_millis(200))?;
-    // On this single thread, the ticker only advances if the latency yields.
+    // On this single thread, the ticker only advances while the mock waits
+    // if the latency yields to the executor.
     let ticks = AtomicU64::new(0);
     let ticker = async {
         for _ in 0..10 {
@@ -46,9 +47,13 @@ async fn async_latency_does_not_block_the_executor() -> Result<(), Error> {
             ticks.fetch_add(1, SeqCst);
         }
     };
-    let (price, ()) = tokio::join!(remote_price(9), ticker);
+    let mocked = async {
+        let price = remote_price(9).await;
+        (price, ticks.load(SeqCst))
+    };
+    let ((price, ticks_meanwhile), ()) = tokio::join!(mocked, ticker);
     assert_eq!(price, 6);
-    assert_eq!(ticks.load(SeqCst), 10, "the ticker ran while the mock waited");
+    assert_eq!(ticks_meanwhile, 10, "the ticker ran while the mock waited");
     Ok(())
 }
 
@@ -79,6 +84,7 @@ fn outcomes_describe_what_was_recorded_and_clear_deletes_them() -> Result<(), Er
     f.set_mode(Mode::Cache)?;
     assert_eq!(counted(2), 2);
     assert_eq!(f.outcomes()?.len(), 1, "recording starts again");
+    assert!(crate::outcome_file(f, &two.id).exists(), "and writes files again");
     Ok(())
 }
 

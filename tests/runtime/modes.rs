@@ -210,6 +210,12 @@ fn methods_leave_self_out_of_the_key() -> Result<(), Error> {
     request.set_mode(Mode::Cache)?;
     assert_eq!(client.request(1), 200);
     assert_eq!(client.requests, 100, "a replayed `&mut self` call does not run");
+    request.set_mode(Mode::Mock)?;
+    assert_eq!(client.request(8), 200, "mock mode replays for other arguments");
+    request.set_mode(Mode::Default)?;
+    assert_eq!(client.request(1), 201, "default mode runs it again");
+    f.set_mode(Mode::Mock)?;
+    assert_eq!(Client { requests: 5 }.fetch(1), first);
     Ok(())
 }
 
