@@ -255,49 +255,28 @@ impl Seq<'_> {
     }
 }
 
-impl ser::SerializeSeq for Seq<'_> {
-    type Ok = ();
-    type Error = CanonicalError;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-    fn end(self) -> Result {
-        self.finish()
-    }
+/// The four sequence-like compounds of serde, all written as JSON arrays.
+macro_rules! sequence_impls {
+    ($($trait:ident :: $method:ident),*) => {
+        $(impl ser::$trait for Seq<'_> {
+            type Ok = ();
+            type Error = CanonicalError;
+            fn $method<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
+                self.element(value)
+            }
+            fn end(self) -> Result {
+                self.finish()
+            }
+        })*
+    };
 }
 
-impl ser::SerializeTuple for Seq<'_> {
-    type Ok = ();
-    type Error = CanonicalError;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-    fn end(self) -> Result {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleStruct for Seq<'_> {
-    type Ok = ();
-    type Error = CanonicalError;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-    fn end(self) -> Result {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleVariant for Seq<'_> {
-    type Ok = ();
-    type Error = CanonicalError;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-    fn end(self) -> Result {
-        self.finish()
-    }
-}
+sequence_impls!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 /// Collects entries in one buffer, then writes them sorted by key.
 struct Map<'a> {
@@ -363,27 +342,23 @@ impl ser::SerializeMap for Map<'_> {
     }
 }
 
-impl ser::SerializeStruct for Map<'_> {
-    type Ok = ();
-    type Error = CanonicalError;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result {
-        self.value(Cow::Borrowed(key), value)
-    }
-    fn end(self) -> Result {
-        self.finish()
-    }
+/// Structs and struct variants, written as JSON objects.
+macro_rules! struct_impls {
+    ($($trait:ident),*) => {
+        $(impl ser::$trait for Map<'_> {
+            type Ok = ();
+            type Error = CanonicalError;
+            fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result {
+                self.value(Cow::Borrowed(key), value)
+            }
+            fn end(self) -> Result {
+                self.finish()
+            }
+        })*
+    };
 }
 
-impl ser::SerializeStructVariant for Map<'_> {
-    type Ok = ();
-    type Error = CanonicalError;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result {
-        self.value(Cow::Borrowed(key), value)
-    }
-    fn end(self) -> Result {
-        self.finish()
-    }
-}
+struct_impls!(SerializeStruct, SerializeStructVariant);
 
 /// Turns a map key into the string JSON needs, as serde_json does for
 /// strings, integers and unit variants. Any other key is written as its own
