@@ -98,6 +98,7 @@ pub(crate) fn open(data_dir: &Path) -> Result<Connection, Error> {
     retry_busy(|| {
         let tx = conn.unchecked_transaction()?;
         tx.execute_batch(SCHEMA)?;
+        add_missing_columns(&tx)?;
         tx.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?1)",
             [SCHEMA_VERSION.to_string()],
@@ -105,6 +106,24 @@ pub(crate) fn open(data_dir: &Path) -> Result<Connection, Error> {
         tx.commit()
     })?;
     Ok(conn)
+}
+
+/// Columns added to a table after it was first made: (table, column, definition).
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[("functions", "registered_by", "TEXT NOT NULL DEFAULT ''")];
+
+/// Brings a database made by an earlier version up to date.
+fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
+    for (table, column, definition) in ADDED_COLUMNS {
+        let present: i64 = conn.query_row(
+            &format!("SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = ?1"),
+            [column],
+            |row| row.get(0),
+        )?;
+        if present == 0 {
+            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {definition}"))?;
+        }
+    }
+    Ok(())
 }
 
 fn retry_busy<T>(mut operation: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
@@ -456,6 +475,19 @@ mod tests {
 
     fn stale(conn: &Connection, id: &str) -> bool {
         conn.query_row("SELECT stale FROM functions WHERE id = ?1", [id], |row| row.get(0)).unwrap_or(false)
+    }
+
+    #[test]
+    fn databases_of_earlier_versions_gain_the_new_columns() -> Result<(), Error> {
+        let dir = tempfile::tempdir().map_err(|e| Error::Io { action: "create", path: "tmp".into(), source: e })?;
+        let old = Connection::open(dir.path().join("cacheow.db"))?;
+        old.execute_batch(&SCHEMA.replace("registered_by TEXT NOT NULL DEFAULT '',", ""))?;
+        drop(old);
+        let mut conn = open(dir.path())?;
+        register(&mut conn, "app", &[registration("a", "app")], true)?;
+        let program: String = conn.query_row("SELECT registered_by FROM functions", [], |row| row.get(0))?;
+        assert_eq!(program, "app");
+        Ok(())
     }
 
     #[test]
