@@ -14,10 +14,14 @@ use crate::outcome::Replay;
 use crate::state::FunctionState;
 use crate::warn_once::warn_once;
 use crate::{Mode, ids};
+use crate::{enable, scope};
 
 /// Calls a synchronous function through cacheow.
 pub fn call_sync<R>(function: &'static Function, args: Args, codec: Codec<R>, body: impl FnOnce() -> R) -> R {
-    let Ok(state) = function.state() else { return body() };
+    if let Some(hook) = scope::current() {
+        return scope::call_sync(&*hook, function, &args, codec, body);
+    }
+    let Ok(state) = function.state() else { return uninstrumented(function, body) };
     let started = Instant::now();
     let event = match state.mode() {
         Mode::Default => CallEvent::Recorded,
@@ -46,7 +50,13 @@ pub async fn call_async<R, F: Future<Output = R>>(
     codec: Codec<R>,
     body: F,
 ) -> R {
-    let Ok(state) = function.state() else { return body.await };
+    if let Some(hook) = scope::current() {
+        return scope::call_async(hook, function, &args, codec, body).await;
+    }
+    let Ok(state) = function.state() else {
+        uninstrumented(function, || ());
+        return body.await;
+    };
     let started = Instant::now();
     let event = match state.mode() {
         Mode::Default => CallEvent::Recorded,
@@ -67,6 +77,15 @@ pub async fn call_async<R, F: Future<Output = R>>(
     let value = body.await;
     record(state, &args, codec, event, started, &value);
     value
+}
+
+/// A call while cacheow is off: the function as written, unless tests run
+/// in scopes, which this call is outside of.
+fn uninstrumented<T>(function: &Function, body: impl FnOnce() -> T) -> T {
+    if enable::scopes_running() {
+        scope::unattributed(function);
+    }
+    body()
 }
 
 fn sleep(latency: Duration) {

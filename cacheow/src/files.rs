@@ -48,12 +48,33 @@ struct OutcomeFile<'a> {
     value_ron: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error_type: Option<&'a str>,
-    duration_ms: f64,
-    recorded_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recorded_at: Option<String>,
+    /// In fixtures: the calls, among those of the test with the same
+    /// arguments, that gave this outcome (0 is the first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    calls: Option<&'a [u32]>,
+}
+
+/// What an outcome file holds besides the outcome.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Style<'a> {
+    /// The data dir: when it was recorded and how long the call took.
+    Runtime,
+    /// A test fixture: nothing that changes from one recording to the next,
+    /// and the order of the calls that gave it.
+    Fixture { calls: &'a [u32] },
 }
 
 /// The text of an outcome's file.
-pub(crate) fn render(function_name: &str, function_id: &str, outcome: &Outcome) -> Result<String, String> {
+pub(crate) fn render(
+    function_name: &str,
+    function_id: &str,
+    outcome: &Outcome,
+    style: Style<'_>,
+) -> Result<String, String> {
     let parse_json = |text: &str| serde_json::from_str::<Value>(text).map_err(|error| error.to_string());
     let (value, value_ron) = match &outcome.payload {
         Payload::Json(text) => (Some(parse_json(text)?), None),
@@ -70,8 +91,17 @@ pub(crate) fn render(function_name: &str, function_id: &str, outcome: &Outcome) 
         value,
         value_ron,
         error_type: outcome.error_type.as_deref(),
-        duration_ms: outcome.duration.as_micros() as f64 / 1000.0,
-        recorded_at: humantime::format_rfc3339_millis(from_millis(outcome.recorded_at_ms)).to_string(),
+        duration_ms: None,
+        recorded_at: None,
+        calls: None,
+    };
+    let file = match style {
+        Style::Runtime => OutcomeFile {
+            duration_ms: Some(outcome.duration.as_micros() as f64 / 1000.0),
+            recorded_at: Some(humantime::format_rfc3339_millis(from_millis(outcome.recorded_at_ms)).to_string()),
+            ..file
+        },
+        Style::Fixture { calls } => OutcomeFile { calls: Some(calls), ..file },
     };
     let mut text = serde_json::to_string_pretty(&file).map_err(|error| error.to_string())?;
     text.push('\n');
@@ -80,6 +110,12 @@ pub(crate) fn render(function_name: &str, function_id: &str, outcome: &Outcome) 
 
 /// Reads an outcome file; the error names what is wrong with it.
 pub(crate) fn parse(id: u64, text: &str) -> Result<Outcome, String> {
+    parse_file(id, text).map(|(outcome, _)| outcome)
+}
+
+/// Reads an outcome file, with its fixture call positions (none in the
+/// data dir's files).
+pub(crate) fn parse_file(id: u64, text: &str) -> Result<(Outcome, Vec<u32>), String> {
     let file: Map<String, Value> = serde_json::from_str(text).map_err(|error| format!("not a JSON object: {error}"))?;
     let field = |name: &str| file.get(name);
     let kind = match field("kind") {
@@ -114,7 +150,12 @@ pub(crate) fn parse(id: u64, text: &str) -> Result<Outcome, String> {
             .map_err(|error| format!("`recorded_at` {text:?}: {error}"))?,
         Some(_) => return Err("`recorded_at` must be an RFC 3339 time string".to_owned()),
     };
-    Ok(Outcome {
+    let calls = match field("calls") {
+        None => Vec::new(),
+        Some(calls) => serde_json::from_value(calls.clone())
+            .map_err(|_| "`calls` must be a list of call numbers, like [0, 2]".to_owned())?,
+    };
+    let outcome = Outcome {
         id,
         kind,
         // Derived from `args`, so that editing the arguments re-files the outcome.
@@ -129,7 +170,8 @@ pub(crate) fn parse(id: u64, text: &str) -> Result<Outcome, String> {
         duration,
         count: AtomicU64::new(1),
         last_seen_ms: AtomicI64::new(recorded_at_ms),
-    })
+    };
+    Ok((outcome, calls))
 }
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over
@@ -214,7 +256,7 @@ mod tests {
     #[test]
     fn files_are_pretty_and_read_back() {
         let written = outcome(Payload::Json(r#"{"a":[1,2],"b":null}"#.into()));
-        let text = render("app::f", "00000000000000ff", &written).unwrap_or_default();
+        let text = render("app::f", "00000000000000ff", &written, Style::Runtime).unwrap_or_default();
         assert!(text.contains("\n  \"args\": {\n    \"n\": 3\n  },"), "{text}");
         assert!(text.contains("\"recorded_at\": \"2025-11-21T12:00:00.123Z\""), "{text}");
         let read = parse(0xabc, &text).unwrap_or_else(|error| panic!("{error}"));
@@ -228,9 +270,20 @@ mod tests {
     #[test]
     fn ron_values_round_trip() {
         let written = outcome(Payload::Ron("{(1, 2): NaN}".into()));
-        let text = render("app::f", "00000000000000ff", &written).unwrap_or_default();
+        let text = render("app::f", "00000000000000ff", &written, Style::Runtime).unwrap_or_default();
         assert!(text.contains("\"value_ron\": \"{(1, 2): NaN}\""), "{text}");
         assert_eq!(parse(1, &text).map(|o| o.payload).ok(), Some(written.payload));
+    }
+
+    #[test]
+    fn fixtures_hold_nothing_volatile() {
+        let written = outcome(Payload::Json("9".into()));
+        let text =
+            render("app::f", "00000000000000ff", &written, Style::Fixture { calls: &[0, 2] }).unwrap_or_default();
+        assert!(!text.contains("recorded_at") && !text.contains("duration_ms"), "{text}");
+        assert!(text.contains("\"calls\": [\n    0,\n    2\n  ]"), "{text}");
+        let (read, calls) = parse_file(0xabc, &text).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!((read.payload, calls), (written.payload, vec![0, 2]));
     }
 
     #[test]

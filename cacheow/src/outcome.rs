@@ -56,7 +56,7 @@ pub struct OutcomeInfo {
 
 /// A value in one of the two encodings an outcome file can hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Payload {
+pub enum Payload {
     /// Canonical JSON text.
     Json(Arc<str>),
     /// RON text, for values JSON cannot hold faithfully.
@@ -64,13 +64,15 @@ pub(crate) enum Payload {
 }
 
 impl Payload {
-    pub(crate) fn text(&self) -> &str {
+    /// The value's text, in its encoding.
+    pub fn text(&self) -> &str {
         match self {
             Payload::Json(text) | Payload::Ron(text) => text,
         }
     }
 
-    pub(crate) fn encoding(&self) -> &'static str {
+    /// `json` or `ron`.
+    pub fn encoding(&self) -> &'static str {
         match self {
             Payload::Json(_) => "json",
             Payload::Ron(_) => "ron",

@@ -15,6 +15,13 @@ pub mod codec {
     };
 }
 
+/// Test scopes and fixtures, for cacheow-test.
+pub mod scope {
+    pub use crate::fixture::{FixtureOutcome, canonical_json};
+    pub use crate::outcome::{OutcomeKind, Payload};
+    pub use crate::scope::{Decision, Entered, Hook, Recorded, Running, enter};
+}
+
 /// Registers a decorated function before `main`.
 pub fn register(function: &'static Function) {
     crate::function::register(function);

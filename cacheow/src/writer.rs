@@ -182,7 +182,8 @@ impl Batcher {
     /// Writes the file of a new outcome; `false` when it could not.
     fn write_file(&mut self, record: &NewOutcome) -> bool {
         let path = files::outcome_path(&self.data_dir, record.function_id, record.outcome.id);
-        let text = match files::render(record.function_name, record.function_id, &record.outcome) {
+        let text = match files::render(record.function_name, record.function_id, &record.outcome, files::Style::Runtime)
+        {
             Ok(text) => text,
             Err(error) => {
                 warn_once(

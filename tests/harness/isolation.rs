@@ -1,0 +1,87 @@
+//! Tests running at once pin the same function to different modes, and
+//! neither sees the other's.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::sync::{Arc, Barrier, Condvar, Mutex};
+use std::time::Duration;
+
+use cacheow::{Mode, cacheow, handle};
+use cacheow_test::{Record, Scope, cacheow_test};
+
+static SHARED_RAN: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// Calls that ran on this thread: the body runs on its caller's thread.
+    static RAN_HERE: Cell<u64> = const { Cell::new(0) };
+}
+
+#[cacheow]
+fn shared(n: u64) -> u64 {
+    SHARED_RAN.fetch_add(1, SeqCst);
+    RAN_HERE.set(RAN_HERE.get() + 1);
+    n * 10
+}
+
+#[test]
+fn two_scopes_at_once_pin_one_function_to_different_modes() {
+    let root = tempfile::tempdir().expect("a temporary dir");
+    let scope = |name: &str| Scope::new(format!("harness::isolation::{name}")).fixtures_dir(root.path());
+    // Something for the mock to replay: shared(1) = 10.
+    scope("mocking").force_record(Record::Once).run(|| shared(1));
+    let before = SHARED_RAN.load(SeqCst);
+
+    let barrier = Arc::new(Barrier::new(2));
+    let mocking = {
+        let (barrier, scope) = (Arc::clone(&barrier), scope("mocking").pin(handle!(shared), Mode::Mock).force_record(Record::None));
+        std::thread::spawn(move || {
+            scope.run(|| {
+                barrier.wait();
+                (0..500).map(|_| shared(5)).collect::<Vec<_>>()
+            })
+        })
+    };
+    let calling = {
+        let (barrier, scope) = (Arc::clone(&barrier), scope("calling").pin(handle!(shared), Mode::Default).force_record(Record::None));
+        std::thread::spawn(move || {
+            scope.run(|| {
+                barrier.wait();
+                (0..500).map(|_| shared(5)).collect::<Vec<_>>()
+            })
+        })
+    };
+    let (mocked, called) = (mocking.join().expect("the mocking test"), calling.join().expect("the calling test"));
+    assert!(mocked.iter().all(|&value| value == 10), "the mock replays shared(1)");
+    assert!(called.iter().all(|&value| value == 50), "the other calls shared(5)");
+    assert_eq!(SHARED_RAN.load(SeqCst) - before, 500, "only the calling test ran it");
+}
+
+/// Waits up to a second for the other test of the pair, so that the two
+/// overlap when the harness runs tests in parallel, and neither hangs when
+/// it does not (one test per process, or one thread).
+fn meet(name: &'static str) {
+    static MET: Mutex<Vec<&str>> = Mutex::new(Vec::new());
+    static ARRIVED: Condvar = Condvar::new();
+    let mut met = MET.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    met.push(name);
+    ARRIVED.notify_all();
+    let _ = ARRIVED.wait_timeout_while(met, Duration::from_secs(1), |met| met.len() < 2);
+}
+
+#[cacheow_test(mock(shared))]
+fn mocks_shared_while_another_test_calls_it() {
+    meet("mocks");
+    for n in 0..200 {
+        assert_eq!(shared(n), 70, "its one fixture: shared(7)");
+    }
+    assert_eq!(RAN_HERE.get(), 0, "mock mode never calls it");
+}
+
+#[cacheow_test(default(shared), record = "none")]
+fn calls_shared_while_another_test_mocks_it() {
+    meet("calls");
+    for n in 0..200 {
+        assert_eq!(shared(n), n * 10);
+    }
+    assert_eq!(RAN_HERE.get(), 200);
+}

@@ -1,0 +1,152 @@
+//! The record modes, failures, call order and determinism.
+
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+
+use cacheow::cacheow;
+use cacheow_test::{Record, Scope};
+use tempfile::TempDir;
+
+use crate::{panic_message, tree};
+
+static DOUBLE_RAN: AtomicU64 = AtomicU64::new(0);
+
+#[cacheow]
+fn double(n: u64) -> u64 {
+    DOUBLE_RAN.fetch_add(1, SeqCst);
+    n * 2
+}
+
+fn scope(root: &TempDir, record: Record) -> Scope {
+    Scope::new("harness::modes::doubles").fixtures_dir(root.path()).force_record(record)
+}
+
+#[test]
+fn once_records_what_the_fixtures_lack_none_replays_all_rewrites() {
+    let root = tempfile::tempdir().expect("a temporary dir");
+    let ran = || DOUBLE_RAN.load(SeqCst);
+
+    scope(&root, Record::Once).run(|| assert_eq!(double(2), 4));
+    assert_eq!(ran(), 1);
+    let dir = scope(&root, Record::Once).fixture_dir();
+    assert!(dir.ends_with("harness/modes/doubles"), "{dir:?}");
+    assert_eq!(tree(&dir).len(), 1, "one outcome file");
+
+    scope(&root, Record::Once).run(|| assert_eq!((double(2), double(3)), (4, 6)));
+    assert_eq!(ran(), 2, "only double(3) was missing");
+
+    scope(&root, Record::None).run(|| assert_eq!((double(3), double(2)), (6, 4)));
+    assert_eq!(ran(), 2, "none replays without calling");
+
+    scope(&root, Record::All).run(|| assert_eq!(double(3), 6));
+    assert_eq!(ran(), 3, "all calls everything");
+    let files = tree(&dir);
+    assert_eq!(files.len(), 1, "what this run did not use is removed");
+    assert!(String::from_utf8_lossy(&files[0].1).contains("\"n\": 3"));
+}
+
+static DRAW_RAN: AtomicU64 = AtomicU64::new(0);
+
+/// Another value each call: the order of replays matters.
+#[cacheow]
+fn draw(deck: &str) -> String {
+    let n = DRAW_RAN.fetch_add(1, SeqCst);
+    format!("{deck} card {}", n % 2)
+}
+
+#[test]
+fn repeated_calls_replay_in_recorded_order_and_a_missing_one_fails() {
+    let root = tempfile::tempdir().expect("a temporary dir");
+    let scope = |record| Scope::new("harness::modes::draws").fixtures_dir(root.path()).force_record(record);
+    let recorded = scope(Record::Once).run(|| vec![draw("red"), draw("red"), draw("red")]);
+    assert_eq!(recorded, ["red card 0", "red card 1", "red card 0"]);
+    // The first and third calls gave the same outcome: one file.
+    assert_eq!(tree(&scope(Record::Once).fixture_dir()).len(), 2);
+
+    let replayed = scope(Record::None).run(|| vec![draw("red"), draw("red"), draw("red")]);
+    assert_eq!(replayed, recorded);
+    assert_eq!(DRAW_RAN.load(SeqCst), 3);
+
+    let fourth = std::panic::catch_unwind(|| scope(Record::None).run(|| (0..4).map(|_| draw("red")).last()));
+    let message = panic_message(fourth.expect_err("a fourth call has no recording"));
+    assert!(message.contains("no recorded outcome for call 4 of"), "{message}");
+}
+
+static MISSING_RAN: AtomicU64 = AtomicU64::new(0);
+
+#[cacheow]
+fn fetch_price(item: &str, quantity: u32) -> u64 {
+    MISSING_RAN.fetch_add(1, SeqCst);
+    u64::from(quantity) * item.len() as u64
+}
+
+#[test]
+fn a_missing_fixture_in_none_mode_says_what_how_and_where() {
+    let root = tempfile::tempdir().expect("a temporary dir");
+    let scope = Scope::new("harness::modes::prices").fixtures_dir(root.path()).force_record(Record::None);
+    let dir = scope.fixture_dir();
+    let failed = std::panic::catch_unwind(|| scope.run(|| fetch_price("apple", 3)));
+    let message = panic_message(failed.expect_err("nothing is recorded"));
+    for expected in [
+        "harness::modes::fetch_price".to_owned(),
+        r#"{"item":"apple","quantity":3}"#.to_owned(),
+        dir.display().to_string(),
+        "CACHEOW_RECORD=once cargo test prices".to_owned(),
+    ] {
+        assert!(message.contains(&expected), "{expected:?} is missing from: {message}");
+    }
+    assert_eq!(MISSING_RAN.load(SeqCst), 0, "nothing was called");
+    assert!(!dir.exists(), "nothing was written");
+}
+
+static FAILING_RAN: AtomicU64 = AtomicU64::new(0);
+
+#[cacheow]
+fn lookup(id: u32) -> u32 {
+    FAILING_RAN.fetch_add(1, SeqCst);
+    id + 1
+}
+
+#[test]
+fn a_failing_test_saves_nothing_unless_asked() {
+    let root = tempfile::tempdir().expect("a temporary dir");
+    let scope = |name: &str| Scope::new(format!("harness::modes::{name}")).fixtures_dir(root.path()).force_record(Record::Once);
+
+    let panicked = std::panic::catch_unwind(|| scope("panics").run(|| assert_eq!(lookup(1), 3)));
+    assert!(panicked.is_err());
+    assert!(!scope("panics").fixture_dir().exists(), "a panicking test saves nothing");
+
+    let failed: Result<(), String> =
+        scope("errs").run_test(|| if lookup(2) == 3 { Err("failed".to_owned()) } else { Ok(()) });
+    assert!(failed.is_err());
+    assert!(!scope("errs").fixture_dir().exists(), "a test returning Err saves nothing");
+
+    let _ = std::panic::catch_unwind(|| scope("saves").save_on_failure(true).run(|| assert_eq!(lookup(3), 5)));
+    assert_eq!(tree(&scope("saves").fixture_dir()).len(), 1, "unless asked");
+}
+
+#[cacheow]
+fn describe(values: std::collections::HashMap<String, f64>) -> Vec<(String, f64)> {
+    let mut sorted: Vec<(String, f64)> = values.into_iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    sorted
+}
+
+#[test]
+fn recording_the_same_behaviour_twice_gives_the_same_bytes() {
+    let root = tempfile::tempdir().expect("a temporary dir");
+    let run = || {
+        Scope::new("harness::modes::twice").fixtures_dir(root.path()).force_record(Record::All).run(|| {
+            for n in 0..5u32 {
+                // A fresh HashMap each time: its iteration order varies.
+                let values = (0..10).map(|i| (format!("k{i}"), f64::from(n * i))).collect();
+                describe(values);
+            }
+        });
+        tree(root.path())
+    };
+    let first = run();
+    assert_eq!(first.len(), 5);
+    assert_eq!(run(), first);
+    let text = String::from_utf8_lossy(&first[0].1).into_owned();
+    assert!(!text.contains("recorded_at") && !text.contains("duration_ms"), "{text}");
+}
