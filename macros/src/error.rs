@@ -15,6 +15,15 @@ pub(crate) const UNKNOWN_PARAM_OPTION: &str = "unknown #[cacheow] option on a pa
 pub(crate) const SKIP_RECEIVER: &str =
     "`self` is never part of the cache key, so `#[cacheow(skip)]` is not needed on it";
 
+pub(crate) const ABOVE_RSTEST: &str = "put #[cacheow_test] below #[rstest] and its #[case] attributes: rstest copies \
+     the attributes below it onto every case, which then each get their own fixtures";
+pub(crate) const ASYNC_WITHOUT_RUNTIME: &str = "an async test needs a runtime: add #[tokio::test] (or another \
+     `test` attribute) below #[cacheow_test]";
+pub(crate) const RECORD_MODE: &str = "`record` takes \"none\", \"once\" or \"all\"";
+pub(crate) const UNKNOWN_TEST_OPTION: &str = "unknown #[cacheow_test] option: the options are `record = \"none\"|\"once\"|\"all\"`, \
+     `mock(f, ..)`, `cache(f, ..)`, `default(f, ..)`, `fixtures = \"dir\"`, `redact(\"field\", ..)`, \
+     `redact_env(\"VARIABLE\", ..)`, `snapshot` and `save_on_failure`";
+
 /// Every error found in one invocation, each with its span.
 #[derive(Default)]
 pub(crate) struct Errors(Option<syn::Error>);

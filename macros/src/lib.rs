@@ -12,6 +12,7 @@
 mod error;
 mod parse;
 mod render;
+mod test;
 mod validate;
 
 use proc_macro::TokenStream;
@@ -22,6 +23,14 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn cacheow(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(attr.into(), item.into()).into()
+}
+
+/// Records and replays a test's decorated calls in fixtures.
+///
+/// See the `cacheow-test` crate for the documentation.
+#[proc_macro_attribute]
+pub fn cacheow_test(attr: TokenStream, item: TokenStream) -> TokenStream {
+    test::expand(attr.into(), item.into()).into()
 }
 
 fn expand(attr: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> proc_macro2::TokenStream {

@@ -1,0 +1,40 @@
+//! Every environment variable cacheow-test reads, read here: the variable,
+//! else the default. A bad value fails the test with a message naming the
+//! variable: a test run that records in the wrong mode is worse than none.
+
+use std::path::PathBuf;
+
+use crate::Record;
+
+/// `CACHEOW_RECORD`: the record mode of every test, over what tests say.
+const RECORD: &str = "CACHEOW_RECORD";
+/// `CACHEOW_FIXTURES_DIR`: where fixtures live, instead of `<crate>/fixtures`.
+const FIXTURES_DIR: &str = "CACHEOW_FIXTURES_DIR";
+/// `CACHEOW_FIXTURES_USED`: a file to list the fixtures tests use in, for
+/// `cacheow fixtures --unused`.
+const FIXTURES_USED: &str = "CACHEOW_FIXTURES_USED";
+/// `CI`, as continuous integration services set it.
+const CI: &str = "CI";
+
+/// The record mode from `CACHEOW_RECORD`.
+pub(crate) fn record() -> Option<Record> {
+    let raw = std::env::var(RECORD).ok().filter(|raw| !raw.trim().is_empty())?;
+    match raw.parse() {
+        Ok(record) => Some(record),
+        Err(error) => panic!("cacheow-test: {RECORD}={raw:?} is not valid: {error}"),
+    }
+}
+
+/// Whether this runs in continuous integration, by insta's rule: `CI` set to
+/// anything but empty, `false` or `0`.
+pub(crate) fn in_ci() -> bool {
+    std::env::var(CI).is_ok_and(|value| !matches!(value.trim(), "" | "false" | "0"))
+}
+
+pub(crate) fn fixtures_dir() -> Option<PathBuf> {
+    std::env::var_os(FIXTURES_DIR).filter(|dir| !dir.is_empty()).map(PathBuf::from)
+}
+
+pub(crate) fn fixtures_used() -> Option<PathBuf> {
+    std::env::var_os(FIXTURES_USED).filter(|file| !file.is_empty()).map(PathBuf::from)
+}

@@ -1,0 +1,78 @@
+//! Record modes, as VCR has them, for functions.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// What a test does with the calls its fixtures do not hold.
+///
+/// Chosen by `CACHEOW_RECORD`, else by the test (`#[cacheow_test(record =
+/// "none")]`), else `None` when `CI` is set (to anything but empty, `false`
+/// or `0`), else `Once`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Record {
+    /// Replay only: a call the fixtures do not hold fails the test.
+    None,
+    /// Replay what the fixtures hold; call and record what they lack.
+    Once,
+    /// Call everything and rewrite the test's fixtures: what this run did
+    /// not use is removed.
+    All,
+}
+
+impl Record {
+    /// `none`, `once` or `all`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Record::None => "none",
+            Record::Once => "once",
+            Record::All => "all",
+        }
+    }
+}
+
+impl fmt::Display for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The text is not a record mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownRecord(pub String);
+
+impl fmt::Display for UnknownRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown record mode `{}`: expected `none`, `once` or `all`", self.0)
+    }
+}
+
+impl std::error::Error for UnknownRecord {}
+
+impl FromStr for Record {
+    type Err = UnknownRecord;
+
+    fn from_str(text: &str) -> Result<Record, UnknownRecord> {
+        match text.trim() {
+            "none" => Ok(Record::None),
+            "once" => Ok(Record::Once),
+            "all" => Ok(Record::All),
+            other => Err(UnknownRecord(other.to_owned())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_its_names() {
+        for record in [Record::None, Record::Once, Record::All] {
+            assert_eq!(record.as_str().parse(), Ok(record));
+        }
+        assert_eq!(
+            "twice".parse::<Record>().map_err(|e| e.to_string()),
+            Err("unknown record mode `twice`: expected `none`, `once` or `all`".to_owned())
+        );
+    }
+}

@@ -1,0 +1,101 @@
+//! Secrets never reach a fixture: named fields and secret values are
+//! replaced, in arguments and in outcomes, before anything is written.
+
+use cacheow::__private::scope::{Payload, canonical_json};
+use serde_json::Value;
+
+/// What replaces a secret.
+pub(crate) const REDACTED: &str = "[redacted]";
+
+/// The fields and values to keep out of fixtures.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Redaction {
+    /// Object keys (argument names too) whose values are replaced.
+    fields: Vec<String>,
+    /// Strings replaced wherever they occur.
+    values: Vec<String>,
+}
+
+impl Redaction {
+    pub(crate) fn add_field(&mut self, field: impl Into<String>) {
+        self.fields.push(field.into());
+    }
+
+    pub(crate) fn add_value(&mut self, value: impl Into<String>) {
+        let value = value.into();
+        // An empty secret would replace every string.
+        if !value.is_empty() && !self.values.contains(&value) {
+            self.values.push(value);
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.values.is_empty()
+    }
+
+    /// The canonical JSON text `json`, redacted.
+    pub(crate) fn json(&self, json: &str) -> String {
+        if self.is_empty() {
+            return json.to_owned();
+        }
+        match serde_json::from_str::<Value>(json) {
+            Ok(mut value) => {
+                self.redact(&mut value);
+                canonical_json(&value)
+            }
+            Err(_) => self.text(json),
+        }
+    }
+
+    pub(crate) fn payload(&self, payload: &Payload) -> Payload {
+        match payload {
+            _ if self.is_empty() => payload.clone(),
+            Payload::Json(json) => Payload::Json(self.json(json).into()),
+            Payload::Ron(ron) => Payload::Ron(self.text(ron).into()),
+        }
+    }
+
+    fn redact(&self, value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                for (key, field) in map.iter_mut() {
+                    if self.fields.iter().any(|name| name.eq_ignore_ascii_case(key)) {
+                        *field = Value::String(REDACTED.to_owned());
+                    } else {
+                        self.redact(field);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| self.redact(item)),
+            Value::String(text) => *text = self.text(text),
+            _ => {}
+        }
+    }
+
+    fn text(&self, text: &str) -> String {
+        self.values.iter().fold(text.to_owned(), |text, secret| text.replace(secret.as_str(), REDACTED))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_and_values_are_replaced_at_any_depth() {
+        let mut redaction = Redaction::default();
+        redaction.add_field("api_key");
+        redaction.add_value("s3cr3t");
+        redaction.add_value("");
+        let args = r#"{"api_key":"k-1","query":{"auth":"Bearer s3cr3t","n":[1,"s3cr3t"]}}"#;
+        assert_eq!(
+            redaction.json(args),
+            r#"{"api_key":"[redacted]","query":{"auth":"Bearer [redacted]","n":[1,"[redacted]"]}}"#
+        );
+        assert_eq!(
+            redaction.payload(&Payload::Ron("(token: \"s3cr3t\")".into())),
+            Payload::Ron("(token: \"[redacted]\")".into())
+        );
+        assert_eq!(Redaction::default().json(args), args);
+    }
+}

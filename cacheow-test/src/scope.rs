@@ -1,0 +1,403 @@
+//! [`Scope`]: a test's recording settings, run around its body; and the
+//! binding of threads and tasks to the running test.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use cacheow::{Function, Mode};
+
+use crate::Record;
+use crate::redact::Redaction;
+use crate::session::Session;
+
+/// How a test records and replays the decorated functions it calls.
+///
+/// `#[cacheow_test]` builds one for each test; build one by hand to record
+/// part of a test, or in a test harness of your own. Its settings apply to
+/// the calls made in [`run`](Scope::run) (or [`run_async`](Scope::run_async)),
+/// on its thread, and never to another test running at the same time.
+///
+/// ```no_run
+/// use cacheow_test::{Record, Scope};
+/// # #[cacheow::cacheow] fn fetch_user(id: u32) -> String { id.to_string() }
+///
+/// let name = Scope::new("my_crate::users::looks_up_user")
+///     .record(Record::Once)
+///     .redact_field("api_key")
+///     .run(|| fetch_user(7));
+/// ```
+#[must_use = "a scope does nothing until it runs"]
+#[derive(Clone, Debug)]
+pub struct Scope {
+    test: String,
+    fixtures_root: Option<PathBuf>,
+    crate_root: Option<PathBuf>,
+    record: Option<Record>,
+    forced_record: Option<Record>,
+    pins: HashMap<&'static str, Mode>,
+    redaction: Redaction,
+    save_on_failure: bool,
+    /// Set by `#[cacheow_test]`: the test runs on a thread named after it.
+    from_attribute: bool,
+}
+
+impl Scope {
+    /// The scope of the test `crate::module::test`, whose fixtures are in
+    /// `fixtures/crate/module/test/`.
+    pub fn new(test: impl Into<String>) -> Scope {
+        Scope {
+            test: test.into(),
+            fixtures_root: None,
+            crate_root: None,
+            record: None,
+            forced_record: None,
+            pins: HashMap::new(),
+            redaction: Redaction::default(),
+            save_on_failure: false,
+            from_attribute: false,
+        }
+    }
+
+    /// Keeps fixtures under `root` instead of `<crate>/fixtures` (or
+    /// `CACHEOW_FIXTURES_DIR`).
+    pub fn fixtures_dir(mut self, root: impl Into<PathBuf>) -> Scope {
+        self.fixtures_root = Some(root.into());
+        self
+    }
+
+    /// The record mode of this test; `CACHEOW_RECORD` overrides it.
+    pub fn record(mut self, record: Record) -> Scope {
+        self.record = Some(record);
+        self
+    }
+
+    /// The record mode, whatever `CACHEOW_RECORD` says: for testing a
+    /// harness, not for tests.
+    #[doc(hidden)]
+    pub fn force_record(mut self, record: Record) -> Scope {
+        self.forced_record = Some(record);
+        self
+    }
+
+    /// Runs `function` in `mode` during this test only: `Mock` replays its
+    /// fixtures for any arguments and never calls it, `Cache` replays them
+    /// when the arguments match (even in `all` record mode), `Default`
+    /// always calls it.
+    pub fn pin(mut self, function: &'static Function, mode: Mode) -> Scope {
+        self.pins.insert(function.id(), mode);
+        self
+    }
+
+    /// Replaces the value of every argument or object field named `field`
+    /// (at any depth, any case) with `[redacted]` before it is written.
+    pub fn redact_field(mut self, field: impl Into<String>) -> Scope {
+        self.redaction.add_field(field);
+        self
+    }
+
+    /// Replaces `secret` wherever it occurs in arguments and outcomes with
+    /// `[redacted]` before they are written.
+    pub fn redact_value(mut self, secret: impl Into<String>) -> Scope {
+        self.redaction.add_value(secret);
+        self
+    }
+
+    /// Redacts the value of the environment variable `variable`, when set.
+    pub fn redact_env(self, variable: &str) -> Scope {
+        match std::env::var(variable) {
+            Ok(secret) => self.redact_value(secret),
+            Err(_) => self,
+        }
+    }
+
+    /// Saves what the test recorded even when it fails: a test that fails
+    /// saves nothing by default, so a broken run never spoils its fixtures.
+    pub fn save_on_failure(mut self, save: bool) -> Scope {
+        self.save_on_failure = save;
+        self
+    }
+
+    /// The directory of this test's fixtures.
+    pub fn fixture_dir(&self) -> PathBuf {
+        let root = self.fixtures_root.clone().or_else(crate::env::fixtures_dir).unwrap_or_else(|| {
+            let base = self.crate_root.clone().or_else(|| std::env::current_dir().ok()).unwrap_or_default();
+            base.join("fixtures")
+        });
+        self.test.split("::").fold(root, |dir, segment| dir.join(sanitize(segment)))
+    }
+
+    /// The record mode this test runs in, and why.
+    fn resolve_record(&self) -> (Record, &'static str) {
+        if let Some(record) = self.forced_record {
+            return (record, "the harness forces it");
+        }
+        if let Some(record) = crate::env::record() {
+            return (record, "CACHEOW_RECORD says so");
+        }
+        if let Some(record) = self.record {
+            return (record, "the test asks for it");
+        }
+        if crate::env::in_ci() { (Record::None, "CI is set") } else { (Record::Once, "the default") }
+    }
+
+    fn start(self) -> Arc<Session> {
+        if self.from_attribute {
+            check_registered_once(&self.test);
+        }
+        let dir = self.fixture_dir();
+        let record = self.resolve_record();
+        Arc::new(Session::new(self.test, dir, record, self.pins, self.redaction, self.save_on_failure))
+    }
+
+    /// Runs `f` in this scope: its decorated calls replay and record in the
+    /// test's fixtures, which are written unless `f` panics.
+    pub fn run<T>(self, f: impl FnOnce() -> T) -> T {
+        self.run_until(f, |_| true)
+    }
+
+    /// Runs a test function in this scope, as `#[cacheow_test]` does: like
+    /// [`run`](Scope::run), and a test returning `Err` saves nothing either.
+    pub fn run_test<T: TestResult>(self, test: impl FnOnce() -> T) -> T {
+        self.run_until(test, T::passed)
+    }
+
+    fn run_until<T>(self, f: impl FnOnce() -> T, passed: fn(&T) -> bool) -> T {
+        let session = self.start();
+        let ran = {
+            let _in = enter(&session);
+            catch_unwind(AssertUnwindSafe(f))
+        };
+        match ran {
+            Ok(value) => {
+                session.finish(passed(&value));
+                value
+            }
+            Err(panic) => {
+                session.finish(false);
+                resume_unwind(panic)
+            }
+        }
+    }
+
+    /// Runs a future in this scope, on any executor: the scope follows it
+    /// across `.await`s and threads. Its fixtures are written unless it panics.
+    pub fn run_async<F: Future>(self, future: F) -> impl Future<Output = F::Output> {
+        Bound { session: self.start(), inner: Box::pin(future), ends_test: Some(|_: &F::Output| true) }
+    }
+
+    /// Runs an `async` test function in this scope, as `#[cacheow_test]`
+    /// does: like [`run_async`](Scope::run_async), and a test returning
+    /// `Err` saves nothing either.
+    pub fn run_async_test<T: TestResult, F: Future<Output = T>>(self, test: F) -> impl Future<Output = T> {
+        Bound { session: self.start(), inner: Box::pin(test), ends_test: Some(T::passed) }
+    }
+}
+
+/// A fixture directory segment from a path segment: `<T as Trait>` and
+/// `{{closure}}` become plain names.
+fn sanitize(segment: &str) -> String {
+    segment.chars().map(|c| if c.is_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect()
+}
+
+/// Whether a test passed, from what its function returned.
+#[diagnostic::on_unimplemented(
+    message = "cacheow-test cannot tell whether a test returning `{Self}` passed",
+    note = "return `()` or a `Result`"
+)]
+pub trait TestResult {
+    /// Whether the test passed.
+    fn passed(&self) -> bool;
+}
+
+impl TestResult for () {
+    fn passed(&self) -> bool {
+        true
+    }
+}
+
+impl<T, E> TestResult for Result<T, E> {
+    fn passed(&self) -> bool {
+        self.is_ok()
+    }
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Arc<Session>>> = const { RefCell::new(None) };
+}
+
+/// Enters `session` on this thread, for cacheow's calls and for [`current`].
+fn enter(session: &Arc<Session>) -> Entered {
+    let hook = cacheow::__private::scope::enter(Arc::clone(session) as Arc<dyn cacheow::__private::scope::Hook>);
+    let previous = CURRENT.with(|current| current.borrow_mut().replace(Arc::clone(session)));
+    Entered { _hook: hook, previous }
+}
+
+/// Leaves the test's scope when dropped.
+#[must_use = "the test's scope is left when this guard drops"]
+pub struct Entered {
+    _hook: cacheow::__private::scope::Entered,
+    previous: Option<Arc<Session>>,
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        CURRENT.with(|current| *current.borrow_mut() = previous);
+    }
+}
+
+/// The test running on this thread, to bind other threads and tasks to it.
+///
+/// # Panics
+///
+/// Outside a `#[cacheow_test]` (or [`Scope::run`]), with a message that
+/// says so.
+pub fn current() -> CurrentTest {
+    CURRENT
+        .with(|current| current.borrow().clone())
+        .map(|session| CurrentTest { session })
+        .unwrap_or_else(|| panic!("cacheow_test::current() is called outside any #[cacheow_test]"))
+}
+
+/// A handle on a running test.
+///
+/// ```no_run
+/// # #[cacheow::cacheow] fn fetch(n: u32) -> u32 { n }
+/// #[cacheow_test::cacheow_test]
+/// fn in_a_thread() {
+///     let test = cacheow_test::current();
+///     std::thread::spawn(move || {
+///         let _in = test.enter();
+///         fetch(1)
+///     })
+///     .join()
+///     .unwrap();
+/// }
+/// ```
+#[derive(Clone)]
+pub struct CurrentTest {
+    session: Arc<Session>,
+}
+
+impl CurrentTest {
+    /// Enters the test's scope on this thread until the guard drops.
+    pub fn enter(&self) -> Entered {
+        enter(&self.session)
+    }
+
+    /// Binds a future to the test: its calls use the test's fixtures
+    /// wherever it is polled.
+    pub fn scoped<F: Future>(&self, future: F) -> impl Future<Output = F::Output> + use<F> {
+        Bound { session: Arc::clone(&self.session), inner: Box::pin(future), ends_test: None }
+    }
+
+    /// Replaces `secret` wherever it occurs in what this test writes from
+    /// now on.
+    pub fn redact_value(&self, secret: impl Into<String>) {
+        self.session.redact_value(secret.into());
+    }
+
+    /// The directory of the test's fixtures.
+    pub fn fixture_dir(&self) -> &Path {
+        &self.session.dir
+    }
+
+    /// The record mode the test runs in.
+    pub fn record(&self) -> Record {
+        self.session.record
+    }
+
+    pub(crate) fn session(&self) -> &Session {
+        &self.session
+    }
+}
+
+/// Binds a future to the test running on this thread; see
+/// [`CurrentTest::scoped`].
+pub fn scoped<F: Future>(future: F) -> impl Future<Output = F::Output> + use<F> {
+    current().scoped(future)
+}
+
+/// Spawns a task on tokio, bound to the test running on this thread: its
+/// decorated calls use the test's fixtures.
+pub fn spawn<F>(future: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    tokio::spawn(scoped(future))
+}
+
+/// A future polled inside a test's scope.
+struct Bound<F: Future> {
+    session: Arc<Session>,
+    inner: Pin<Box<F>>,
+    /// For the test's own future: whether its output means it passed.
+    ends_test: Option<fn(&F::Output) -> bool>,
+}
+
+impl<F: Future> Future for Bound<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.get_mut();
+        let polled = {
+            let _in = enter(&this.session);
+            catch_unwind(AssertUnwindSafe(|| this.inner.as_mut().poll(cx)))
+        };
+        match polled {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(value)) => {
+                if let Some(passed) = this.ends_test.take() {
+                    this.session.finish(passed(&value));
+                }
+                Poll::Ready(value)
+            }
+            Err(panic) => {
+                if this.ends_test.take().is_some() {
+                    this.session.finish(false);
+                }
+                resume_unwind(panic)
+            }
+        }
+    }
+}
+
+/// Tests started in this process, by the name of their thread.
+static STARTED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+
+/// The test harness names a test's thread after the test. A test whose
+/// thread starts it twice was registered twice: `#[cacheow_test]` below
+/// `#[test]`, which it cannot see, and adds a second `#[test]` of its own.
+fn check_registered_once(test: &str) {
+    let thread = std::thread::current();
+    let Some(name) = thread.name() else { return };
+    // The thread's name is the test's path within its crate.
+    if test.split_once("::").is_none_or(|(_, path)| path != name) {
+        return;
+    }
+    let mut started = STARTED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !started.get_or_insert_with(HashSet::new).insert(name.to_owned()) {
+        panic!(
+            "cacheow-test: the test `{name}` is registered twice: #[cacheow_test] is below #[test], which it cannot \
+             see, so it added its own. Put #[cacheow_test] above #[test], or remove #[test]: alone, #[cacheow_test] \
+             is a test"
+        );
+    }
+}
+
+/// Where a test's fixtures go, for tests of this crate.
+#[doc(hidden)]
+pub fn scope_for(module_path: &str, name: &str, crate_root: &str) -> Scope {
+    Scope {
+        crate_root: Some(Path::new(crate_root).to_path_buf()),
+        from_attribute: true,
+        ..Scope::new(format!("{module_path}::{name}"))
+    }
+}
