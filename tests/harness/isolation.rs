@@ -33,7 +33,8 @@ fn two_scopes_at_once_pin_one_function_to_different_modes() {
 
     let barrier = Arc::new(Barrier::new(2));
     let mocking = {
-        let (barrier, scope) = (Arc::clone(&barrier), scope("mocking").pin(handle!(shared), Mode::Mock).force_record(Record::None));
+        let (barrier, scope) =
+            (Arc::clone(&barrier), scope("mocking").pin(handle!(shared), Mode::Mock).force_record(Record::None));
         std::thread::spawn(move || {
             scope.run(|| {
                 barrier.wait();
@@ -42,7 +43,8 @@ fn two_scopes_at_once_pin_one_function_to_different_modes() {
         })
     };
     let calling = {
-        let (barrier, scope) = (Arc::clone(&barrier), scope("calling").pin(handle!(shared), Mode::Default).force_record(Record::None));
+        let (barrier, scope) =
+            (Arc::clone(&barrier), scope("calling").pin(handle!(shared), Mode::Default).force_record(Record::None));
         std::thread::spawn(move || {
             scope.run(|| {
                 barrier.wait();

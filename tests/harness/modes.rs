@@ -66,7 +66,7 @@ fn repeated_calls_replay_in_recorded_order_and_a_missing_one_fails() {
     assert_eq!(replayed, recorded);
     assert_eq!(DRAW_RAN.load(SeqCst), 3);
 
-    let fourth = std::panic::catch_unwind(|| scope(Record::None).run(|| (0..4).map(|_| draw("red")).last()));
+    let fourth = std::panic::catch_unwind(|| scope(Record::None).run(|| (0..4).map(|_| draw("red")).collect::<Vec<_>>()));
     let message = panic_message(fourth.expect_err("a fourth call has no recording"));
     assert!(message.contains("no recorded outcome for call 4 of"), "{message}");
 }
@@ -109,7 +109,8 @@ fn lookup(id: u32) -> u32 {
 #[test]
 fn a_failing_test_saves_nothing_unless_asked() {
     let root = tempfile::tempdir().expect("a temporary dir");
-    let scope = |name: &str| Scope::new(format!("harness::modes::{name}")).fixtures_dir(root.path()).force_record(Record::Once);
+    let scope =
+        |name: &str| Scope::new(format!("harness::modes::{name}")).fixtures_dir(root.path()).force_record(Record::Once);
 
     let panicked = std::panic::catch_unwind(|| scope("panics").run(|| assert_eq!(lookup(1), 3)));
     assert!(panicked.is_err());

@@ -41,13 +41,15 @@ fn secrets_from_the_environment_and_from_the_test_are_redacted() {
     // Cargo sets CARGO_PKG_NAME for the tests it runs: a stand-in for a token.
     let from_env = std::env::var("CARGO_PKG_NAME").expect("cargo sets it");
     let from_test = "pw-1234";
-    Scope::new("harness::redaction::env").fixtures_dir(root.path()).force_record(Record::Once).redact_env("CARGO_PKG_NAME").run(
-        || {
+    Scope::new("harness::redaction::env")
+        .fixtures_dir(root.path())
+        .force_record(Record::Once)
+        .redact_env("CARGO_PKG_NAME")
+        .run(|| {
             // Known only once the test runs.
             cacheow_test::redact_value(from_test);
             ask(&from_env, from_test)
-        },
-    );
+        });
     let files = tree(root.path());
     assert_eq!(files.len(), 1);
     let text = String::from_utf8_lossy(&files[0].1);

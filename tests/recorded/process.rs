@@ -9,7 +9,8 @@ use cacheow_test::cacheow_test;
 
 #[cacheow]
 fn run_program(#[cacheow(skip)] program: &Path, args: Vec<String>) -> Result<String, String> {
-    let output = Command::new(program).args(&args).env_remove("CACHEOW_ENABLE").output().map_err(|error| error.to_string())?;
+    let output =
+        Command::new(program).args(&args).env_remove("CACHEOW_ENABLE").output().map_err(|error| error.to_string())?;
     if output.status.success() {
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     } else {
