@@ -401,3 +401,32 @@ pub fn scope_for(module_path: &str, name: &str, crate_root: &str) -> Scope {
         ..Scope::new(format!("{module_path}::{name}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn started_twice(thread: &str, test: &'static str) -> Result<(), String> {
+        let thread = std::thread::Builder::new().name(thread.to_owned());
+        let twice = thread.spawn(move || {
+            check_registered_once(test);
+            std::panic::catch_unwind(|| check_registered_once(test))
+                .map_err(|panic| panic.downcast_ref::<String>().cloned().unwrap_or_default())
+        });
+        twice.ok().and_then(|handle| handle.join().ok()).unwrap_or(Ok(()))
+    }
+
+    #[test]
+    fn a_test_its_thread_starts_twice_was_registered_twice() {
+        let error = started_twice("checks::twice", "suite::checks::twice").err().unwrap_or_default();
+        assert!(error.contains("`checks::twice` is registered twice") && error.contains("above #[test]"), "{error}");
+        // Called twice from another test's thread: a test calling a test.
+        assert_eq!(started_twice("checks::caller", "suite::checks::callee"), Ok(()));
+    }
+
+    #[test]
+    fn fixture_dirs_follow_the_module_path() {
+        let scope = Scope::new("suite::users::<Client as Fetch>::fetch").fixtures_dir("/f");
+        assert_eq!(scope.fixture_dir(), Path::new("/f/suite/users/_Client_as_Fetch_/fetch"));
+    }
+}

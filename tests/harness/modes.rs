@@ -66,7 +66,8 @@ fn repeated_calls_replay_in_recorded_order_and_a_missing_one_fails() {
     assert_eq!(replayed, recorded);
     assert_eq!(DRAW_RAN.load(SeqCst), 3);
 
-    let fourth = std::panic::catch_unwind(|| scope(Record::None).run(|| (0..4).map(|_| draw("red")).collect::<Vec<_>>()));
+    let fourth =
+        std::panic::catch_unwind(|| scope(Record::None).run(|| (0..4).map(|_| draw("red")).collect::<Vec<_>>()));
     let message = panic_message(fourth.expect_err("a fourth call has no recording"));
     assert!(message.contains("no recorded outcome for call 4 of"), "{message}");
 }

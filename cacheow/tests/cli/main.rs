@@ -1,0 +1,3 @@
+//! The `cacheow` command line, run as a real process.
+
+mod fixtures;
