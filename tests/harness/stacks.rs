@@ -82,3 +82,16 @@ async fn base() -> u64 {
 async fn rstest_async_fixtures(#[future] base: u64) {
     assert_eq!(triple(base), 24);
 }
+
+#[cacheow_test]
+#[test]
+fn above_test() {
+    assert_eq!(triple(6), 18);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cacheow_test]
+async fn below_tokio_on_a_multi_thread_runtime() {
+    assert_eq!(triple(7), 21);
+    assert_eq!(cacheow_test::spawn(async { triple(8) }).await.expect("the task ends"), 24);
+}
