@@ -28,7 +28,11 @@ pub(crate) fn record() -> Option<Record> {
 /// Whether this runs in continuous integration, by insta's rule: `CI` set to
 /// anything but empty, `false` or `0`.
 pub(crate) fn in_ci() -> bool {
-    std::env::var(CI).is_ok_and(|value| !matches!(value.trim(), "" | "false" | "0"))
+    std::env::var(CI).is_ok_and(|value| ci_value_means_ci(&value))
+}
+
+fn ci_value_means_ci(value: &str) -> bool {
+    !matches!(value.trim(), "" | "false" | "0")
 }
 
 pub(crate) fn fixtures_dir() -> Option<PathBuf> {
@@ -37,4 +41,14 @@ pub(crate) fn fixtures_dir() -> Option<PathBuf> {
 
 pub(crate) fn fixtures_used() -> Option<PathBuf> {
     std::env::var_os(FIXTURES_USED).filter(|file| !file.is_empty()).map(PathBuf::from)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ci_is_any_value_but_empty_false_or_0() {
+        for (value, ci) in [("true", true), ("1", true), ("yes", true), ("", false), ("false", false), ("0", false)] {
+            assert_eq!(super::ci_value_means_ci(value), ci, "CI={value:?}");
+        }
+    }
 }

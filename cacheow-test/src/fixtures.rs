@@ -1,20 +1,36 @@
 //! A test's fixtures: `<test dir>/<function>-<function id>/<outcome id>.json`,
 //! one outcome per file, in the data dir's format without its volatile
-//! fields. Files are named by their content and written only when their
-//! bytes change, so re-recording unchanged behaviour leaves them untouched.
+//! fields. New files are named by their content, files written by hand keep
+//! their names, and only files whose content changes are written, so
+//! re-recording unchanged behaviour leaves them untouched.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use cacheow::__private::scope::FixtureOutcome;
+use cacheow::__private::scope::{FixtureOutcome, function_dir_name, function_id_of_dir, write_atomic};
 
 /// The fixtures of one test.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Fixtures {
-    /// Function id → its outcomes, by outcome id.
-    functions: BTreeMap<String, BTreeMap<String, FixtureOutcome>>,
+    /// Function id → its outcomes.
+    functions: BTreeMap<String, Function>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Function {
+    /// As found on disk, or made from the function's name.
+    dir_name: String,
+    /// File id (its name) → outcome.
+    outcomes: BTreeMap<String, Entry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    outcome: FixtureOutcome,
+    /// Whether its file needs writing: new, or given another call.
+    changed: bool,
 }
 
 impl Fixtures {
@@ -28,104 +44,107 @@ impl Fixtures {
             Err(error) => return Err(format!("cannot read {}: {error}", dir.display())),
         };
         for entry in entries.flatten() {
-            let Some(function_id) = function_id_of(&entry.path()) else { continue };
+            let dir_name = entry.file_name().to_string_lossy().into_owned();
+            let Some(function_id) = function_id_of_dir(&dir_name).filter(|_| entry.path().is_dir()) else { continue };
+            // What a file written by hand leaves out, its directory says.
+            let name = dir_name.rsplit_once('-').map_or("", |(name, _)| name);
+            let function = fixtures.functions.entry(function_id.to_owned()).or_default();
+            function.dir_name.clone_from(&dir_name);
             for file in outcome_files(&entry.path()) {
-                let read = |file: &Path| -> Result<FixtureOutcome, String> {
-                    let text = fs::read_to_string(file).map_err(|error| error.to_string())?;
-                    let id = file.file_stem().and_then(|stem| stem.to_str()).unwrap_or_default();
-                    let function = serde_json::from_str::<serde_json::Value>(&text)
-                        .ok()
-                        .and_then(|file| file["function"].as_str().map(str::to_owned))
-                        .unwrap_or_default();
-                    FixtureOutcome::parse(&function, &function_id, id, &text)
-                };
-                let outcome =
-                    read(&file).map_err(|error| format!("the fixture {} is broken: {error}", file.display()))?;
-                fixtures.insert(outcome);
+                let id = file.file_stem().and_then(|stem| stem.to_str()).unwrap_or_default().to_owned();
+                let outcome = fs::read_to_string(&file)
+                    .map_err(|error| error.to_string())
+                    .and_then(|text| FixtureOutcome::parse(name, function_id, &id, &text))
+                    .map_err(|error| format!("the fixture {} is broken: {error}", file.display()))?;
+                function.outcomes.insert(id, Entry { outcome, changed: false });
             }
         }
         Ok(fixtures)
     }
 
-    fn insert(&mut self, outcome: FixtureOutcome) {
-        self.functions.entry(outcome.function_id.clone()).or_default().insert(outcome.id(), outcome);
-    }
-
-    /// The outcome of call number `call` with these arguments.
-    pub(crate) fn find(&self, function_id: &str, args: &str, call: u32) -> Option<&FixtureOutcome> {
-        self.outcomes(function_id).find(|outcome| outcome.args == args && outcome.calls.contains(&call))
+    /// The outcome of call number `call` with these arguments, and its file
+    /// id: one recorded for that call, else one recorded for any call (a
+    /// file written by hand, without `calls`).
+    pub(crate) fn find(&self, function_id: &str, args: &str, call: u32) -> Option<(&str, &FixtureOutcome)> {
+        let with_args = || self.outcomes(function_id).filter(|(_, outcome)| outcome.args == args);
+        with_args()
+            .find(|(_, outcome)| outcome.calls.contains(&call))
+            .or_else(|| with_args().find(|(_, outcome)| outcome.calls.is_empty()))
     }
 
     /// For mock mode, any outcome of the function: the one of this call if
     /// there is one, else the last one with these arguments, else the first.
-    pub(crate) fn any(&self, function_id: &str, args: &str, call: u32) -> Option<&FixtureOutcome> {
+    pub(crate) fn any(&self, function_id: &str, args: &str, call: u32) -> Option<(&str, &FixtureOutcome)> {
         let last_with_args = || {
             self.outcomes(function_id)
-                .filter(|outcome| outcome.args == args)
-                .max_by_key(|outcome| outcome.calls.iter().max().copied())
+                .filter(|(_, outcome)| outcome.args == args)
+                .max_by_key(|(_, outcome)| outcome.calls.iter().max().copied())
         };
-        let first = || self.outcomes(function_id).min_by_key(|outcome| (outcome.calls.first().copied(), &outcome.args));
+        let first =
+            || self.outcomes(function_id).min_by_key(|(_, outcome)| (outcome.calls.first().copied(), &outcome.args));
         self.find(function_id, args, call).or_else(last_with_args).or_else(first)
     }
 
-    fn outcomes(&self, function_id: &str) -> impl Iterator<Item = &FixtureOutcome> {
-        self.functions.get(function_id).into_iter().flat_map(BTreeMap::values)
+    fn outcomes(&self, function_id: &str) -> impl Iterator<Item = (&str, &FixtureOutcome)> {
+        self.functions
+            .get(function_id)
+            .into_iter()
+            .flat_map(|function| function.outcomes.iter().map(|(id, entry)| (id.as_str(), &entry.outcome)))
     }
 
-    /// Adds what call number `call` gave: to the file with the same content
-    /// if there is one.
-    pub(crate) fn add(&mut self, mut outcome: FixtureOutcome, call: u32) {
-        let outcomes = self.functions.entry(outcome.function_id.clone()).or_default();
-        let outcome = outcomes.entry(outcome.id()).or_insert_with(|| {
-            outcome.calls.clear();
-            outcome
-        });
-        if let Err(at) = outcome.calls.binary_search(&call) {
-            outcome.calls.insert(at, call);
+    /// Adds what call number `call` gave: to the outcome with the same
+    /// content if there is one.
+    pub(crate) fn add(&mut self, outcome: FixtureOutcome, call: u32) {
+        let function = self.functions.entry(outcome.function_id.clone()).or_default();
+        if function.dir_name.is_empty() {
+            function.dir_name = function_dir_name(&outcome.function, &outcome.function_id);
         }
+        let same = |entry: &Entry| entry.outcome.args == outcome.args && entry.outcome.outcome == outcome.outcome;
+        if let Some(entry) = function.outcomes.values_mut().find(|entry| same(entry)) {
+            // An outcome for any call already answers this one.
+            if let (false, Err(at)) = (entry.outcome.calls.is_empty(), entry.outcome.calls.binary_search(&call)) {
+                entry.outcome.calls.insert(at, call);
+                entry.changed = true;
+            }
+            return;
+        }
+        let id = outcome.id();
+        function.outcomes.insert(id, Entry { outcome: FixtureOutcome { calls: vec![call], ..outcome }, changed: true });
     }
 
-    /// Writes the fixtures into the test's directory, each file only if its
-    /// bytes change. With `prune`, files and function directories these
-    /// fixtures do not hold are removed. Returns the files they hold.
-    pub(crate) fn write(&self, dir: &Path, prune: bool) -> io::Result<Vec<PathBuf>> {
+    /// The path of an outcome's file.
+    pub(crate) fn path(&self, dir: &Path, function_id: &str, id: &str) -> PathBuf {
+        let dir_name = self.functions.get(function_id).map_or("", |function| function.dir_name.as_str());
+        dir.join(dir_name).join(format!("{id}.json"))
+    }
+
+    /// Writes the fixtures into the test's directory: the outcomes that
+    /// changed, or with `rewrite` all of them, each only if its bytes
+    /// change; `rewrite` also removes the files and function directories
+    /// these fixtures do not hold. Returns the files they hold.
+    pub(crate) fn write(&self, dir: &Path, rewrite: bool) -> io::Result<Vec<PathBuf>> {
         let mut kept = Vec::new();
         let mut kept_dirs = Vec::new();
-        for (function_id, outcomes) in &self.functions {
-            let Some(first) = outcomes.values().next() else { continue };
-            let function_dir = dir.join(function_dir_name(&first.function, function_id));
-            fs::create_dir_all(&function_dir)?;
-            for (id, outcome) in outcomes {
-                let path = function_dir.join(format!("{id}.json"));
-                let text = outcome.render().map_err(io::Error::other)?;
-                if fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
-                    write_atomic(&path, text.as_bytes())?;
+        for (function_id, function) in &self.functions {
+            let function_dir = dir.join(&function.dir_name);
+            for (id, entry) in &function.outcomes {
+                let path = self.path(dir, function_id, id);
+                if entry.changed || rewrite {
+                    let text = entry.outcome.render(id).map_err(io::Error::other)?;
+                    if fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
+                        fs::create_dir_all(&function_dir)?;
+                        write_atomic(&path, text.as_bytes())?;
+                    }
                 }
                 kept.push(path);
             }
             kept_dirs.push(function_dir);
         }
-        if prune {
+        if rewrite {
             prune_dir(dir, &kept, &kept_dirs)?;
         }
         Ok(kept)
     }
-}
-
-/// `fetch_user-0123456789abcdef`: the function's name, for people, and its
-/// id, for cacheow.
-pub(crate) fn function_dir_name(function: &str, function_id: &str) -> String {
-    let name = function.rsplit("::").next().unwrap_or(function);
-    let name: String = name.chars().map(|c| if c.is_alphanumeric() || c == '_' { c } else { '_' }).collect();
-    format!("{name}-{function_id}")
-}
-
-/// The function id in a function directory's name.
-fn function_id_of(dir: &Path) -> Option<String> {
-    let name = dir.file_name()?.to_str()?;
-    let (_, id) = name.rsplit_once('-')?;
-    (dir.is_dir() && id.len() == 16 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
-        .then(|| id.to_owned())
 }
 
 fn outcome_files(dir: &Path) -> Vec<PathBuf> {
@@ -145,7 +164,7 @@ fn outcome_files(dir: &Path) -> Vec<PathBuf> {
 fn prune_dir(dir: &Path, kept: &[PathBuf], kept_dirs: &[PathBuf]) -> io::Result<()> {
     for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
         let path = entry.path();
-        if function_id_of(&path).is_none() {
+        if function_id_of_dir(&entry.file_name().to_string_lossy()).is_none() || !path.is_dir() {
             continue;
         }
         if !kept_dirs.contains(&path) {
@@ -164,27 +183,25 @@ fn prune_dir(dir: &Path, kept: &[PathBuf], kept_dirs: &[PathBuf]) -> io::Result<
     Ok(())
 }
 
-/// A temporary file beside `path`, renamed over it: never half a file.
-fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path)).inspect_err(|_| {
-        let _ = fs::remove_file(&tmp);
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use cacheow::__private::scope::{OutcomeKind, Payload, Recorded};
 
+    const FUNCTION: &str = "0123456789abcdef";
+
     fn outcome(args: &str, value: &str) -> FixtureOutcome {
         FixtureOutcome {
             function: "suite::fetch".to_owned(),
-            function_id: "0123456789abcdef".to_owned(),
+            function_id: FUNCTION.to_owned(),
             args: args.to_owned(),
             outcome: Recorded { kind: OutcomeKind::Return, payload: Payload::Json(value.into()), error_type: None },
             calls: Vec::new(),
         }
+    }
+
+    fn value(fixtures: &Fixtures, args: &str, call: u32) -> Option<String> {
+        fixtures.find(FUNCTION, args, call).map(|(_, o)| o.outcome.payload.text().to_owned())
     }
 
     #[test]
@@ -193,29 +210,47 @@ mod tests {
         fixtures.add(outcome(r#"{"id":1}"#, "1"), 0);
         fixtures.add(outcome(r#"{"id":1}"#, "2"), 1);
         fixtures.add(outcome(r#"{"id":1}"#, "1"), 2);
-        let value =
-            |call| fixtures.find("0123456789abcdef", r#"{"id":1}"#, call).map(|o| o.outcome.payload.text().to_owned());
-        assert_eq!(
-            [value(0), value(1), value(2), value(3)],
-            [Some("1".into()), Some("2".into()), Some("1".into()), None]
-        );
+        let values: Vec<_> = (0..4).map(|call| value(&fixtures, r#"{"id":1}"#, call)).collect();
+        assert_eq!(values, [Some("1".into()), Some("2".into()), Some("1".into()), None]);
 
         let dir = tempfile::tempdir()?;
         let files = fixtures.write(dir.path(), false)?;
         assert_eq!(files.len(), 2, "two distinct outcomes");
         assert!(files[0].starts_with(dir.path().join("fetch-0123456789abcdef")));
-        assert_eq!(Fixtures::load(dir.path()), Ok(fixtures.clone()));
+        let loaded = Fixtures::load(dir.path()).map_err(io::Error::other)?;
+        assert_eq!(value(&loaded, r#"{"id":1}"#, 2), Some("1".into()));
 
         // Written again, nothing changes on disk.
-        let before: Vec<_> = files.iter().map(|f| fs::metadata(f).and_then(|m| m.modified()).ok()).collect();
+        let modified = |files: &[PathBuf]| -> Vec<_> {
+            files.iter().map(|f| fs::metadata(f).and_then(|m| m.modified()).ok()).collect()
+        };
+        let before = modified(&files);
         std::thread::sleep(std::time::Duration::from_millis(20));
-        fixtures.write(dir.path(), false)?;
-        let after: Vec<_> = files.iter().map(|f| fs::metadata(f).and_then(|m| m.modified()).ok()).collect();
-        assert_eq!(before, after);
+        loaded.write(dir.path(), true)?;
+        assert_eq!(modified(&files), before);
 
-        // Pruning to nothing removes the test's directory.
+        // Rewriting with nothing removes the test's directory.
         Fixtures::default().write(dir.path(), true)?;
         assert!(!dir.path().exists());
+        Ok(())
+    }
+
+    #[test]
+    fn files_written_by_hand_keep_their_names_and_answer_any_call() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let function_dir = dir.path().join("fetch-0123456789abcdef");
+        fs::create_dir_all(&function_dir)?;
+        let by_hand = function_dir.join("00000000000000aa.json");
+        let text = r#"{ "kind": "return", "args": {"id": 1}, "value": "by hand" }"#;
+        fs::write(&by_hand, text)?;
+        let mut fixtures = Fixtures::load(dir.path()).map_err(io::Error::other)?;
+        assert_eq!(value(&fixtures, r#"{"id":1}"#, 5), Some("\"by hand\"".into()));
+        assert_eq!(fixtures.find(FUNCTION, r#"{"id":1}"#, 5).map(|(id, _)| id), Some("00000000000000aa"));
+        // Recording it again adds nothing, and leaves the file as written.
+        fixtures.add(outcome(r#"{"id":1}"#, "\"by hand\""), 5);
+        fixtures.write(dir.path(), false)?;
+        assert_eq!(fs::read_to_string(&by_hand)?, text);
+        assert_eq!(outcome_files(&function_dir).len(), 1);
         Ok(())
     }
 

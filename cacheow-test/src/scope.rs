@@ -1,7 +1,6 @@
 //! [`Scope`]: a test's recording settings, run around its body; and the
 //! binding of threads and tasks to the running test.
 
-use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
@@ -123,27 +122,16 @@ impl Scope {
         self
     }
 
-    /// The directory of this test's fixtures.
+    /// The directory of this test's fixtures: under the test's own root
+    /// (relative to the crate), else `CACHEOW_FIXTURES_DIR`, else the crate's
+    /// `fixtures/`, then the test's module path and name.
     pub fn fixture_dir(&self) -> PathBuf {
-        let root = self.fixtures_root.clone().or_else(crate::env::fixtures_dir).unwrap_or_else(|| {
-            let base = self.crate_root.clone().or_else(|| std::env::current_dir().ok()).unwrap_or_default();
-            base.join("fixtures")
-        });
+        let base = || self.crate_root.clone().or_else(|| std::env::current_dir().ok()).unwrap_or_default();
+        let root = match &self.fixtures_root {
+            Some(root) => base().join(root),
+            None => crate::env::fixtures_dir().unwrap_or_else(|| base().join("fixtures")),
+        };
         self.test.split("::").fold(root, |dir, segment| dir.join(sanitize(segment)))
-    }
-
-    /// The record mode this test runs in, and why.
-    fn resolve_record(&self) -> (Record, &'static str) {
-        if let Some(record) = self.forced_record {
-            return (record, "the harness forces it");
-        }
-        if let Some(record) = crate::env::record() {
-            return (record, "CACHEOW_RECORD says so");
-        }
-        if let Some(record) = self.record {
-            return (record, "the test asks for it");
-        }
-        if crate::env::in_ci() { (Record::None, "CI is set") } else { (Record::Once, "the default") }
     }
 
     fn start(self) -> Arc<Session> {
@@ -151,7 +139,7 @@ impl Scope {
             check_registered_once(&self.test);
         }
         let dir = self.fixture_dir();
-        let record = self.resolve_record();
+        let record = resolve_record(self.forced_record, crate::env::record(), self.record, crate::env::in_ci());
         Arc::new(Session::new(self.test, dir, record, self.pins, self.redaction, self.save_on_failure))
     }
 
@@ -179,7 +167,8 @@ impl Scope {
                 value
             }
             Err(panic) => {
-                session.finish(false);
+                // The test's own panic is the one to report.
+                let _ = catch_unwind(AssertUnwindSafe(|| session.finish(false)));
                 resume_unwind(panic)
             }
         }
@@ -196,6 +185,23 @@ impl Scope {
     /// `Err` saves nothing either.
     pub fn run_async_test<T: TestResult, F: Future<Output = T>>(self, test: F) -> impl Future<Output = T> {
         Bound { session: self.start(), inner: Box::pin(test), ends_test: Some(T::passed) }
+    }
+}
+
+/// The record mode a test runs in, and why: forced by a harness, else
+/// `CACHEOW_RECORD`, else the test's, else `none` in CI, else `once`.
+fn resolve_record(
+    forced: Option<Record>,
+    environment: Option<Record>,
+    test: Option<Record>,
+    in_ci: bool,
+) -> (Record, &'static str) {
+    match (forced, environment, test) {
+        (Some(record), _, _) => (record, "the harness forces it"),
+        (None, Some(record), _) => (record, "CACHEOW_RECORD says so"),
+        (None, None, Some(record)) => (record, "the test asks for it"),
+        (None, None, None) if in_ci => (Record::None, "CI is set"),
+        (None, None, None) => (Record::Once, "the default"),
     }
 }
 
@@ -227,30 +233,14 @@ impl<T, E> TestResult for Result<T, E> {
     }
 }
 
-thread_local! {
-    static CURRENT: RefCell<Option<Arc<Session>>> = const { RefCell::new(None) };
-}
-
-/// Enters `session` on this thread, for cacheow's calls and for [`current`].
+/// Enters `session` on this thread, where cacheow's calls find it.
 fn enter(session: &Arc<Session>) -> Entered {
-    let hook = cacheow::__private::scope::enter(Arc::clone(session) as Arc<dyn cacheow::__private::scope::Hook>);
-    let previous = CURRENT.with(|current| current.borrow_mut().replace(Arc::clone(session)));
-    Entered { _hook: hook, previous }
+    Entered(cacheow::__private::scope::enter(Arc::clone(session) as Arc<dyn cacheow::__private::scope::Hook>))
 }
 
 /// Leaves the test's scope when dropped.
 #[must_use = "the test's scope is left when this guard drops"]
-pub struct Entered {
-    _hook: cacheow::__private::scope::Entered,
-    previous: Option<Arc<Session>>,
-}
-
-impl Drop for Entered {
-    fn drop(&mut self) {
-        let previous = self.previous.take();
-        CURRENT.with(|current| *current.borrow_mut() = previous);
-    }
-}
+pub struct Entered(#[allow(dead_code)] cacheow::__private::scope::Entered);
 
 /// The test running on this thread, to bind other threads and tasks to it.
 ///
@@ -259,8 +249,8 @@ impl Drop for Entered {
 /// Outside a `#[cacheow_test]` (or [`Scope::run`]), with a message that
 /// says so.
 pub fn current() -> CurrentTest {
-    CURRENT
-        .with(|current| current.borrow().clone())
+    cacheow::__private::scope::current()
+        .and_then(|hook| hook.into_any().downcast::<Session>().ok())
         .map(|session| CurrentTest { session })
         .unwrap_or_else(|| panic!("cacheow_test::current() is called outside any #[cacheow_test]"))
 }
@@ -361,10 +351,20 @@ impl<F: Future> Future for Bound<F> {
             }
             Err(panic) => {
                 if this.ends_test.take().is_some() {
-                    this.session.finish(false);
+                    // The test's own panic is the one to report.
+                    let _ = catch_unwind(AssertUnwindSafe(|| this.session.finish(false)));
                 }
                 resume_unwind(panic)
             }
+        }
+    }
+}
+
+impl<F: Future> Drop for Bound<F> {
+    /// A test dropped before its end (a timeout) saves nothing.
+    fn drop(&mut self) {
+        if self.ends_test.take().is_some() {
+            let _ = catch_unwind(AssertUnwindSafe(|| self.session.finish(false)));
         }
     }
 }
@@ -422,6 +422,17 @@ mod tests {
         assert!(error.contains("`checks::twice` is registered twice") && error.contains("above #[test]"), "{error}");
         // Called twice from another test's thread: a test calling a test.
         assert_eq!(started_twice("checks::caller", "suite::checks::callee"), Ok(()));
+    }
+
+    #[test]
+    fn the_record_mode_is_the_environment_s_then_the_test_s_then_ci_s() {
+        use Record::{All, None as Nothing, Once};
+        let mode = |forced, environment, test, ci| resolve_record(forced, environment, test, ci).0;
+        assert_eq!(mode(Some(All), Some(Once), Some(Nothing), true), All);
+        assert_eq!(mode(None, Some(Once), Some(Nothing), true), Once);
+        assert_eq!(mode(None, None, Some(All), true), All);
+        assert_eq!(mode(None, None, None, true), Nothing);
+        assert_eq!(mode(None, None, None, false), Once);
     }
 
     #[test]

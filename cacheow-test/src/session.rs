@@ -1,16 +1,17 @@
 //! A test while it runs: answers its decorated calls from its fixtures,
 //! records what they lack, and writes them when the test passes.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::any::Any;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use cacheow::__private::scope::{Decision, FixtureOutcome, Hook, Recorded, Running};
+use cacheow::__private::scope::{Decision, FixtureOutcome, Hook, Recorded, Running, function_dir_name};
 use cacheow::{Function, Mode};
 
 use crate::Record;
-use crate::fixtures::{Fixtures, function_dir_name};
+use crate::fixtures::Fixtures;
 use crate::redact::Redaction;
 use crate::snapshot::Entry;
 
@@ -21,11 +22,10 @@ pub(crate) struct Session {
     pub(crate) dir: PathBuf,
     pub(crate) record: Record,
     /// Why the record mode is what it is, for error messages.
-    pub(crate) record_reason: &'static str,
-    pub(crate) pins: HashMap<&'static str, Mode>,
-    pub(crate) save_on_failure: bool,
+    record_reason: &'static str,
+    pins: HashMap<&'static str, Mode>,
+    save_on_failure: bool,
     state: Mutex<State>,
-    _running: Running,
 }
 
 #[derive(Default)]
@@ -38,15 +38,26 @@ struct State {
     redaction: Redaction,
     /// (function id, arguments) → the number of the next call.
     calls: HashMap<(&'static str, String), u32>,
-    /// Calls that run and are to be recorded, by function and arguments,
-    /// in the order they were decided.
-    pending: HashMap<(&'static str, String), VecDeque<u32>>,
+    /// Calls running, to record when they end, by ticket.
+    pending: HashMap<u64, Pending>,
+    next_ticket: u64,
     /// Whether this run recorded anything.
     recorded: bool,
     /// Fixture files this run replayed.
     used: HashSet<PathBuf>,
-    /// Every call, for snapshots.
+    /// Every call a replay would make too, for snapshots.
     log: Vec<Entry>,
+    /// The test counts as running until it ends.
+    running: Option<Running>,
+}
+
+struct Pending {
+    function: &'static Function,
+    /// Redacted when the call was decided.
+    args: String,
+    call: u32,
+    /// Whether the call shows in snapshots: it would be made when replaying.
+    logged: bool,
 }
 
 impl Session {
@@ -59,7 +70,7 @@ impl Session {
         save_on_failure: bool,
     ) -> Session {
         let fixtures = Fixtures::load(&dir).unwrap_or_else(|error| panic!("cacheow-test: {error}"));
-        let state = State { fixtures, redaction, ..State::default() };
+        let state = State { fixtures, redaction, running: Some(Running::new()), ..State::default() };
         Session {
             test,
             dir,
@@ -68,7 +79,6 @@ impl Session {
             pins,
             save_on_failure,
             state: Mutex::new(state),
-            _running: Running::new(),
         }
     }
 
@@ -87,7 +97,9 @@ impl Session {
     /// Ends the test: writes what it recorded if it passed (or if asked to
     /// save anyway), and notes the fixtures it used when asked to.
     pub(crate) fn finish(&self, passed: bool) {
-        let state = self.state();
+        let mut state = self.state();
+        // A thread or task the test left behind no longer holds tests up.
+        state.running = None;
         let save = passed || self.save_on_failure;
         let written = match self.record {
             Record::Once if save && state.recorded => state.fixtures.write(&self.dir, false),
@@ -104,79 +116,82 @@ impl Session {
 
     fn missing(&self, function: &Function, args: &str, call: u32) -> String {
         let dir = self.dir.join(function_dir_name(function.name(), function.id()));
-        let test = self.test.rsplit("::").next().unwrap_or(&self.test);
+        // The test's path within its crate, as `cargo test` filters by it.
+        let filter = self.test.split_once("::").map_or(self.test.as_str(), |(_, path)| path);
         format!(
             "cacheow-test: no recorded outcome for call {n} of `{name}` with the arguments {args} in the fixtures of \
-             `{test_path}` ({dir}). The record mode is `none` ({reason}), so nothing is called. Record it on a \
-             machine that can reach what `{name}` calls: CACHEOW_RECORD=once cargo test {test}, then commit the \
-             fixtures",
+             `{test}` ({dir}). The record mode is `none` ({reason}), so nothing is called. Record it on a machine \
+             that can reach what `{name}` calls: CACHEOW_RECORD=once cargo test {filter}, then commit the fixtures",
             n = call + 1,
             name = function.name(),
-            test_path = self.test,
+            test = self.test,
             dir = dir.display(),
             reason = self.record_reason,
         )
     }
-}
 
-impl State {
-    /// The number of this call among the test's calls with these arguments.
-    fn next_call(&mut self, function_id: &'static str, args: &str) -> u32 {
-        let counter = self.calls.entry((function_id, args.to_owned())).or_insert(0);
-        *counter += 1;
-        *counter - 1
+    fn mock_without_fixture(&self, function: &Function) -> String {
+        format!(
+            "cacheow-test: `{}` is pinned to mock mode in `{}` but its fixtures hold no outcome of it, and the record \
+             mode is `none` ({}), so it cannot be recorded: run the test once with CACHEOW_RECORD=once",
+            function.name(),
+            self.test,
+            self.record_reason
+        )
     }
 }
 
 impl Hook for Session {
-    fn decide(&self, function: &'static Function, args: &str) -> Decision {
+    fn decide(&self, function: &'static Function, args: &str, nested: bool) -> Decision {
         let mut state = self.state();
         let args = state.redaction.json(args);
-        let call = state.next_call(function.id(), &args);
+        let call = {
+            let counter = state.calls.entry((function.id(), args.clone())).or_insert(0);
+            *counter += 1;
+            *counter - 1
+        };
         let pin = self.pins.get(function.id()).copied();
         let replay = match pin {
-            Some(Mode::Mock) => state.fixtures.any(function.id(), &args, call),
             Some(Mode::Default) => None,
-            _ if self.record == Record::All && pin.is_none() => None,
-            _ => state.fixtures.find(function.id(), &args, call),
+            Some(Mode::Mock) => state.fixtures.any(function.id(), &args, call),
+            Some(Mode::Cache) => state.fixtures.find(function.id(), &args, call),
+            None if self.record == Record::All => None,
+            None => state.fixtures.find(function.id(), &args, call),
         }
-        .cloned();
-        if let Some(fixture) = replay {
-            let file = self
-                .dir
-                .join(function_dir_name(&fixture.function, &fixture.function_id))
-                .join(format!("{}.json", fixture.id()));
+        .map(|(id, fixture)| (state.fixtures.path(&self.dir, function.id(), id), fixture.clone()));
+        if let Some((file, fixture)) = replay {
             state.used.insert(file);
-            state.log.push(Entry::new(function, &args, &fixture.outcome, Duration::ZERO));
+            if !nested {
+                state.log.push(Entry::new(function, &args, &fixture.outcome, Duration::ZERO));
+            }
             state.this_run.add(fixture.clone(), call);
             return Decision::Replay(fixture.outcome);
         }
-        if pin == Some(Mode::Mock) {
-            return Decision::Fail(format!(
-                "cacheow-test: `{}` is pinned to mock mode in `{}`, which never calls it, but its fixtures hold no \
-                 outcome of it. Record one: run the test once without the pin, with CACHEOW_RECORD=once",
-                function.name(),
-                self.test
-            ));
+        // A function pinned to default mode is always called, never recorded.
+        if pin == Some(Mode::Default) {
+            return Decision::Call { ticket: None };
         }
-        if self.record == Record::None && pin != Some(Mode::Default) {
-            return Decision::Fail(self.missing(function, &args, call));
+        if self.record == Record::None {
+            let message = if pin == Some(Mode::Mock) {
+                self.mock_without_fixture(function)
+            } else {
+                self.missing(function, &args, call)
+            };
+            return Decision::Fail(message);
         }
-        let record = self.record != Record::None;
-        if record {
-            state.pending.entry((function.id(), args)).or_default().push_back(call);
-        }
-        Decision::Call { record }
+        let ticket = state.next_ticket;
+        state.next_ticket += 1;
+        state.pending.insert(ticket, Pending { function, args, call, logged: !nested });
+        Decision::Call { ticket: Some(ticket) }
     }
 
-    fn record(&self, function: &'static Function, args: &str, outcome: Recorded, duration: Duration) {
+    fn record(&self, ticket: u64, outcome: Recorded, duration: Duration) {
         let mut state = self.state();
-        let args = state.redaction.json(args);
-        let Some(call) = state.pending.get_mut(&(function.id(), args.clone())).and_then(VecDeque::pop_front) else {
-            return;
-        };
+        let Some(Pending { function, args, call, logged }) = state.pending.remove(&ticket) else { return };
         let outcome = Recorded { payload: state.redaction.payload(&outcome.payload), ..outcome };
-        state.log.push(Entry::new(function, &args, &outcome, duration));
+        if logged {
+            state.log.push(Entry::new(function, &args, &outcome, duration));
+        }
         let fixture = FixtureOutcome {
             function: function.name().to_owned(),
             function_id: function.id().to_owned(),
@@ -187,5 +202,9 @@ impl Hook for Session {
         state.fixtures.add(fixture.clone(), call);
         state.this_run.add(fixture, call);
         state.recorded = true;
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
     }
 }

@@ -30,13 +30,18 @@ impl Args {
     }
 }
 
-/// The arguments `write` adds; out of line, to keep decorated functions small.
+/// The arguments `write` adds; out of line, to keep decorated functions
+/// small. An error when one could not be serialized.
 #[inline(never)]
-pub fn capture_args(write: impl FnOnce(&mut ArgsWriter)) -> Option<Args> {
+pub fn capture_args(write: impl FnOnce(&mut ArgsWriter)) -> Result<Args, Uncaptured> {
     let mut writer = ArgsWriter::default();
     write(&mut writer);
-    writer.finish()
+    writer.finish().ok_or(Uncaptured)
 }
+
+/// An argument of the call could not be serialized (a warning says which).
+#[derive(Debug)]
+pub struct Uncaptured;
 
 /// Collects the arguments of a call, as `#[cacheow]` expands: one call of
 /// [`arg`](Self::arg) per parameter, in the order of their names.

@@ -21,7 +21,10 @@ pub fn call_sync<R>(function: &'static Function, args: Args, codec: Codec<R>, bo
     if let Some(hook) = scope::current() {
         return scope::call_sync(&*hook, function, &args, codec, body);
     }
-    let Ok(state) = function.state() else { return uninstrumented(function, body) };
+    if enable::scopes_running() {
+        scope::unattributed(function);
+    }
+    let Ok(state) = function.state() else { return body() };
     let started = Instant::now();
     let event = match state.mode() {
         Mode::Default => CallEvent::Recorded,
@@ -53,10 +56,10 @@ pub async fn call_async<R, F: Future<Output = R>>(
     if let Some(hook) = scope::current() {
         return scope::call_async(hook, function, &args, codec, body).await;
     }
-    let Ok(state) = function.state() else {
-        uninstrumented(function, || ());
-        return body.await;
-    };
+    if enable::scopes_running() {
+        scope::unattributed(function);
+    }
+    let Ok(state) = function.state() else { return body.await };
     let started = Instant::now();
     let event = match state.mode() {
         Mode::Default => CallEvent::Recorded,
@@ -77,15 +80,6 @@ pub async fn call_async<R, F: Future<Output = R>>(
     let value = body.await;
     record(state, &args, codec, event, started, &value);
     value
-}
-
-/// A call while cacheow is off: the function as written, unless tests run
-/// in scopes, which this call is outside of.
-fn uninstrumented<T>(function: &Function, body: impl FnOnce() -> T) -> T {
-    if enable::scopes_running() {
-        scope::unattributed(function);
-    }
-    body()
 }
 
 fn sleep(latency: Duration) {

@@ -176,7 +176,7 @@ pub(crate) fn parse_file(id: u64, text: &str) -> Result<(Outcome, Vec<u32>), Str
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over
 /// `path`: a crash leaves the old file or the new one, never half of one.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let tmp = path.with_extension(format!("tmp.{}.{n}", std::process::id()));

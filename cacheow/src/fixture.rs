@@ -36,10 +36,12 @@ impl FixtureOutcome {
         ids::outcome_id(&[self.outcome.kind.as_str(), &self.args, payload.encoding(), payload.text()])
     }
 
-    /// The text of its file.
-    pub fn render(&self) -> Result<String, String> {
+    /// The text of its file, `<id>.json`: the content's [`id`](Self::id),
+    /// or the name of a file written by hand.
+    pub fn render(&self, id: &str) -> Result<String, String> {
+        let id = ids::parse_id(id).ok_or_else(|| format!("`{id}` is not an outcome id"))?;
         let outcome = Outcome {
-            id: self.numeric_id(),
+            id,
             kind: self.outcome.kind,
             arg_key: ids::arg_key(&self.args),
             args: self.args.as_str().into(),
@@ -54,11 +56,17 @@ impl FixtureOutcome {
     }
 
     /// Reads the file of the outcome `id`; the error names what is wrong.
+    ///
+    /// `function` is what the file says when it says nothing: a file written
+    /// by hand may leave `function` and `calls` out.
     pub fn parse(function: &str, function_id: &str, id: &str, text: &str) -> Result<FixtureOutcome, String> {
         let id = ids::parse_id(id).ok_or_else(|| format!("`{id}` is not an outcome id"))?;
         let (outcome, calls) = files::parse_file(id, text)?;
+        let named = serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .and_then(|file| file["function"].as_str().map(str::to_owned));
         Ok(FixtureOutcome {
-            function: function.to_owned(),
+            function: named.unwrap_or_else(|| function.to_owned()),
             function_id: function_id.to_owned(),
             args: outcome.args.to_string(),
             outcome: Recorded {
@@ -69,6 +77,19 @@ impl FixtureOutcome {
             calls,
         })
     }
+}
+
+/// `fetch_user-0123456789abcdef`: the directory of a function's fixtures,
+/// named by the function, for people, and its id, for cacheow.
+pub fn function_dir_name(function: &str, function_id: &str) -> String {
+    let name = function.rsplit("::").next().unwrap_or(function);
+    let name: String = name.chars().map(|c| if c.is_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    format!("{name}-{function_id}")
+}
+
+/// The function id in the name of a function's fixture directory.
+pub fn function_id_of_dir(name: &str) -> Option<&str> {
+    name.rsplit_once('-').map(|(_, id)| id).filter(|id| ids::is_id(id))
 }
 
 /// The canonical JSON text of a value: sorted keys, serde_json's scalars.
@@ -95,9 +116,12 @@ mod tests {
             },
             calls: vec![0, 1],
         };
-        let text = fixture.render().unwrap_or_default();
+        let text = fixture.render(&fixture.id()).unwrap_or_default();
         let read = FixtureOutcome::parse("suite::fetch", "0123456789abcdef", &fixture.id(), &text);
         assert_eq!(read.as_ref(), Ok(&fixture));
-        assert_eq!(read.and_then(|read| read.render()), Ok(text));
+        assert_eq!(read.and_then(|read| read.render(&fixture.id())), Ok(text));
+        assert_eq!(function_dir_name("suite::<A as B>::fetch", "0123456789abcdef"), "fetch-0123456789abcdef");
+        assert_eq!(function_id_of_dir("fetch-0123456789abcdef"), Some("0123456789abcdef"));
+        assert_eq!(function_id_of_dir("fetch-01234"), None);
     }
 }

@@ -1,10 +1,11 @@
 //! What `#[cacheow]` and `handle!` expand to call. Not a public API: it
 //! changes without notice.
 
-pub use crate::args::{Args, ArgsWriter, KeyArg, capture_args};
+pub use crate::args::{Args, ArgsWriter, KeyArg, Uncaptured, capture_args};
 pub use crate::call::{call_async, call_sync};
 pub use crate::enable::is_active;
 pub use crate::function::{Function, FunctionKind, FunctionMeta};
+pub use crate::scope::check_uncaptured;
 pub use ctor;
 
 /// How return values are recorded; see the module's documentation.
@@ -17,9 +18,10 @@ pub mod codec {
 
 /// Test scopes and fixtures, for cacheow-test.
 pub mod scope {
-    pub use crate::fixture::{FixtureOutcome, canonical_json};
+    pub use crate::files::write_atomic;
+    pub use crate::fixture::{FixtureOutcome, canonical_json, function_dir_name, function_id_of_dir};
     pub use crate::outcome::{OutcomeKind, Payload};
-    pub use crate::scope::{Decision, Entered, Hook, Recorded, Running, enter};
+    pub use crate::scope::{Decision, Entered, Hook, Recorded, Running, current, enter};
 }
 
 /// Registers a decorated function before `main`.

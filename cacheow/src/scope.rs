@@ -2,9 +2,12 @@
 //! thread, the decorated calls made there are answered by the scope (the
 //! test's fixtures) instead of the data dir, whatever `CACHEOW_ENABLE` says.
 
-use std::cell::RefCell;
+use std::any::Any;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::args::Args;
@@ -15,21 +18,26 @@ use crate::outcome::{OutcomeKind, Payload};
 /// What a scope does with the calls made in it.
 pub trait Hook: Send + Sync {
     /// How to answer a call of `function` with these arguments (their
-    /// canonical JSON).
-    fn decide(&self, function: &'static Function, args: &str) -> Decision;
+    /// canonical JSON). `nested` when the call is made while another call
+    /// in the scope runs the function it decorates.
+    fn decide(&self, function: &'static Function, args: &str, nested: bool) -> Decision;
 
-    /// What a call that ran gave, when [`Decision::Call`] asked to record it.
-    fn record(&self, function: &'static Function, args: &str, outcome: Recorded, duration: Duration);
+    /// What a call gave, when [`Decision::Call`] gave a ticket to record it.
+    fn record(&self, ticket: u64, outcome: Recorded, duration: Duration);
+
+    /// The scope, for its harness to find it again.
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
 
 /// How a scope answers a call.
 pub enum Decision {
     /// Return this outcome without calling the function.
     Replay(Recorded),
-    /// Call the function; record what it gives when `record` is set.
+    /// Call the function; hand what it gives to [`Hook::record`] with this
+    /// ticket, when there is one.
     Call {
-        /// Whether to hand the outcome to [`Hook::record`].
-        record: bool,
+        /// Names the call to [`Hook::record`].
+        ticket: Option<u64>,
     },
     /// Fail the call, and so the test, with this message.
     Fail(String),
@@ -48,10 +56,12 @@ pub struct Recorded {
 
 thread_local! {
     static CURRENT: RefCell<Option<Arc<dyn Hook>>> = const { RefCell::new(None) };
+    /// How many calls of decorated functions run their body on this thread.
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
 }
 
 /// The scope entered on this thread.
-pub(crate) fn current() -> Option<Arc<dyn Hook>> {
+pub fn current() -> Option<Arc<dyn Hook>> {
     CURRENT.with(|current| current.borrow().clone())
 }
 
@@ -94,6 +104,26 @@ impl Drop for Running {
     }
 }
 
+/// Counts a body running on this thread while it lives, and back on unwind.
+struct InBody;
+
+impl InBody {
+    fn enter() -> InBody {
+        DEPTH.set(DEPTH.get() + 1);
+        InBody
+    }
+}
+
+impl Drop for InBody {
+    fn drop(&mut self) {
+        DEPTH.set(DEPTH.get().saturating_sub(1));
+    }
+}
+
+fn nested() -> bool {
+    DEPTH.get() > 0
+}
+
 /// A call made outside every scope while tests run: which test it belongs
 /// to cannot be known, so it fails rather than guessing.
 pub(crate) fn unattributed(function: &Function) -> ! {
@@ -102,11 +132,23 @@ pub(crate) fn unattributed(function: &Function) -> ! {
         "cacheow-test: `{}` was called outside any #[cacheow_test] scope (thread `{}`) while cacheow tests run, \
          so it cannot be told which test's fixtures to use. A task a test spawns must be spawned with \
          `cacheow_test::spawn` (or wrapped with `cacheow_test::scoped`); a thread it starts must enter the test's \
-         scope: `let scope = cacheow_test::current(); std::thread::spawn(move || {{ let _in = scope.enter(); .. }})`. \
+         scope: `let test = cacheow_test::current(); std::thread::spawn(move || {{ let _in = test.enter(); .. }})`. \
          A plain #[test] that calls decorated functions must be a #[cacheow_test] too",
         function.name(),
         thread.name().unwrap_or("unnamed"),
     )
+}
+
+/// A call whose arguments could not be serialized runs uncached; inside a
+/// test it can be neither recorded nor replayed, so it fails.
+pub fn check_uncaptured(function: &'static Function) {
+    if current().is_some() || crate::enable::scopes_running() {
+        panic!(
+            "cacheow-test: an argument of `{}` cannot be serialized (the warning logged says which), so the call \
+             can be neither recorded nor replayed",
+            function.name()
+        );
+    }
 }
 
 /// A synchronous call inside a scope.
@@ -117,13 +159,16 @@ pub(crate) fn call_sync<R>(
     codec: Codec<R>,
     body: impl FnOnce() -> R,
 ) -> R {
-    match hook.decide(function, &args.text) {
+    match hook.decide(function, &args.text, nested()) {
         Decision::Replay(outcome) => replay(function, codec, &outcome),
-        Decision::Call { record } => {
+        Decision::Call { ticket } => {
             let started = Instant::now();
-            let value = body();
-            if record {
-                record_outcome(hook, function, args, codec, &value, started.elapsed());
+            let value = {
+                let _in = InBody::enter();
+                body()
+            };
+            if let Some(ticket) = ticket {
+                record(hook, function, ticket, codec, &value, started.elapsed());
             }
             value
         }
@@ -139,17 +184,32 @@ pub(crate) async fn call_async<R>(
     codec: Codec<R>,
     body: impl Future<Output = R>,
 ) -> R {
-    match hook.decide(function, &args.text) {
+    match hook.decide(function, &args.text, nested()) {
         Decision::Replay(outcome) => replay(function, codec, &outcome),
-        Decision::Call { record } => {
+        Decision::Call { ticket } => {
             let started = Instant::now();
-            let value = body.await;
-            if record {
-                record_outcome(&*hook, function, args, codec, &value, started.elapsed());
+            let value = InBodyFuture { inner: std::pin::pin!(body) }.await;
+            if let Some(ticket) = ticket {
+                record(&*hook, function, ticket, codec, &value, started.elapsed());
             }
             value
         }
         Decision::Fail(message) => panic!("{message}"),
+    }
+}
+
+/// Counts the body as running on the thread during each of its polls: the
+/// calls it makes then are nested in this one.
+struct InBodyFuture<'a, F: Future> {
+    inner: Pin<&'a mut F>,
+}
+
+impl<F: Future> Future for InBodyFuture<'_, F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let _in = InBody::enter();
+        self.inner.as_mut().poll(cx)
     }
 }
 
@@ -163,14 +223,7 @@ fn replay<R>(function: &Function, codec: Codec<R>, outcome: &Recorded) -> R {
     })
 }
 
-fn record_outcome<R>(
-    hook: &dyn Hook,
-    function: &'static Function,
-    args: &Args,
-    codec: Codec<R>,
-    value: &R,
-    duration: Duration,
-) {
+fn record<R>(hook: &dyn Hook, function: &Function, ticket: u64, codec: Codec<R>, value: &R, duration: Duration) {
     match (codec.encode)(value) {
         Ok(encoded) => {
             let recorded = Recorded {
@@ -178,7 +231,7 @@ fn record_outcome<R>(
                 payload: encoded.payload,
                 error_type: encoded.error_type.map(str::to_owned),
             };
-            hook.record(function, &args.text, recorded, duration);
+            hook.record(ticket, recorded, duration);
         }
         Err(error) => panic!("cacheow-test: the outcome of `{}` cannot be recorded: {error}", function.name()),
     }

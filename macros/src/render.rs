@@ -101,7 +101,7 @@ fn capture_args(function: &Function) -> TokenStream {
     });
     quote! {
         if ::cacheow::__private::is_active() {
-            ::cacheow::__private::capture_args(|__cacheow_writer| { #(#args)* })
+            ::core::option::Option::Some(::cacheow::__private::capture_args(|__cacheow_writer| { #(#args)* }))
         } else {
             ::core::option::Option::None
         }
@@ -117,12 +117,16 @@ fn sync_call(function: &Function) -> TokenStream {
         let mut __cacheow_body = move || -> #output { #body };
         match __cacheow_args {
             ::core::option::Option::None => __cacheow_body(),
-            ::core::option::Option::Some(__cacheow_args) => ::cacheow::__private::call_sync(
+            ::core::option::Option::Some(::core::result::Result::Ok(__cacheow_args)) => ::cacheow::__private::call_sync(
                 &__CACHEOW_FUNCTION,
                 __cacheow_args,
                 #codec,
                 __cacheow_body,
             ),
+            ::core::option::Option::Some(::core::result::Result::Err(_)) => {
+                ::cacheow::__private::check_uncaptured(&__CACHEOW_FUNCTION);
+                __cacheow_body()
+            }
         }
     }
 }
@@ -140,12 +144,13 @@ fn async_call(function: &Function) -> TokenStream {
         };
         match __cacheow_args {
             ::core::option::Option::None => __cacheow_body.await,
-            ::core::option::Option::Some(__cacheow_args) => ::cacheow::__private::call_async(
-                &__CACHEOW_FUNCTION,
-                __cacheow_args,
-                #codec,
-                __cacheow_body,
-            ).await,
+            ::core::option::Option::Some(::core::result::Result::Ok(__cacheow_args)) => {
+                ::cacheow::__private::call_async(&__CACHEOW_FUNCTION, __cacheow_args, #codec, __cacheow_body).await
+            }
+            ::core::option::Option::Some(::core::result::Result::Err(_)) => {
+                ::cacheow::__private::check_uncaptured(&__CACHEOW_FUNCTION);
+                __cacheow_body.await
+            }
         }
     }
 }

@@ -9,26 +9,10 @@ mod modes;
 mod redaction;
 mod stacks;
 
-use std::path::{Path, PathBuf};
+#[path = "../support/fs.rs"]
+mod fs;
 
-/// Every file below `dir` with its bytes, to compare fixture trees.
-fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut files = Vec::new();
-    let mut dirs = vec![dir.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else {
-                let bytes = std::fs::read(&path).unwrap_or_default();
-                files.push((path.strip_prefix(dir.as_path()).map(Path::to_path_buf).unwrap_or(path), bytes));
-            }
-        }
-    }
-    files.sort();
-    files
-}
+use fs::tree;
 
 /// The message of a panic.
 fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {

@@ -91,7 +91,7 @@ fn a_missing_fixture_in_none_mode_says_what_how_and_where() {
         "harness::modes::fetch_price".to_owned(),
         r#"{"item":"apple","quantity":3}"#.to_owned(),
         dir.display().to_string(),
-        "CACHEOW_RECORD=once cargo test prices".to_owned(),
+        "CACHEOW_RECORD=once cargo test modes::prices".to_owned(),
     ] {
         assert!(message.contains(&expected), "{expected:?} is missing from: {message}");
     }
@@ -151,4 +151,75 @@ fn recording_the_same_behaviour_twice_gives_the_same_bytes() {
     assert_eq!(run(), first);
     let text = String::from_utf8_lossy(&first[0].1).into_owned();
     assert!(!text.contains("recorded_at") && !text.contains("duration_ms"), "{text}");
+}
+
+#[cacheow]
+fn inner(n: u64) -> u64 {
+    n + 1
+}
+
+#[cacheow]
+fn outer(n: u64) -> u64 {
+    inner(n) * 2
+}
+
+/// The calls a snapshot would show, without their durations.
+fn snapshot_calls() -> Vec<serde_json::Value> {
+    let mut calls = serde_json::to_value(cacheow_test::__private::outcomes()).unwrap_or_default();
+    calls.as_array_mut().into_iter().flatten().filter_map(serde_json::Value::as_object_mut).for_each(|call| {
+        call.remove("duration_ms");
+    });
+    calls.as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn snapshots_show_the_same_calls_recording_or_replaying() {
+    let root = tempfile::tempdir().expect("a temporary dir");
+    let scope = |record| Scope::new("harness::modes::nested").fixtures_dir(root.path()).force_record(record);
+    let recorded = scope(Record::Once).run(|| {
+        outer(1);
+        outer(2);
+        snapshot_calls()
+    });
+    let replayed = scope(Record::None).run(|| {
+        outer(1);
+        outer(2);
+        snapshot_calls()
+    });
+    assert_eq!(recorded.len(), 2, "the inner calls would not be made when replaying: {recorded:?}");
+    assert_eq!(replayed, recorded);
+}
+
+static PINNED_RAN: AtomicU64 = AtomicU64::new(0);
+
+#[cacheow]
+fn pinned(n: u64) -> u64 {
+    PINNED_RAN.fetch_add(1, SeqCst);
+    n * 100
+}
+
+#[test]
+fn a_default_pin_is_never_recorded_and_a_mock_pin_records_what_it_lacks() {
+    use cacheow::{Mode, handle};
+    let root = tempfile::tempdir().expect("a temporary dir");
+    let scope = |name: &str, record| {
+        Scope::new(format!("harness::modes::{name}")).fixtures_dir(root.path()).force_record(record)
+    };
+
+    let called = scope("default", Record::Once).pin(handle!(pinned), Mode::Default).run(|| (pinned(1), pinned(1)));
+    assert_eq!((called, PINNED_RAN.load(SeqCst)), ((100, 100), 2), "called every time");
+    assert!(!scope("default", Record::Once).fixture_dir().exists(), "and never recorded");
+
+    let mock = |record| scope("mock", record).pin(handle!(pinned), Mode::Mock);
+    assert_eq!(mock(Record::Once).run(|| pinned(2)), 200, "nothing to replay: called and recorded");
+    assert_eq!(mock(Record::None).run(|| pinned(3)), 200, "then replayed for any arguments");
+    assert_eq!(PINNED_RAN.load(SeqCst), 3);
+}
+
+#[cacheow_test::cacheow_test]
+fn a_cacheow_test_needs_no_cacheow_enable_nor_data_dir() {
+    assert_eq!(inner(41), 42);
+    if std::env::var_os("CACHEOW_ENABLE").is_none() {
+        assert!(cacheow::manager().is_none(), "no data dir, no thread, no control panel");
+    }
 }

@@ -1,18 +1,13 @@
 //! `#[cacheow_test]` with the other test attributes, in threads and tasks.
 
-use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
-
 use cacheow::cacheow;
 use cacheow_test::cacheow_test;
 use rstest::{fixture, rstest};
 
 use crate::panic_message;
 
-static TRIPLE_RAN: AtomicU64 = AtomicU64::new(0);
-
 #[cacheow]
 fn triple(n: u64) -> u64 {
-    TRIPLE_RAN.fetch_add(1, SeqCst);
     n * 3
 }
 
@@ -44,10 +39,11 @@ async fn tasks_are_bound_to_the_test_with_the_helper_only() {
 }
 
 #[cacheow_test]
-#[tokio::test]
-async fn scoped_futures_run_on_any_executor() {
+fn scoped_futures_run_on_any_executor_and_thread() {
     let future = cacheow_test::scoped(async { triple(5) });
-    assert_eq!(futures_lite_block_on(future), 15);
+    // Polled on a thread outside the test, by a minimal executor.
+    let tripled = std::thread::spawn(move || futures_lite_block_on(future));
+    assert_eq!(tripled.join().expect("the thread ends"), 15);
 }
 
 /// Polls a future to its end on this thread, as a minimal executor would.

@@ -10,35 +10,12 @@ mod http;
 mod process;
 mod slow;
 
-use std::path::{Path, PathBuf};
+#[path = "../support/fs.rs"]
+mod fs;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("a directory");
-    for entry in std::fs::read_dir(from).expect("readable").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("a copy");
-        }
-    }
-}
+use std::path::Path;
 
-/// Every file below `dir`, with its bytes.
-fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files
-                .extend(tree(&path).into_iter().map(|(file, bytes)| (Path::new(&entry.file_name()).join(file), bytes)));
-        } else {
-            files.push((PathBuf::from(entry.file_name()), std::fs::read(&path).unwrap_or_default()));
-        }
-    }
-    files.sort();
-    files
-}
+use fs::{copy_dir, tree};
 
 /// Runs the HTTP and child process tests again, in `all` mode, on a copy of
 /// their fixtures: they call the server and the program, and write the same

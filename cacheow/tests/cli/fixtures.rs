@@ -111,3 +111,21 @@ fn bad_arguments_get_a_clear_message() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--unused"));
 }
+
+#[test]
+fn a_test_command_that_fails_deletes_nothing() {
+    let root = tempfile::tempdir().expect("a temporary dir");
+    let fixtures = root.path().join("fixtures");
+    copy_dir(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures")), &fixtures);
+    let before = std::fs::read_dir(fixtures.join("cli/fixtures/helpers")).expect("readable").count();
+    let output = Command::new(env!("CARGO_BIN_EXE_cacheow"))
+        .args(["fixtures", "--unused", "--delete", "--dir"])
+        .arg(&fixtures)
+        .args(["--", "false"])
+        .output()
+        .expect("cacheow runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("the tests did not all run"), "{stderr}");
+    assert_eq!(std::fs::read_dir(fixtures.join("cli/fixtures/helpers")).expect("readable").count(), before);
+}

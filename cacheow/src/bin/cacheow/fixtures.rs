@@ -11,6 +11,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+use cacheow::__private::scope::function_id_of_dir;
+
 /// `cacheow fixtures`.
 #[derive(clap::Args)]
 pub(crate) struct Args {
@@ -37,7 +39,13 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     }
     let dir = args.dir.canonicalize().map_err(|error| format!("{}: {error}", args.dir.display()))?;
     let used = used_by_tests(&args.command)?;
-    let unused = unused(&dir, &used);
+    // Without a full run, everything would look unused: never act on that.
+    if !used.complete {
+        return Err("the tests did not all run, so which fixtures they use is not known: fix the test command \
+                    (or the tests), then try again"
+            .to_owned());
+    }
+    let unused = unused(&dir, &used.paths);
     if unused.is_empty() {
         println!("every fixture in {} is used", dir.display());
         return Ok(ExitCode::SUCCESS);
@@ -56,8 +64,15 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     Ok(if args.check && !args.delete { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-/// Runs the tests and returns what they noted: test directories and files.
-fn used_by_tests(command: &[String]) -> Result<BTreeSet<PathBuf>, String> {
+/// What the tests noted: test directories and files.
+struct Used {
+    paths: BTreeSet<PathBuf>,
+    /// Whether the tests ran to the end, noting something.
+    complete: bool,
+}
+
+/// Runs the tests and returns what they noted.
+fn used_by_tests(command: &[String]) -> Result<Used, String> {
     let default = ["cargo", "test", "--workspace"].map(str::to_owned);
     let command = if command.is_empty() { &default[..] } else { command };
     let (program, args) = command.split_first().ok_or("an empty test command")?;
@@ -71,15 +86,16 @@ fn used_by_tests(command: &[String]) -> Result<BTreeSet<PathBuf>, String> {
         .status()
         .map_err(|error| format!("cannot run `{program}`: {error}"))?;
     if !status.success() {
-        eprintln!("warning: the tests failed ({status}): what a failing test did not reach shows as unused");
+        eprintln!("the tests failed ({status})");
     }
     let noted = std::fs::read_to_string(&log).unwrap_or_default();
     let _ = std::fs::remove_file(&log);
-    Ok(noted
+    let paths: BTreeSet<PathBuf> = noted
         .lines()
         .filter_map(|line| line.split_once('\t'))
         .map(|(_, path)| Path::new(path).canonicalize().unwrap_or_else(|_| PathBuf::from(path)))
-        .collect())
+        .collect();
+    Ok(Used { complete: status.success() && !paths.is_empty(), paths })
 }
 
 /// The test directories no test used, whole, and the outcome files no test
@@ -135,6 +151,5 @@ fn subdirs(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn is_function_dir(dir: &Path) -> bool {
-    let name = dir.file_name().and_then(|name| name.to_str()).unwrap_or_default();
-    name.rsplit_once('-').is_some_and(|(_, id)| id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+    dir.file_name().and_then(|name| name.to_str()).and_then(function_id_of_dir).is_some()
 }
