@@ -54,6 +54,10 @@ pub(crate) struct Tally {
     pub(crate) cache_misses: u64,
     pub(crate) mock_calls: u64,
     pub(crate) errors: u64,
+    /// The calls' durations added up, in microseconds.
+    pub(crate) duration_micros: u64,
+    /// When the last call started, in milliseconds since the Unix epoch.
+    pub(crate) last_call_ms: i64,
 }
 
 /// Everything logged since the last drain.
@@ -77,6 +81,9 @@ pub(crate) struct CallLog {
     cache_misses: AtomicU64,
     mock_calls: AtomicU64,
     errors: AtomicU64,
+    duration_micros: AtomicU64,
+    /// Relative to `epoch`: one clock reading per call is enough.
+    last_call_since_epoch_ms: AtomicU64,
     recent: Mutex<VecDeque<RecentCall>>,
     repeats: Mutex<HashMap<u64, (u64, i64)>>,
     /// A clock reading and the wall time at it: the wall time of a call
@@ -92,6 +99,8 @@ impl CallLog {
             cache_misses: AtomicU64::new(0),
             mock_calls: AtomicU64::new(0),
             errors: AtomicU64::new(0),
+            duration_micros: AtomicU64::new(0),
+            last_call_since_epoch_ms: AtomicU64::new(0),
             recent: Mutex::new(VecDeque::new()),
             repeats: Mutex::new(HashMap::new()),
             epoch: (Instant::now(), now_millis()),
@@ -120,6 +129,11 @@ impl CallLog {
             CallEvent::Recorded => None,
         };
         self.total_calls.fetch_add(1, Ordering::Relaxed);
+        let micros = u64::try_from(duration.as_micros()).unwrap_or(u64::MAX);
+        self.duration_micros.fetch_add(micros, Ordering::Relaxed);
+        let since_epoch =
+            u64::try_from(started.saturating_duration_since(self.epoch.0).as_millis()).unwrap_or(u64::MAX);
+        self.last_call_since_epoch_ms.fetch_max(since_epoch + 1, Ordering::Relaxed);
         if let Some(counter) = counter {
             counter.fetch_add(1, Ordering::Relaxed);
         }
@@ -153,6 +167,13 @@ impl CallLog {
             cache_misses: take(&self.cache_misses),
             mock_calls: take(&self.mock_calls),
             errors: take(&self.errors),
+            duration_micros: take(&self.duration_micros),
+            // 0 when no call came since the last drain; else one more than
+            // the milliseconds from the epoch.
+            last_call_ms: match take(&self.last_call_since_epoch_ms) {
+                0 => 0,
+                since => self.epoch.1.saturating_add(i64::try_from(since - 1).unwrap_or(i64::MAX)),
+            },
         };
         let recent = std::mem::take(&mut *self.recent.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
         let repeats = std::mem::take(&mut *self.repeats.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
@@ -173,7 +194,9 @@ mod tests {
         log.repeat(7, 10);
         log.repeat(7, 5);
         let drained = log.drain();
-        assert_eq!(drained.tally, Tally { total_calls: 2, cache_hits: 1, cache_misses: 0, mock_calls: 0, errors: 1 });
+        let Tally { total_calls, cache_hits, cache_misses, mock_calls, errors, last_call_ms, .. } = drained.tally;
+        assert_eq!((total_calls, cache_hits, cache_misses, mock_calls, errors), (2, 1, 0, 0, 1));
+        assert!(last_call_ms >= log.epoch.1);
         assert_eq!(drained.recent.len(), 2);
         assert_eq!(drained.repeats[&7], (2, 10));
         assert_eq!(log.drain().tally, Tally::default());

@@ -19,6 +19,10 @@ use crate::warn_once::warn_once;
 use crate::writer::{States, Writer};
 use crate::{Error, Mode, Stats, ids};
 
+mod manage;
+
+pub(crate) use manage::{ManualOutcome, Rebuilt};
+
 /// The longest artificial latency cacheow accepts.
 pub const MAX_LATENCY: Duration = Duration::from_secs(3600);
 
@@ -162,23 +166,6 @@ impl Db {
 
     pub(crate) fn stats(&self, function_id: &str) -> Result<Stats, Error> {
         sqlite::stats(&self.lock()?.conn, function_id)
-    }
-
-    /// Deletes a function's outcomes: files, rows and the loaded index.
-    pub(crate) fn clear(&self, state: &FunctionState) -> Result<(), Error> {
-        self.flush_writer(false);
-        let mut control = self.lock()?;
-        let dir = files::outcomes_dir(&self.data_dir, state.id);
-        match std::fs::remove_dir_all(&dir) {
-            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
-                return Err(Error::Io { action: "delete", path: dir, source: error });
-            }
-            _ => {}
-        }
-        sqlite::delete_outcomes(&mut control.conn, state.id)?;
-        let generation = sqlite::control(&control.conn, state.id)?.map_or(0, |control| control.generation);
-        state.reload(OutcomeIndex::default(), generation);
-        Ok(())
     }
 
     /// Waits until every outcome recorded so far is written; `durable` also

@@ -44,6 +44,14 @@ pub enum Error {
         outcome_id: String,
     },
 
+    /// An outcome given by hand (a manual outcome, an edited outcome file)
+    /// that cacheow cannot read.
+    #[error("this is not a valid outcome: {reason}")]
+    InvalidOutcome {
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// The text is not a mode.
     #[error("unknown mode `{0}`: expected `default`, `cache` or `mock`")]
     InvalidMode(String),

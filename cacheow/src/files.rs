@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::canonical::to_canonical;
 use crate::ids;
-use crate::outcome::{Outcome, OutcomeKind, Payload, from_millis, to_millis};
+use crate::outcome::{Flags, Outcome, OutcomeKind, Payload, from_millis, to_millis};
 
 /// The version of the file format, written in every file.
 const FORMAT: u32 = 1;
@@ -48,6 +48,12 @@ struct OutcomeFile<'a> {
     value_ron: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error_type: Option<&'a str>,
+    /// Added by hand, not recorded from a call.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    manual: bool,
+    /// Replayed in mock mode only, never as a cache hit.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    mock_only: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     duration_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -91,6 +97,8 @@ pub(crate) fn render(
         value,
         value_ron,
         error_type: outcome.error_type.as_deref(),
+        manual: outcome.flags.manual,
+        mock_only: outcome.flags.mock_only,
         duration_ms: None,
         recorded_at: None,
         calls: None,
@@ -165,6 +173,10 @@ pub(crate) fn parse_file(id: u64, text: &str) -> Result<(Outcome, Vec<u32>), Str
         error_type: match field("error_type") {
             Some(Value::String(label)) => Some(label.as_str().into()),
             _ => None,
+        },
+        flags: Flags {
+            manual: field("manual").and_then(Value::as_bool).unwrap_or(false),
+            mock_only: field("mock_only").and_then(Value::as_bool).unwrap_or(false),
         },
         recorded_at_ms,
         duration,
@@ -246,6 +258,7 @@ mod tests {
             args: r#"{"n":3}"#.into(),
             payload,
             error_type: None,
+            flags: Flags::default(),
             recorded_at_ms: 1_763_726_400_123,
             duration: Duration::from_micros(100_250),
             count: AtomicU64::new(1),

@@ -47,6 +47,7 @@ impl FixtureOutcome {
             args: self.args.as_str().into(),
             payload: self.outcome.payload.clone(),
             error_type: self.outcome.error_type.as_deref().map(Into::into),
+            flags: Default::default(),
             recorded_at_ms: 0,
             duration: Duration::ZERO,
             count: AtomicU64::new(1),

@@ -155,8 +155,9 @@ impl Function {
 
     /// Deletes every recorded outcome of the function.
     pub fn clear(&self) -> Result<(), Error> {
-        let state = self.state()?;
-        self.manager()?.db().clear(state)
+        // Loaded first, so that the function is registered.
+        self.state()?;
+        self.manager()?.db().delete_outcomes(self.id()).map(drop)
     }
 
     pub(crate) fn meta(&self) -> &FunctionMeta {

@@ -66,7 +66,7 @@ impl OutcomeIndex {
             let successor = self
                 .outcomes
                 .values()
-                .filter(|outcome| outcome.arg_key == removed.arg_key)
+                .filter(|outcome| outcome.arg_key == removed.arg_key && !outcome.flags.mock_only)
                 .max_by_key(|outcome| outcome.last_seen_ms())
                 .cloned();
             if let Some(successor) = successor {
@@ -87,6 +87,10 @@ impl OutcomeIndex {
     }
 
     fn offer_newest(&mut self, outcome: &Arc<Outcome>) {
+        // A mock-only outcome is never a cache hit.
+        if outcome.flags.mock_only {
+            return;
+        }
         let newer = match self.newest.get(&outcome.arg_key) {
             Some(current) => outcome.last_seen_ms() >= current.last_seen_ms(),
             None => true,
@@ -202,14 +206,17 @@ impl Sampler {
         outcomes.sort_by_key(|outcome| outcome.id);
         let mut sampler = Sampler { any_args: Weighted::default(), by_args: IdMap::default() };
         for outcome in outcomes {
-            // By default every outcome replays for any arguments, as often as
-            // it was recorded (an outcome copied in by hand, as often as one
-            // recorded once).
-            let entry = entries.get(&outcome.id).copied().unwrap_or(MockEntry {
-                weight: outcome.count().max(1) as f64,
-                enabled: true,
-                ignore_args: true,
-            });
+            // Without a configuration every outcome replays for any
+            // arguments, as often as it was recorded (an outcome copied in by
+            // hand, as often as one recorded once). With one, as in the
+            // Python cacheow, only the configured outcomes replay.
+            let entry = match entries.get(&outcome.id) {
+                Some(entry) => *entry,
+                None if entries.is_empty() => {
+                    MockEntry { weight: outcome.count().max(1) as f64, enabled: true, ignore_args: true }
+                }
+                None => continue,
+            };
             let usable = entry.enabled && entry.weight > 0.0 && entry.weight.is_finite();
             if !usable {
                 continue;
@@ -256,6 +263,7 @@ mod tests {
             args: "{}".into(),
             payload: Payload::Json(id.to_string().into()),
             error_type: None,
+            flags: Default::default(),
             recorded_at_ms: seen_ms,
             duration: Duration::ZERO,
             count: AtomicU64::new(1),
@@ -320,5 +328,9 @@ mod tests {
         // Outcome 2 is bound to its own arguments now, and outcome 1 is off.
         assert!(picks(&mut index, 7).is_empty());
         assert!(picks(&mut index, 8).iter().all(|&id| id == 2));
+
+        // Once configured, an outcome without an entry no longer replays.
+        index.insert(outcome(3, 7, 4));
+        assert!(picks(&mut index, 7).is_empty());
     }
 }

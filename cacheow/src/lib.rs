@@ -66,6 +66,7 @@ mod args;
 mod call;
 mod call_log;
 mod canonical;
+mod catalog;
 mod codec;
 mod db;
 mod enable;

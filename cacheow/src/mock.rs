@@ -8,8 +8,9 @@ use crate::{Error, ids};
 /// How one recorded outcome takes part in mock mode, as the Python
 /// cacheow's `mock-outcomes` entries.
 ///
-/// Outcomes without an entry replay for any arguments, weighted by how many
-/// calls recorded them.
+/// Without any entry, every outcome replays for any arguments, weighted by
+/// how many calls recorded it. Once a function has entries, only the
+/// outcomes they list (and enable) replay, as in the Python cacheow.
 ///
 /// ```no_run
 /// # #[cacheow::cacheow] fn fetch(id: u32) -> String { id.to_string() }

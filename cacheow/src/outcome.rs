@@ -80,6 +80,15 @@ impl Payload {
     }
 }
 
+/// How an outcome came to be, besides its content.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Flags {
+    /// Added by hand (the control panel, the API), not recorded from a call.
+    pub(crate) manual: bool,
+    /// Replayed in mock mode only, never as a cache hit.
+    pub(crate) mock_only: bool,
+}
+
 /// What a replay needs of an outcome, cheap to clone.
 #[derive(Debug, Clone)]
 pub(crate) struct Replay {
@@ -99,6 +108,7 @@ pub(crate) struct Outcome {
     pub(crate) payload: Payload,
     /// For errors, the error's type, as a label for people.
     pub(crate) error_type: Option<Box<str>>,
+    pub(crate) flags: Flags,
     pub(crate) recorded_at_ms: i64,
     pub(crate) duration: Duration,
     pub(crate) count: AtomicU64,

@@ -46,7 +46,9 @@ CREATE TABLE IF NOT EXISTS stats (
     cache_hits INTEGER NOT NULL DEFAULT 0,
     cache_misses INTEGER NOT NULL DEFAULT 0,
     mock_calls INTEGER NOT NULL DEFAULT 0,
-    errors INTEGER NOT NULL DEFAULT 0
+    errors INTEGER NOT NULL DEFAULT 0,
+    total_duration_ms REAL NOT NULL DEFAULT 0,
+    last_called_at_ms INTEGER
 );
 CREATE TABLE IF NOT EXISTS outcomes (
     -- Grows with every new row: other processes read what is new since the
@@ -64,6 +66,8 @@ CREATE TABLE IF NOT EXISTS outcomes (
     recorded_at_ms INTEGER NOT NULL,
     last_seen_ms INTEGER NOT NULL,
     count INTEGER NOT NULL DEFAULT 1,
+    manual INTEGER NOT NULL DEFAULT 0,
+    mock_only INTEGER NOT NULL DEFAULT 0,
     UNIQUE (function_id, id)
 );
 CREATE INDEX IF NOT EXISTS outcomes_by_function ON outcomes (function_id, recorded_at_ms);
@@ -109,7 +113,13 @@ pub(crate) fn open(data_dir: &Path) -> Result<Connection, Error> {
 }
 
 /// Columns added to a table after it was first made: (table, column, definition).
-const ADDED_COLUMNS: &[(&str, &str, &str)] = &[("functions", "registered_by", "TEXT NOT NULL DEFAULT ''")];
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("functions", "registered_by", "TEXT NOT NULL DEFAULT ''"),
+    ("stats", "total_duration_ms", "REAL NOT NULL DEFAULT 0"),
+    ("stats", "last_called_at_ms", "INTEGER"),
+    ("outcomes", "manual", "INTEGER NOT NULL DEFAULT 0"),
+    ("outcomes", "mock_only", "INTEGER NOT NULL DEFAULT 0"),
+];
 
 /// Brings a database made by an earlier version up to date.
 fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
@@ -268,8 +278,68 @@ pub(crate) fn delete_outcomes(conn: &mut Connection, function_id: &str) -> Resul
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute("DELETE FROM outcomes WHERE function_id = ?1", [function_id])?;
     tx.execute("DELETE FROM mock_outcomes WHERE function_id = ?1", [function_id])?;
-    tx.execute("UPDATE functions SET generation = generation + 1 WHERE id = ?1", [function_id])?;
+    bump_generation(&tx, function_id)?;
     tx.commit()?;
+    Ok(())
+}
+
+/// Replaces an outcome's row, keeping its count, and tells other processes
+/// to reload.
+pub(crate) fn replace_outcome(conn: &mut Connection, function_id: &str, outcome: &Outcome) -> Result<(), Error> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let count: i64 = tx
+        .query_row(
+            "SELECT count FROM outcomes WHERE function_id = ?1 AND id = ?2",
+            params![function_id, outcome.id_hex()],
+            |row| row.get(0),
+        )
+        .optional()?
+        .unwrap_or(1);
+    tx.execute("DELETE FROM outcomes WHERE function_id = ?1 AND id = ?2", params![function_id, outcome.id_hex()])?;
+    insert_outcome(&tx, function_id, outcome, count)?;
+    bump_generation(&tx, function_id)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Deletes an outcome's row and its mock entry, and tells other processes
+/// to reload.
+pub(crate) fn delete_outcome(conn: &mut Connection, function_id: &str, outcome_id: &str) -> Result<(), Error> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute("DELETE FROM outcomes WHERE function_id = ?1 AND id = ?2", params![function_id, outcome_id])?;
+    tx.execute(
+        "DELETE FROM mock_outcomes WHERE function_id = ?1 AND outcome_id = ?2",
+        params![function_id, outcome_id],
+    )?;
+    bump_generation(&tx, function_id)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Replaces a function's outcome rows with rows made from `outcomes`,
+/// keeping the counts of those that had one, and tells other processes to
+/// reload. Mock entries of outcomes that are gone are dropped.
+pub(crate) fn rebuild_outcomes(conn: &mut Connection, function_id: &str, outcomes: &[Outcome]) -> Result<(), Error> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let counts: HashMap<u64, OutcomeRow> =
+        outcome_rows(&tx, function_id)?.into_iter().map(|row| (row.id, row)).collect();
+    tx.execute("DELETE FROM outcomes WHERE function_id = ?1", [function_id])?;
+    for outcome in outcomes {
+        let count = counts.get(&outcome.id).map_or(1, |row| i64::try_from(row.count).unwrap_or(1));
+        insert_outcome(&tx, function_id, outcome, count)?;
+    }
+    tx.execute(
+        "DELETE FROM mock_outcomes WHERE function_id = ?1
+         AND outcome_id NOT IN (SELECT id FROM outcomes WHERE function_id = ?1)",
+        [function_id],
+    )?;
+    bump_generation(&tx, function_id)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn bump_generation(conn: &Connection, function_id: &str) -> Result<(), Error> {
+    conn.execute("UPDATE functions SET generation = generation + 1 WHERE id = ?1", [function_id])?;
     Ok(())
 }
 
@@ -278,8 +348,8 @@ pub(crate) fn delete_outcomes(conn: &mut Connection, function_id: &str) -> Resul
 pub(crate) fn insert_outcome(conn: &Connection, function_id: &str, outcome: &Outcome, calls: i64) -> Result<(), Error> {
     conn.prepare_cached(
         "INSERT INTO outcomes (function_id, id, kind, arg_key, args, encoding, value_preview, error_type,
-                               duration_ms, recorded_at_ms, last_seen_ms, count)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)
+                               duration_ms, recorded_at_ms, last_seen_ms, count, manual, mock_only)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13)
          ON CONFLICT (function_id, id) DO UPDATE SET count = count + excluded.count,
              last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)",
     )?
@@ -295,6 +365,8 @@ pub(crate) fn insert_outcome(conn: &Connection, function_id: &str, outcome: &Out
         outcome.duration.as_micros() as f64 / 1000.0,
         outcome.recorded_at_ms,
         calls,
+        outcome.flags.manual,
+        outcome.flags.mock_only,
     ])?;
     Ok(())
 }

@@ -141,6 +141,7 @@ impl FunctionState {
             args: args.text.as_str().into(),
             payload,
             error_type: encoded.error_type.map(Into::into),
+            flags: Default::default(),
             recorded_at_ms: at_ms,
             duration,
             count: AtomicU64::new(1),

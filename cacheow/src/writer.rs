@@ -234,11 +234,14 @@ impl Batcher {
                  WHERE function_id = ?1 AND id = ?2",
             )?;
             let mut add_stats = tx.prepare_cached(
-                "INSERT INTO stats (function_id, total_calls, cache_hits, cache_misses, mock_calls, errors)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                "INSERT INTO stats (function_id, total_calls, cache_hits, cache_misses, mock_calls, errors,
+                                    total_duration_ms, last_called_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (function_id) DO UPDATE SET total_calls = total_calls + excluded.total_calls,
                      cache_hits = cache_hits + excluded.cache_hits, cache_misses = cache_misses + excluded.cache_misses,
-                     mock_calls = mock_calls + excluded.mock_calls, errors = errors + excluded.errors",
+                     mock_calls = mock_calls + excluded.mock_calls, errors = errors + excluded.errors,
+                     total_duration_ms = total_duration_ms + excluded.total_duration_ms,
+                     last_called_at_ms = max(coalesce(last_called_at_ms, 0), excluded.last_called_at_ms)",
             )?;
             let mut add_call = tx.prepare_cached(
                 "INSERT INTO calls (function_id, at_ms, event, duration_ms, arg_key, outcome_id)
@@ -255,7 +258,16 @@ impl Batcher {
                 let t = drained.tally;
                 if t != Tally::default() {
                     let counts = [t.total_calls, t.cache_hits, t.cache_misses, t.mock_calls, t.errors].map(sql_count);
-                    add_stats.execute(params![function_id, counts[0], counts[1], counts[2], counts[3], counts[4]])?;
+                    add_stats.execute(params![
+                        function_id,
+                        counts[0],
+                        counts[1],
+                        counts[2],
+                        counts[3],
+                        counts[4],
+                        t.duration_micros as f64 / 1000.0,
+                        t.last_call_ms
+                    ])?;
                 }
                 for call in &drained.recent {
                     add_call.execute(params![

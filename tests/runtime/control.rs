@@ -118,7 +118,11 @@ fn mock_entries_weight_disable_and_bind_outcomes() -> Result<(), Error> {
     assert!((300..=390).contains(&oslo), "about 90% Oslo, got {oslo}/400");
     assert!(draws.iter().any(|d| d.ends_with("Rome")));
 
-    f.set_mock_outcomes([MockOutcome::new(id("Oslo")).enabled(false), MockOutcome::new(id("Rome")).enabled(false)])?;
+    // Once configured, only listed outcomes replay: Rome is left out.
+    f.set_mock_outcomes([
+        MockOutcome::new(id("Oslo")).enabled(false),
+        MockOutcome::new(id("Lima")).ignore_args(false),
+    ])?;
     assert!((0..50).all(|_| weather("Lima") == "sunny in Lima"), "only Lima is left, for Lima");
     assert_eq!(f.mock_outcomes()?.len(), 2);
     assert_eq!(WEIGHTED_RAN.load(SeqCst), 3);
