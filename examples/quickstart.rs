@@ -6,6 +6,7 @@
 //! ```
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use cacheow::{Mode, cacheow};
@@ -50,5 +51,13 @@ async fn main() -> Result<(), cacheow::Error> {
     println!("sync_compute(999) mocked = {}", sync_compute(999));
 
     println!("\nData directory: {}", manager.settings().data_dir.display());
+    if let Some(url) = manager.panel_url() {
+        println!("Control panel: {url}");
+        // Keep the panel up for a look, when someone is there to look.
+        if std::io::stdin().is_terminal() {
+            println!("Press Enter to stop.");
+            let _ = std::io::stdin().read_line(&mut String::new());
+        }
+    }
     Ok(())
 }

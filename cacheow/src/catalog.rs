@@ -32,6 +32,12 @@ pub(crate) struct StatsRow {
     pub(crate) last_called_at_ms: Option<i64>,
 }
 
+impl StatsRow {
+    pub(crate) fn average_duration_ms(&self) -> f64 {
+        if self.total_calls > 0 { self.total_duration_ms / self.total_calls as f64 } else { 0.0 }
+    }
+}
+
 /// An outcome's row: its previews, not its payload.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct OutcomeRow {
@@ -58,6 +64,8 @@ pub(crate) struct CallRow {
     pub(crate) duration_ms: f64,
     pub(crate) arg_key: String,
     pub(crate) outcome_id: Option<String>,
+    /// The kind of the outcome it gave, while that outcome is recorded.
+    pub(crate) outcome_kind: Option<String>,
 }
 
 const FUNCTION_COLUMNS: &str = "f.id, f.name, f.qualified_name, f.module_path, f.source, f.signature, f.kind, f.mode,
@@ -114,7 +122,7 @@ pub(crate) fn outcomes(
         .query_row([function_id], |row| row.get(0))?;
     let mut statement = conn.prepare_cached(
         "SELECT id, kind, arg_key, args, value_preview, error_type, duration_ms, recorded_at_ms, count, manual, mock_only
-         FROM outcomes WHERE function_id = ?1 ORDER BY recorded_at_ms DESC, id LIMIT ?2 OFFSET ?3",
+         FROM outcomes WHERE function_id = ?1 ORDER BY recorded_at_ms DESC, seq DESC LIMIT ?2 OFFSET ?3",
     )?;
     let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     let rows = statement.query_map(rusqlite::params![function_id, clamp(limit), clamp(offset)], |row| {
@@ -138,8 +146,9 @@ pub(crate) fn outcomes(
 /// A function's most recent calls, newest first.
 pub(crate) fn recent_calls(conn: &Connection, function_id: &str, limit: u64) -> Result<Vec<CallRow>, Error> {
     let mut statement = conn.prepare_cached(
-        "SELECT id, at_ms, event, duration_ms, arg_key, outcome_id FROM calls WHERE function_id = ?1
-         ORDER BY id DESC LIMIT ?2",
+        "SELECT c.id, c.at_ms, c.event, c.duration_ms, c.arg_key, c.outcome_id, o.kind FROM calls c
+         LEFT JOIN outcomes o ON o.function_id = c.function_id AND o.id = c.outcome_id
+         WHERE c.function_id = ?1 ORDER BY c.id DESC LIMIT ?2",
     )?;
     let rows =
         statement.query_map(rusqlite::params![function_id, i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
@@ -150,6 +159,7 @@ pub(crate) fn recent_calls(conn: &Connection, function_id: &str, limit: u64) -> 
                 duration_ms: row.get(3)?,
                 arg_key: row.get(4)?,
                 outcome_id: row.get(5)?,
+                outcome_kind: row.get(6)?,
             })
         })?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -240,6 +240,14 @@ impl<E: Recordable> ErrorFormat<E> for SerdeErrors {
 /// `std::io::Error`, replayed with its kind and message.
 struct IoErrors;
 
+/// An error as recorded, or as a message alone: a manual outcome's.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum ErrorText<T> {
+    Record(T),
+    Message(String),
+}
+
 #[derive(serde::Serialize, serde::Deserialize)]
 struct IoErrorRecord {
     kind: String,
@@ -251,7 +259,10 @@ impl ErrorFormat<std::io::Error> for IoErrors {
         encode_value(&IoErrorRecord { kind: format!("{:?}", error.kind()), message: error.to_string() })
     }
     fn decode(payload: &Payload) -> Result<std::io::Error, CodecError> {
-        let record: IoErrorRecord = decode_value(payload)?;
+        let record = match decode_value(payload)? {
+            ErrorText::Record(record) => record,
+            ErrorText::Message(message) => IoErrorRecord { kind: "Other".to_owned(), message },
+        };
         Ok(std::io::Error::new(io_error_kind(&record.kind), record.message))
     }
 }
@@ -319,7 +330,10 @@ impl ErrorFormat<anyhow::Error> for AnyhowErrors {
         encode_value(&chain)
     }
     fn decode(payload: &Payload) -> Result<anyhow::Error, CodecError> {
-        let chain: Vec<String> = decode_value(payload)?;
+        let chain = match decode_value(payload)? {
+            ErrorText::Record(chain) => chain,
+            ErrorText::Message(message) => vec![message],
+        };
         let mut messages = chain.into_iter().rev();
         let root = messages.next().unwrap_or_default();
         Ok(messages.fold(anyhow::Error::msg(root), |error, context| error.context(context)))
@@ -374,6 +388,11 @@ mod tests {
         assert_eq!((back.kind(), back.to_string()), (std::io::ErrorKind::NotFound, "no such user".to_owned()));
         assert_eq!(io_error_kind("StorageFull"), std::io::ErrorKind::StorageFull);
         assert_eq!(io_error_kind("NoSuchKind"), std::io::ErrorKind::Other);
+        // A manual outcome gives the message alone.
+        let codec = (&&&&&Tag::<Result<u8, std::io::Error>>::new()).codec();
+        let back = (codec.decode)(OutcomeKind::Error, &Payload::Json("\"disk on fire\"".into()));
+        let back = back.ok().and_then(Result::err).map(|e| (e.kind(), e.to_string()));
+        assert_eq!(back, Some((std::io::ErrorKind::Other, "disk on fire".to_owned())));
     }
 
     #[test]
@@ -400,5 +419,8 @@ mod tests {
         let (_, back) = round_trip(codec, &Err(error));
         let back = back.err().map(|e| format!("{e:#}")).unwrap_or_default();
         assert_eq!(back, "loading user 7: root cause");
+        let codec = (&&&&&Tag::<Result<u8, anyhow::Error>>::new()).codec();
+        let back = (codec.decode)(OutcomeKind::Error, &Payload::Json("\"quota exceeded\"".into()));
+        assert_eq!(back.ok().and_then(Result::err).map(|e| e.to_string()), Some("quota exceeded".to_owned()));
     }
 }

@@ -21,7 +21,7 @@ use crate::{Error, Mode, Stats, ids};
 
 mod manage;
 
-pub(crate) use manage::{ManualOutcome, Rebuilt};
+pub(crate) use manage::ManualOutcome;
 
 /// The longest artificial latency cacheow accepts.
 pub const MAX_LATENCY: Duration = Duration::from_secs(3600);
@@ -69,6 +69,11 @@ impl Db {
             }
         };
         Db { data_dir: data_dir.to_path_buf(), storage, states, seed }
+    }
+
+    /// The data dir.
+    pub(crate) fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     /// Sets the mode of the function with this id.

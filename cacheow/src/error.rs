@@ -96,6 +96,15 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The control panel could not start.
+    #[error("cacheow's control panel cannot serve {address}: {reason}")]
+    PanelUnavailable {
+        /// The host and port it was to listen on.
+        address: String,
+        /// Why it cannot, and what to do.
+        reason: String,
+    },
+
     /// The SQLite database of the data dir failed.
     #[error("cacheow's database failed: {0}")]
     Database(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -81,6 +81,8 @@ mod mock;
 mod mode;
 mod outcome;
 mod scope;
+#[cfg(feature = "server")]
+mod server;
 mod settings;
 mod sqlite;
 mod state;

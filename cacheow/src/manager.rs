@@ -25,6 +25,8 @@ static MANAGER: OnceLock<Manager> = OnceLock::new();
 pub struct Manager {
     settings: Settings,
     db: Db,
+    /// The control panel's address, once it was started (or not).
+    panel: OnceLock<Option<std::net::SocketAddr>>,
     /// The process that started it: a forked child has no writer to flush.
     pid: u32,
 }
@@ -38,7 +40,9 @@ pub fn manager() -> Option<&'static Manager> {
     if !crate::enable::enabled() {
         return None;
     }
-    Some(MANAGER.get_or_init(|| Manager::start(Settings::from_env())))
+    let manager = MANAGER.get_or_init(|| Manager::start(Settings::from_env()));
+    manager.panel.get_or_init(|| manager.start_panel());
+    Some(manager)
 }
 
 /// Starts the runtime with `settings`, whatever the environment says; for
@@ -60,7 +64,27 @@ impl Manager {
         let db = Db::open(&settings.data_dir, settings.seed);
         db.register_all(&function::registered());
         let _ = std::thread::Builder::new().name("cacheow-refresh".to_owned()).spawn(refresh_forever);
-        Manager { settings, db, pid: std::process::id() }
+        Manager { settings, db, panel: OnceLock::new(), pid: std::process::id() }
+    }
+
+    /// Starts the control panel when the settings ask for it.
+    fn start_panel(&'static self) -> Option<std::net::SocketAddr> {
+        #[cfg(feature = "server")]
+        if self.settings.start_server {
+            return crate::server::start(&self.db, &self.settings);
+        }
+        None
+    }
+
+    /// The control panel's URL, `http://127.0.0.1:8765/`; `None` when it
+    /// is off (`CACHEOW_START_SERVER=0`) or could not start (a warning
+    /// said why).
+    pub fn panel_url(&self) -> Option<String> {
+        #[cfg(feature = "server")]
+        if let Some(Some(address)) = self.panel.get() {
+            return Some(crate::server::url(*address));
+        }
+        None
     }
 
     /// The settings cacheow started with.

@@ -40,6 +40,24 @@ pub fn start_with(settings: crate::Settings) -> Result<&'static crate::Manager, 
     crate::manager::start_with(settings)
 }
 
+/// Serves the control panel over the settings' data dir until the process
+/// ends: `cacheow serve`. `on_listen` gets its URL once it listens.
+#[cfg(feature = "server")]
+pub fn serve(settings: crate::Settings, on_listen: impl FnOnce(&str)) -> Result<(), crate::Error> {
+    let serve_settings = settings.clone();
+    let manager = crate::manager::start_with(crate::Settings { start_server: false, ..settings })?;
+    crate::server::serve(manager.db(), &serve_settings, on_listen)
+}
+
+/// The control panel's routes over the running cacheow, for tests.
+#[cfg(feature = "server")]
+pub fn panel_router(settings: &crate::Settings) -> Result<axum::Router, crate::Error> {
+    let manager = crate::manager().ok_or(crate::Error::Disabled)?;
+    let access = crate::server::Access::from_settings(settings)
+        .map_err(|reason| crate::Error::PanelUnavailable { address: settings.server_host.clone(), reason })?;
+    Ok(crate::server::router(manager.db(), access))
+}
+
 /// Keeps the instrumented version of a function when the `instrument`
 /// feature is on, the function as written otherwise.
 #[cfg(feature = "instrument")]

@@ -11,6 +11,7 @@ const SERVER_HOST: &str = "CACHEOW_SERVER_HOST";
 const SERVER_PORT: &str = "CACHEOW_SERVER_PORT";
 const START_SERVER: &str = "CACHEOW_START_SERVER";
 const SEED: &str = "CACHEOW_SEED";
+const TOKEN: &str = "CACHEOW_TOKEN";
 
 /// Where cacheow keeps its data and how it serves the control panel.
 ///
@@ -24,7 +25,8 @@ const SEED: &str = "CACHEOW_SEED";
 /// | `CACHEOW_SERVER_PORT` | `8765` | control panel port |
 /// | `CACHEOW_START_SERVER` | `1` | `0` keeps the control panel off |
 /// | `CACHEOW_SEED` | unset | makes mock choices reproducible |
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// | `CACHEOW_TOKEN` | unset | a secret every control panel request must carry; needed to serve a non-loopback host |
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Settings {
     /// The data directory, made absolute when cacheow starts.
@@ -37,6 +39,22 @@ pub struct Settings {
     pub start_server: bool,
     /// Seed of the random choice among mock outcomes; random when `None`.
     pub seed: Option<u64>,
+    /// The secret every control panel request must carry, when set.
+    pub server_token: Option<String>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token is a secret: settings end up in logs.
+        f.debug_struct("Settings")
+            .field("data_dir", &self.data_dir)
+            .field("server_host", &self.server_host)
+            .field("server_port", &self.server_port)
+            .field("start_server", &self.start_server)
+            .field("seed", &self.seed)
+            .field("server_token", &self.server_token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl Default for Settings {
@@ -47,6 +65,7 @@ impl Default for Settings {
             server_port: 8765,
             start_server: true,
             seed: None,
+            server_token: None,
         }
     }
 }
@@ -76,6 +95,7 @@ impl Settings {
             }),
             start_server: read(&lookup, START_SERVER, defaults.start_server, "1 or 0", parse_bool),
             seed: read(&lookup, SEED, None, "an unsigned integer", |raw| raw.parse().ok().map(Some)),
+            server_token: lookup(TOKEN).filter(|token| !token.is_empty()),
         }
     }
 }
@@ -150,11 +170,14 @@ mod tests {
             (SERVER_PORT, "0"),
             (START_SERVER, "0"),
             (SEED, "42"),
+            (TOKEN, "s3cret"),
         ]);
         assert_eq!(read.data_dir, PathBuf::from("/tmp/x"));
         assert_eq!((read.server_host.as_str(), read.server_port), ("0.0.0.0", 0));
         assert!(!read.start_server);
         assert_eq!(read.seed, Some(42));
+        assert_eq!(read.server_token.as_deref(), Some("s3cret"));
+        assert!(!format!("{read:?}").contains("s3cret"), "the token stays out of logs");
     }
 
     #[test]

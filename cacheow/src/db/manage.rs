@@ -142,12 +142,13 @@ impl Db {
     pub(crate) fn rebuild_index(&self, function_id: &str) -> Result<Rebuilt, Error> {
         self.flush_writer(false);
         let mut control = self.lock()?;
-        Self::qualified_name(&control.conn, function_id)?;
+        let name = Self::qualified_name(&control.conn, function_id)?;
         let loaded = files::read_outcomes(&self.data_dir, function_id).map_err(|source| Error::Io {
             action: "read",
             path: files::outcomes_dir(&self.data_dir, function_id),
             source,
         })?;
+        super::warn_corrupt(&name, &loaded.corrupt);
         sqlite::rebuild_outcomes(&mut control.conn, function_id, &loaded.outcomes)?;
         self.reload_loaded(&mut control.conn, function_id)?;
         Ok(Rebuilt { indexed: loaded.outcomes.len(), corrupt: loaded.corrupt })

@@ -2,10 +2,12 @@
 //!
 //! ```sh
 //! cargo install --path cacheow --features cli
+//! cacheow serve --data-dir .cacheow
 //! cacheow fixtures --unused
 //! ```
 
 mod fixtures;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -20,6 +22,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the control panel over a data dir.
+    Serve(serve::Args),
     /// Work on the fixtures cacheow-test records.
     Fixtures(fixtures::Args),
 }
@@ -27,6 +31,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(args) => serve::run(args),
         Command::Fixtures(args) => fixtures::run(args),
     };
     match result {

@@ -1,0 +1,47 @@
+//! `cacheow serve`: the control panel over a data dir while no program runs.
+//! Changes made there reach programs that run later, and running ones
+//! within 100 ms: they read them from the data dir's database.
+#![allow(clippy::print_stdout)] // a command line reports to its user
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use cacheow::Settings;
+
+/// `cacheow serve`. Unset options come from the `CACHEOW_*` variables, as in
+/// a program; `CACHEOW_TOKEN` is only read from the environment, to keep it
+/// out of the process list.
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// The data dir [default: $CACHEOW_DATA_DIR, else .cacheow].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// The port; 0 picks a free one [default: $CACHEOW_SERVER_PORT, else 8765].
+    #[arg(long)]
+    port: Option<u16>,
+    /// The host; anything but loopback needs CACHEOW_TOKEN [default: $CACHEOW_SERVER_HOST, else 127.0.0.1].
+    #[arg(long)]
+    host: Option<String>,
+}
+
+pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
+    let mut settings = Settings::from_env();
+    if let Some(dir) = args.data_dir {
+        settings.data_dir = dir;
+    }
+    if !settings.data_dir.join("cacheow.db").is_file() {
+        return Err(format!(
+            "{} holds no cacheow data: run your program once with CACHEOW_ENABLE=1, or point --data-dir at \
+             the data dir it records into",
+            settings.data_dir.display()
+        ));
+    }
+    settings.server_port = args.port.unwrap_or(settings.server_port);
+    settings.server_host = args.host.unwrap_or(settings.server_host);
+    let data_dir = settings.data_dir.clone();
+    cacheow::__private::serve(settings, |url| {
+        println!("cacheow control panel for {}: {url}", data_dir.display());
+    })
+    .map_err(|error| error.to_string())?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,47 @@
+//! The chart of recent call durations: inline SVG, one bar per call,
+//! coloured by what the call did.
+
+use maud::{Markup, html};
+
+use super::pages::{millis, time};
+use crate::catalog::CallRow;
+use crate::server::api::PAGE;
+
+const WIDTH: f64 = 640.0;
+const HEIGHT: f64 = 120.0;
+
+/// What each colour means, in the legend's order.
+const EVENTS: [(&str, &str); 4] =
+    [("recorded", "recorded (called)"), ("hit", "cache hit"), ("miss", "cache miss (called)"), ("mock", "mock")];
+
+/// Bars of `calls` (newest first), oldest on the left.
+pub(super) fn durations(calls: &[CallRow]) -> Markup {
+    let longest = calls.iter().map(|call| call.duration_ms).fold(0.0, f64::max);
+    // As wide as a full chart's bars, whatever the number of calls.
+    let slot = WIDTH / calls.len().max(PAGE as usize) as f64;
+    let summary = format!(
+        "Durations of the {} most recent calls, oldest first; the longest took {}.",
+        calls.len(),
+        millis(longest)
+    );
+    html! {
+        figure.chart {
+            svg viewBox={ "0 0 " (WIDTH) " " (HEIGHT) } role="img" aria-label=(summary) preserveAspectRatio="none" {
+                @for (i, call) in calls.iter().rev().enumerate() {
+                    @let height = if longest > 0.0 { (call.duration_ms / longest * (HEIGHT - 3.0)).max(3.0) } else { 3.0 };
+                    rect class={ "ev-" (call.event) } x=(i as f64 * slot + 1.0) y=(HEIGHT - height)
+                        width=((slot - 2.0).max(1.0)) height=(height) {
+                        title { (call.event) " · " (millis(call.duration_ms)) " · " (time(call.at_ms)) }
+                    }
+                }
+            }
+            figcaption {
+                ul.legend {
+                    @for (event, meaning) in EVENTS {
+                        li { span class={ "swatch ev-" (event) } aria-hidden="true" {} (meaning) }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,425 @@
+//! The JSON API: the Python cacheow's endpoints and shapes, the outcome
+//! management beyond them, and bad input that changes nothing.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Method, StatusCode};
+use cacheow::{Mode, cacheow, handle};
+use serde_json::{Value, json};
+
+use super::{flush, get, json, panel, post, request, send};
+
+fn keys(value: &Value) -> BTreeSet<&str> {
+    value.as_object().map(|object| object.keys().map(String::as_str).collect()).unwrap_or_default()
+}
+
+fn set(keys: &[&'static str]) -> BTreeSet<&'static str> {
+    keys.iter().copied().collect()
+}
+
+static LISTED_RAN: AtomicU32 = AtomicU32::new(0);
+
+#[cacheow]
+fn listed(n: u32) -> u32 {
+    LISTED_RAN.fetch_add(1, SeqCst);
+    n * 2
+}
+
+#[tokio::test]
+async fn lists_and_details_functions_in_the_python_shapes() {
+    let panel = panel();
+    let id = handle!(listed).id();
+    listed(1);
+    listed(2);
+    handle!(listed).set_mode(Mode::Cache).expect("set_mode");
+    listed(1);
+    flush();
+
+    let health = send(&panel, get("/api/health")).await;
+    assert_eq!((health.status, health.json()), (StatusCode::OK, json!({ "status": "ok" })));
+
+    let functions = send(&panel, get("/api/functions")).await.json();
+    let summary = functions.as_array().into_iter().flatten().find(|f| f["id"] == id).expect("listed is listed");
+    let python = ["id", "name", "qualname", "module", "source_file", "signature", "kind", "mode", "stats"];
+    assert!(keys(summary).is_superset(&set(&python)), "{summary}");
+    assert_eq!(summary["name"], "listed");
+    assert_eq!(summary["qualname"], "listed");
+    assert_eq!(summary["module"], "panel::api");
+    assert_eq!(summary["kind"], "sync");
+    assert_eq!(summary["mode"], "cache");
+    assert_eq!(summary["signature"], "fn listed(n: u32) -> u32");
+    assert_eq!(summary["stale"], false);
+    let stats = &summary["stats"];
+    let python_stats = [
+        "total_calls",
+        "cache_hits",
+        "cache_misses",
+        "mock_calls",
+        "exceptions",
+        "average_duration_ms",
+        "last_called_at",
+    ];
+    assert_eq!(keys(stats), set(&python_stats));
+    assert_eq!((stats["total_calls"].as_i64(), stats["cache_hits"].as_i64()), (Some(3), Some(1)));
+    assert!(stats["last_called_at"].as_f64().is_some_and(|at| at > 1.7e9), "seconds since the epoch: {stats}");
+
+    let detail = send(&panel, get(&format!("/api/functions/{id}"))).await;
+    assert_eq!(detail.status, StatusCode::OK);
+    let detail = detail.json();
+    let detail_keys = ["latency_ms", "config", "outcomes", "recent_calls", "mock_outcomes"];
+    assert!(keys(&detail).is_superset(&set(&detail_keys)), "{detail}");
+    assert_eq!((detail["latency_ms"].as_f64(), &detail["config"]), (Some(0.0), &json!({})));
+    assert_eq!(detail["outcomes_total"], 2);
+    let outcome = &detail["outcomes"][0];
+    let outcome_keys = ["id", "kind", "preview", "arg_key", "arg_preview", "timestamp", "is_manual", "is_mock_only"];
+    assert!(keys(outcome).is_superset(&set(&outcome_keys)), "{outcome}");
+    assert_eq!(
+        (&outcome["kind"], &outcome["preview"], &outcome["arg_preview"]),
+        (&json!("success"), &json!("4"), &json!("{\"n\":2}"))
+    );
+    let calls = detail["recent_calls"].as_array().cloned().unwrap_or_default();
+    let outcomes: Vec<&str> = calls.iter().filter_map(|call| call["outcome"].as_str()).collect();
+    assert_eq!(outcomes, ["cache_hit", "default", "default"], "newest first");
+    assert_eq!(calls[0]["mode"], "cache");
+    assert_eq!(LISTED_RAN.load(SeqCst), 2);
+}
+
+static SWITCHED_RAN: AtomicU32 = AtomicU32::new(0);
+
+#[cacheow]
+fn switched(n: u32) -> u32 {
+    SWITCHED_RAN.fetch_add(1, SeqCst);
+    n + 100
+}
+
+#[tokio::test]
+async fn modes_and_latency_set_over_http_apply_to_the_next_call() {
+    let panel = panel();
+    let f = handle!(switched);
+    assert_eq!(switched(1), 101);
+    flush();
+    let answer = send(&panel, post(&format!("/api/functions/{}/mode", f.id()), &json!({ "mode": "mock" }))).await;
+    assert_eq!((answer.status, answer.json()), (StatusCode::OK, json!({ "status": "ok", "mode": "mock" })));
+    assert_eq!(f.mode(), Mode::Mock);
+    assert_eq!(switched(7), 101, "mocked: the recorded outcome, for any arguments");
+    assert_eq!(SWITCHED_RAN.load(SeqCst), 1);
+
+    let answer = send(&panel, post(&format!("/api/functions/{}/latency", f.id()), &json!({ "latency_ms": 250 }))).await;
+    assert_eq!(answer.json(), json!({ "status": "ok", "latency_ms": 250.0 }));
+    assert_eq!(f.latency(), Duration::from_millis(250));
+}
+
+#[cacheow]
+fn guarded(n: u32) -> u32 {
+    n
+}
+
+#[tokio::test]
+async fn bad_input_is_a_422_that_changes_nothing() {
+    let panel = panel();
+    let f = handle!(guarded);
+    guarded(1);
+    flush();
+    let outcome = f.outcomes().expect("outcomes")[0].id.clone();
+    let path = |end: &str| format!("/api/functions/{}/{end}", f.id());
+    let bad: Vec<(&str, Value, &str)> = vec![
+        ("mode", json!({ "mode": "sideways" }), "unknown mode `sideways`"),
+        ("mode", json!({}), "missing field `mode`"),
+        ("mode", json!({ "mode": 3 }), "invalid type"),
+        ("latency", json!({ "latency_ms": -1 }), "latency_ms must be from 0"),
+        ("latency", json!({ "latency_ms": 1e12 }), "latency_ms must be from 0"),
+        ("latency", json!({ "latency_ms": "fast" }), "invalid type"),
+        ("mock-outcomes", json!({ "entries": [{ "outcome_id": outcome, "weight": 0 }] }), "weight of 0"),
+        ("mock-outcomes", json!({ "entries": [{ "outcome_id": outcome, "weight": -2.5 }] }), "weight of -2.5"),
+        ("mock-outcomes", json!({ "entries": [{ "outcome_id": "0123456789abcdef" }] }), "has no outcome"),
+        ("mock-outcomes", json!({ "entries": [{ "outcome_id": "../../etc/passwd" }] }), "has no outcome"),
+        ("outcomes/manual", json!({ "outcome_type": "yield" }), "unknown variant `yield`"),
+        ("outcomes/manual", json!({ "value": 1 }), "missing field `outcome_type`"),
+    ];
+    for (end, body, expected) in bad {
+        let answer = send(&panel, post(&path(end), &body)).await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{end} {body}: {}", answer.text());
+        assert!(answer.detail().contains(expected), "{end} {body}: {}", answer.detail());
+        assert_eq!(answer.json()["detail"][0]["loc"][0], "body", "FastAPI's shape: {}", answer.text());
+    }
+    let malformed = request(Method::POST, &path("mode"))
+        .header("content-type", "application/json")
+        .body(Body::from("{\"mode\": "))
+        .expect("a request");
+    assert_eq!(send(&panel, malformed).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let empty = request(Method::POST, &path("latency"))
+        .header("content-type", "application/json")
+        .body(Body::empty())
+        .expect("a request");
+    assert!(send(&panel, empty).await.detail().contains("the body is missing"));
+
+    assert_eq!(f.mode(), Mode::Default);
+    assert_eq!(f.latency(), Duration::ZERO);
+    assert!(f.mock_outcomes().expect("mock outcomes").is_empty());
+    let manual = f.outcomes().expect("outcomes").into_iter().filter(|outcome| outcome.args == "null").count();
+    assert_eq!(manual, 0, "no manual outcome was added");
+}
+
+#[cacheow]
+fn looked_up(n: u32) -> u32 {
+    n
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_ids_are_404() {
+    let panel = panel();
+    looked_up(2);
+    flush();
+    let known = handle!(looked_up).id();
+    let unknown = "0000000000000000";
+    let paths = [
+        (Method::GET, format!("/api/functions/{unknown}")),
+        (Method::GET, "/api/functions/..%2F..%2Fetc".to_owned()),
+        (Method::GET, "/api/functions/ABCDEF0123456789".to_owned()),
+        (Method::POST, format!("/api/functions/{unknown}/mode")),
+        (Method::POST, format!("/api/functions/{unknown}/latency")),
+        (Method::POST, format!("/api/functions/{unknown}/mock-outcomes")),
+        (Method::POST, format!("/api/functions/{unknown}/outcomes/manual")),
+        (Method::POST, format!("/api/functions/{unknown}/rebuild-index")),
+        (Method::GET, format!("/api/functions/{unknown}/outcomes")),
+        (Method::DELETE, format!("/api/functions/{unknown}/outcomes")),
+        (Method::GET, format!("/api/functions/{known}/outcomes/{unknown}")),
+        (Method::GET, format!("/api/functions/{known}/outcomes/..%2F..%2Fcacheow.db")),
+        (Method::PUT, format!("/api/functions/{known}/outcomes/{unknown}")),
+        (Method::DELETE, format!("/api/functions/{known}/outcomes/{unknown}")),
+        (Method::DELETE, format!("/api/functions/{known}/outcomes/..%2F..%2F..%2Fcacheow")),
+        (Method::GET, "/api/nothing-here".to_owned()),
+    ];
+    for (method, path) in paths {
+        let body = json!({ "mode": "mock", "latency_ms": 1, "entries": [], "outcome_type": "return", "kind": "return", "value": 1 });
+        let answer = send(&panel, json(method.clone(), &path, &body)).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{method} {path}: {}", answer.text());
+        assert!(answer.json()["detail"].is_string(), "{method} {path}");
+    }
+    assert_eq!(handle!(looked_up).outcomes().expect("outcomes").len(), 1, "nothing deleted");
+    let wrong_method = send(&panel, get(&format!("/api/functions/{known}/mode"))).await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_refused() {
+    let panel = panel();
+    guarded(3);
+    flush();
+    let huge = json!({ "outcome_type": "return", "value": "x".repeat(5 * 1024 * 1024) });
+    let answer = send(&panel, post(&format!("/api/functions/{}/outcomes/manual", handle!(guarded).id()), &huge)).await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(answer.detail().contains("4 MiB"), "{}", answer.detail());
+}
+
+static WEIGHED_RAN: AtomicU32 = AtomicU32::new(0);
+
+#[cacheow]
+fn weighed(city: String) -> String {
+    WEIGHED_RAN.fetch_add(1, SeqCst);
+    format!("sunny in {city}")
+}
+
+#[tokio::test]
+async fn manual_outcomes_and_weights_decide_what_mock_mode_replays() {
+    let panel = panel();
+    let f = handle!(weighed);
+    weighed("Oslo".to_owned());
+    flush();
+    let manual = send(
+        &panel,
+        post(
+            &format!("/api/functions/{}/outcomes/manual", f.id()),
+            &json!({ "outcome_type": "return", "value": "hail" }),
+        ),
+    )
+    .await;
+    assert_eq!(manual.status, StatusCode::OK);
+    let manual_id = manual.json()["outcome_id"].as_str().expect("an outcome id").to_owned();
+    assert_eq!(manual.json()["status"], "ok");
+
+    // A manual outcome without arguments is never a cache hit.
+    f.set_mode(Mode::Cache).expect("set_mode");
+    assert_eq!(weighed("Oslo".to_owned()), "sunny in Oslo");
+
+    let entries = json!({ "entries": [{ "outcome_id": manual_id, "weight": 2.5 }] });
+    let answer = send(&panel, post(&format!("/api/functions/{}/mock-outcomes", f.id()), &entries)).await;
+    assert_eq!((answer.status, answer.json()), (StatusCode::OK, json!({ "status": "ok" })));
+    let detail = send(&panel, get(&format!("/api/functions/{}", f.id()))).await.json();
+    assert_eq!(
+        detail["mock_outcomes"],
+        json!([{ "outcome_id": manual_id, "weight": 2.5, "enabled": true, "ignore_args": true }])
+    );
+    let listed = detail["outcomes"].as_array().into_iter().flatten().find(|o| o["id"] == manual_id.as_str()).cloned();
+    let listed = listed.expect("the manual outcome is listed");
+    assert_eq!(
+        (&listed["is_manual"], &listed["arg_preview"], &listed["arg_key"]),
+        (&json!(true), &json!("(manual)"), &Value::Null)
+    );
+
+    f.set_mode(Mode::Mock).expect("set_mode");
+    for city in ["Oslo", "Lima", "Rome"] {
+        assert_eq!(weighed(city.to_owned()), "hail", "only the weighted outcome replays");
+    }
+    assert_eq!(WEIGHED_RAN.load(SeqCst), 1);
+}
+
+#[cacheow]
+fn lookup(id: u32) -> std::io::Result<String> {
+    Ok(format!("user {id}"))
+}
+
+#[tokio::test]
+async fn manual_errors_replay_and_their_type_is_only_a_label() {
+    let panel = panel();
+    let f = handle!(lookup);
+    lookup(1).expect("recorded");
+    flush();
+    // The Python cacheow imports and calls whatever type it is given.
+    let body = json!({
+        "outcome_type": "exception",
+        "exception_type": "os.system",
+        "exception_message": "rm -rf / would have run",
+        "is_mock_only": true,
+    });
+    let answer = send(&panel, post(&format!("/api/functions/{}/outcomes/manual", f.id()), &body)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let manual_id = answer.json()["outcome_id"].as_str().expect("an id").to_owned();
+    let entries = json!({ "entries": [{ "outcome_id": manual_id }] });
+    send(&panel, post(&format!("/api/functions/{}/mock-outcomes", f.id()), &entries)).await;
+
+    f.set_mode(Mode::Cache).expect("set_mode");
+    assert_eq!(lookup(1).expect("a cache hit"), "user 1", "a mock-only outcome is never a cache hit");
+    f.set_mode(Mode::Mock).expect("set_mode");
+    let error = lookup(1).expect_err("the manual error");
+    assert_eq!(error.to_string(), "rm -rf / would have run");
+
+    let file = send(&panel, get(&format!("/api/functions/{}/outcomes/{manual_id}", f.id()))).await.json();
+    assert_eq!(
+        (&file["kind"], &file["error_type"], &file["mock_only"]),
+        (&json!("error"), &json!("os.system"), &json!(true))
+    );
+}
+
+#[cacheow]
+fn paged(n: u32) -> u32 {
+    n
+}
+
+#[tokio::test]
+async fn outcomes_page_newest_first() {
+    let panel = panel();
+    let f = handle!(paged);
+    for n in 0..7 {
+        paged(n);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    flush();
+    let page = |query: &str| get(&format!("/api/functions/{}/outcomes{query}", f.id()));
+    let all = send(&panel, page("")).await.json();
+    assert_eq!((all["total"].as_u64(), all["offset"].as_u64(), all["limit"].as_u64()), (Some(7), Some(0), Some(50)));
+    let previews: Vec<&str> =
+        all["outcomes"].as_array().into_iter().flatten().filter_map(|o| o["preview"].as_str()).collect();
+    assert_eq!(previews, ["6", "5", "4", "3", "2", "1", "0"]);
+    let second = send(&panel, page("?offset=2&limit=3")).await.json();
+    let previews: Vec<&str> =
+        second["outcomes"].as_array().into_iter().flatten().filter_map(|o| o["preview"].as_str()).collect();
+    assert_eq!(previews, ["4", "3", "2"]);
+    for bad in ["?limit=0", "?limit=501", "?limit=abc", "?offset=-1"] {
+        let answer = send(&panel, page(bad)).await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", answer.text());
+    }
+}
+
+static EDITED_RAN: AtomicU32 = AtomicU32::new(0);
+
+#[cacheow]
+fn edited(n: u32) -> Vec<u32> {
+    EDITED_RAN.fetch_add(1, SeqCst);
+    vec![n; 2]
+}
+
+#[tokio::test]
+async fn outcomes_are_read_replaced_after_checking_and_deleted() {
+    let panel = panel();
+    let f = handle!(edited);
+    edited(4);
+    edited(5);
+    flush();
+    let id = f.outcomes().expect("outcomes").into_iter().find(|o| o.args.contains('4')).expect("recorded").id;
+    let url = format!("/api/functions/{}/outcomes/{id}", f.id());
+    let file = send(&panel, get(&url)).await.json();
+    assert_eq!((&file["value"], &file["args"], &file["id"]), (&json!([4, 4]), &json!({ "n": 4 }), &json!(id)));
+
+    let mut broken = file.clone();
+    broken.as_object_mut().map(|file| file.remove("value"));
+    let answer = send(&panel, json(Method::PUT, &url, &broken)).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(answer.detail().contains("`value` is missing"), "{}", answer.detail());
+    assert_eq!(send(&panel, get(&url)).await.json(), file, "unchanged");
+
+    let mut changed = file.clone();
+    changed["value"] = json!([40, 41]);
+    let answer = send(&panel, json(Method::PUT, &url, &changed)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    assert_eq!(answer.json()["value"], json!([40, 41]));
+    f.set_mode(Mode::Cache).expect("set_mode");
+    assert_eq!(edited(4), [40, 41], "the replaced outcome replays");
+
+    let answer = send(&panel, request(Method::DELETE, &url).body(Body::empty()).expect("a request")).await;
+    assert_eq!((answer.status, answer.json()), (StatusCode::OK, json!({ "status": "ok" })));
+    assert_eq!(send(&panel, get(&url)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(edited(4), [4, 4], "deleted: a miss that calls again");
+    assert_eq!(EDITED_RAN.load(SeqCst), 3);
+
+    let all = format!("/api/functions/{}/outcomes", f.id());
+    let answer = send(&panel, request(Method::DELETE, &all).body(Body::empty()).expect("a request")).await;
+    assert_eq!(answer.json(), json!({ "status": "ok", "deleted": 2 }));
+    assert!(f.outcomes().expect("outcomes").is_empty());
+}
+
+#[cacheow]
+fn rebuilt(n: u32) -> u32 {
+    n * 3
+}
+
+#[tokio::test]
+async fn rebuild_index_reads_the_files_and_names_the_corrupt_ones() {
+    let panel = panel();
+    let f = handle!(rebuilt);
+    rebuilt(1);
+    rebuilt(2);
+    flush();
+    let dir = cacheow::manager().expect("on").settings().data_dir.join("functions").join(f.id()).join("outcomes");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("outcomes").flatten().map(|entry| entry.path()).collect();
+    files.sort();
+    // A copy from elsewhere, and a hand edit gone wrong.
+    let copied = std::fs::read_to_string(&files[0])
+        .expect("a file")
+        .replace("\"n\": 1", "\"n\": 9")
+        .replace("\"n\": 2", "\"n\": 9");
+    std::fs::write(dir.join("00000000000000aa.json"), copied).expect("a copy");
+    std::fs::write(&files[1], "{ not json").expect("an edit");
+
+    let rebuild = request(Method::POST, &format!("/api/functions/{}/rebuild-index", f.id()))
+        .body(Body::empty())
+        .expect("a request");
+    let answer = send(&panel, rebuild).await;
+    assert_eq!(answer.status, StatusCode::OK, "a script's bodyless POST, as the Python API takes it");
+    let answer = answer.json();
+    assert_eq!(answer["indexed"], 2);
+    let corrupt = answer["corrupt"].as_array().cloned().unwrap_or_default();
+    assert_eq!(corrupt.len(), 1);
+    assert!(
+        corrupt[0]["path"]
+            .as_str()
+            .is_some_and(|path| path.ends_with(&*files[1].file_name().unwrap_or_default().to_string_lossy()))
+    );
+    assert!(corrupt[0]["error"].as_str().is_some_and(|error| error.contains("not a JSON object")));
+    let ids: BTreeSet<String> = f.outcomes().expect("outcomes").into_iter().map(|o| o.id).collect();
+    assert!(ids.contains("00000000000000aa"), "the copied file is indexed: {ids:?}");
+    assert_eq!(ids.len(), 2, "the corrupt one is left out: {ids:?}");
+}
