@@ -73,7 +73,7 @@ impl<R> Tag<R> {
     }
 }
 
-/// Picks [`IoErrors`] for `Result<T, std::io::Error>`.
+/// Picks `IoErrors` for `Result<T, std::io::Error>`.
 pub trait ViaIoResult<R> {
     /// The codec of `R`.
     fn codec(&self) -> Codec<R>;
@@ -85,7 +85,7 @@ impl<T: Recordable> ViaIoResult<Result<T, std::io::Error>> for &&&&Tag<Result<T,
     }
 }
 
-/// Picks [`AnyhowErrors`] for `Result<T, anyhow::Error>`.
+/// Picks `AnyhowErrors` for `Result<T, anyhow::Error>`.
 pub trait ViaAnyhowResult<R> {
     /// The codec of `R`.
     fn codec(&self) -> Codec<R>;
@@ -98,7 +98,7 @@ impl<T: Recordable> ViaAnyhowResult<Result<T, anyhow::Error>> for &&&&Tag<Result
     }
 }
 
-/// Picks [`SerdeErrors`] for `Result<T, E>`.
+/// Picks `SerdeErrors` for `Result<T, E>`.
 pub trait ViaSerdeResult<R> {
     /// The codec of `R`.
     fn codec(&self) -> Codec<R>;

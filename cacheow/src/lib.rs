@@ -32,6 +32,15 @@
 //! costs one relaxed atomic load more. Without the `instrument` feature (on
 //! by default) the attribute compiles to the function as written.
 //!
+//! # The control panel
+//!
+//! With the `server` feature (on by default), cacheow also starts a local
+//! web panel, on `127.0.0.1:8765` unless `CACHEOW_SERVER_HOST` and
+//! `CACHEOW_SERVER_PORT` say otherwise, to switch modes, set latencies,
+//! weight mock outcomes and read, add or edit outcomes, from a browser or
+//! with the Python cacheow's JSON API. [`Manager::panel_url`] gives its
+//! address; `CACHEOW_START_SERVER=0` keeps it off.
+//!
 //! # What can be decorated
 //!
 //! Free functions, methods (`&self` and `&mut self` are not part of the

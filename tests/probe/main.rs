@@ -52,7 +52,11 @@ fn main() {
         .init();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut args = args.iter().map(String::as_str);
+    run(&mut args.iter().map(String::as_str), &runtime);
+}
+
+/// Runs the commands `args` holds, printing a line for each.
+fn run(args: &mut dyn Iterator<Item = &str>, runtime: &tokio::runtime::Runtime) {
     while let Some(command) = args.next() {
         let mut next = || args.next().unwrap_or_else(|| panic!("`{command}` needs more arguments"));
         let line = match command {
@@ -137,6 +141,28 @@ fn main() {
                 "flushed".to_owned()
             }
             "ready" => "ready".to_owned(),
+            "panel" => {
+                let url = cacheow::manager().expect("cacheow is on").panel_url();
+                format!("panel = {}", url.as_deref().unwrap_or("none"))
+            }
+            "serve" => {
+                // What `cacheow serve` runs, until the test kills it.
+                cacheow::__private::serve(cacheow::Settings::from_env(), |url| {
+                    println!("serving = {url}");
+                    let _ = std::io::stdout().flush();
+                })
+                .expect("the panel serves");
+                "served".to_owned()
+            }
+            "interactive" => {
+                // Then runs the commands of each line of stdin, until it ends.
+                println!("interactive");
+                let _ = std::io::stdout().flush();
+                for line in std::io::stdin().lines().map_while(Result::ok) {
+                    run(&mut line.split_whitespace(), runtime);
+                }
+                "end".to_owned()
+            }
             "sleep" => {
                 let ms = next().parse().expect("milliseconds");
                 std::thread::sleep(Duration::from_millis(ms));

@@ -162,11 +162,13 @@ pub(crate) async fn guard(State(panel): State<Panel>, request: Request, next: Ne
 }
 
 fn secure_headers(headers: &mut HeaderMap) {
+    // Not `no-referrer`: with it, Chromium posts the panel's own forms with
+    // `Origin: null`, which the origin check refuses.
     let set = [
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        (header::REFERRER_POLICY, "same-origin"),
         (header::CACHE_CONTROL, "no-store"),
     ];
     for (name, value) in set {

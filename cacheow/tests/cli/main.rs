@@ -1,3 +1,4 @@
 //! The `cacheow` command line, run as a real process.
 
 mod fixtures;
+mod serve;
