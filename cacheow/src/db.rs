@@ -19,8 +19,10 @@ use crate::warn_once::warn_once;
 use crate::writer::{States, Writer};
 use crate::{Error, Mode, Stats, ids};
 
+mod catalog;
 mod manage;
 
+pub(crate) use catalog::{CallRow, FunctionRow, OutcomeRow};
 pub(crate) use manage::ManualOutcome;
 
 /// The longest artificial latency cacheow accepts.
@@ -253,16 +255,7 @@ impl Db {
         let missing_files: Vec<u64> =
             rows.keys().filter(|id| !on_disk.contains(id) && !corrupt.contains(id)).copied().collect();
         sqlite::reconcile_outcomes(conn, function_id, &missing_rows, &missing_files)?;
-        let mut index = OutcomeIndex::default();
-        for outcome in loaded.outcomes {
-            if let Some(row) = rows.get(&outcome.id) {
-                outcome.count.store(row.count, std::sync::atomic::Ordering::Relaxed);
-                outcome.last_seen_ms.store(row.last_seen_ms, std::sync::atomic::Ordering::Relaxed);
-            }
-            index.insert(Arc::new(outcome));
-        }
-        index.set_mock_entries(sqlite::mock_entries(conn, function_id)?);
-        Ok(index)
+        build_index(conn, function_id, loaded.outcomes, &rows)
     }
 
     /// Takes in what other processes changed since the last refresh.
@@ -423,6 +416,26 @@ fn warn_corrupt(function_name: &str, corrupt: &[CorruptFile]) {
             ),
         );
     }
+}
+
+/// The index of outcomes read from files, with the counts of their rows
+/// and the function's mock entries.
+fn build_index(
+    conn: &Connection,
+    function_id: &str,
+    outcomes: Vec<crate::outcome::Outcome>,
+    rows: &HashMap<u64, sqlite::OutcomeRow>,
+) -> Result<OutcomeIndex, Error> {
+    let mut index = OutcomeIndex::default();
+    for outcome in outcomes {
+        if let Some(row) = rows.get(&outcome.id) {
+            outcome.count.store(row.count, std::sync::atomic::Ordering::Relaxed);
+            outcome.last_seen_ms.store(row.last_seen_ms, std::sync::atomic::Ordering::Relaxed);
+        }
+        index.insert(Arc::new(outcome));
+    }
+    index.set_mock_entries(sqlite::mock_entries(conn, function_id)?);
+    Ok(index)
 }
 
 fn check_id(function_id: &str) -> Result<(), Error> {

@@ -75,7 +75,6 @@ mod args;
 mod call;
 mod call_log;
 mod canonical;
-mod catalog;
 mod codec;
 mod db;
 mod enable;

@@ -74,6 +74,11 @@ impl MockOutcome {
     }
 }
 
+/// A weight is a positive number.
+pub(crate) fn check_weight(weight: f64) -> Result<(), Error> {
+    if weight.is_finite() && weight > 0.0 { Ok(()) } else { Err(Error::InvalidWeight { weight }) }
+}
+
 /// Checks the entries and keys them by outcome id.
 pub(crate) fn entries(
     function_id: &str,
@@ -85,9 +90,7 @@ pub(crate) fn entries(
             function_id: function_id.to_owned(),
             outcome_id: outcome.outcome_id.clone(),
         })?;
-        if !(outcome.weight.is_finite() && outcome.weight > 0.0) {
-            return Err(Error::InvalidWeight { weight: outcome.weight });
-        }
+        check_weight(outcome.weight)?;
         entries.insert(
             id,
             MockEntry { weight: outcome.weight, enabled: outcome.enabled, ignore_args: outcome.ignore_args },

@@ -53,9 +53,7 @@ pub fn serve(settings: crate::Settings, on_listen: impl FnOnce(&str)) -> Result<
 #[cfg(feature = "server")]
 pub fn panel_router(settings: &crate::Settings) -> Result<axum::Router, crate::Error> {
     let manager = crate::manager().ok_or(crate::Error::Disabled)?;
-    let access = crate::server::Access::from_settings(settings)
-        .map_err(|reason| crate::Error::PanelUnavailable { address: settings.server_host.clone(), reason })?;
-    Ok(crate::server::router(manager.db(), access))
+    Ok(crate::server::router(manager.db(), crate::server::Access::from_settings(settings)?))
 }
 
 /// Keeps the instrumented version of a function when the `instrument`

@@ -273,74 +273,77 @@ pub(crate) fn set_latency(conn: &Connection, function_id: &str, latency: Duratio
     Ok(changed > 0)
 }
 
-/// Deletes a function's outcome rows and tells other processes to reload.
+/// Changes a function's outcome rows in one transaction, and tells other
+/// processes to reload them.
+fn change_outcomes(
+    conn: &mut Connection,
+    function_id: &str,
+    change: impl FnOnce(&Connection) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    change(&tx)?;
+    tx.execute("UPDATE functions SET generation = generation + 1 WHERE id = ?1", [function_id])?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Deletes a function's outcome rows and mock entries.
 pub(crate) fn delete_outcomes(conn: &mut Connection, function_id: &str) -> Result<(), Error> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    tx.execute("DELETE FROM outcomes WHERE function_id = ?1", [function_id])?;
-    tx.execute("DELETE FROM mock_outcomes WHERE function_id = ?1", [function_id])?;
-    bump_generation(&tx, function_id)?;
-    tx.commit()?;
-    Ok(())
+    change_outcomes(conn, function_id, |tx| {
+        tx.execute("DELETE FROM outcomes WHERE function_id = ?1", [function_id])?;
+        tx.execute("DELETE FROM mock_outcomes WHERE function_id = ?1", [function_id])?;
+        Ok(())
+    })
 }
 
-/// Replaces an outcome's row, keeping its count, and tells other processes
-/// to reload.
+/// Replaces an outcome's row, keeping its count.
 pub(crate) fn replace_outcome(conn: &mut Connection, function_id: &str, outcome: &Outcome) -> Result<(), Error> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let count: i64 = tx
-        .query_row(
-            "SELECT count FROM outcomes WHERE function_id = ?1 AND id = ?2",
-            params![function_id, outcome.id_hex()],
-            |row| row.get(0),
-        )
-        .optional()?
-        .unwrap_or(1);
-    tx.execute("DELETE FROM outcomes WHERE function_id = ?1 AND id = ?2", params![function_id, outcome.id_hex()])?;
-    insert_outcome(&tx, function_id, outcome, count)?;
-    bump_generation(&tx, function_id)?;
-    tx.commit()?;
-    Ok(())
+    change_outcomes(conn, function_id, |tx| {
+        let id = outcome.id_hex();
+        let count: i64 = tx
+            .query_row(
+                "SELECT count FROM outcomes WHERE function_id = ?1 AND id = ?2",
+                params![function_id, id],
+                |row| row.get(0),
+            )
+            .optional()?
+            .unwrap_or(1);
+        tx.execute("DELETE FROM outcomes WHERE function_id = ?1 AND id = ?2", params![function_id, id])?;
+        insert_outcome(tx, function_id, outcome, count)
+    })
 }
 
-/// Deletes an outcome's row and its mock entry, and tells other processes
-/// to reload.
+/// Deletes an outcome's row and its mock entry.
 pub(crate) fn delete_outcome(conn: &mut Connection, function_id: &str, outcome_id: &str) -> Result<(), Error> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    tx.execute("DELETE FROM outcomes WHERE function_id = ?1 AND id = ?2", params![function_id, outcome_id])?;
-    tx.execute(
-        "DELETE FROM mock_outcomes WHERE function_id = ?1 AND outcome_id = ?2",
-        params![function_id, outcome_id],
-    )?;
-    bump_generation(&tx, function_id)?;
-    tx.commit()?;
-    Ok(())
+    change_outcomes(conn, function_id, |tx| {
+        tx.execute("DELETE FROM outcomes WHERE function_id = ?1 AND id = ?2", params![function_id, outcome_id])?;
+        tx.execute(
+            "DELETE FROM mock_outcomes WHERE function_id = ?1 AND outcome_id = ?2",
+            params![function_id, outcome_id],
+        )?;
+        Ok(())
+    })
 }
 
 /// Replaces a function's outcome rows with rows made from `outcomes`,
-/// keeping the counts of those that had one, and tells other processes to
-/// reload. Mock entries of outcomes that are gone are dropped.
+/// keeping the counts of those that had one; mock entries of outcomes that
+/// are gone are dropped.
 pub(crate) fn rebuild_outcomes(conn: &mut Connection, function_id: &str, outcomes: &[Outcome]) -> Result<(), Error> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let counts: HashMap<u64, OutcomeRow> =
-        outcome_rows(&tx, function_id)?.into_iter().map(|row| (row.id, row)).collect();
-    tx.execute("DELETE FROM outcomes WHERE function_id = ?1", [function_id])?;
-    for outcome in outcomes {
-        let count = counts.get(&outcome.id).map_or(1, |row| i64::try_from(row.count).unwrap_or(1));
-        insert_outcome(&tx, function_id, outcome, count)?;
-    }
-    tx.execute(
-        "DELETE FROM mock_outcomes WHERE function_id = ?1
-         AND outcome_id NOT IN (SELECT id FROM outcomes WHERE function_id = ?1)",
-        [function_id],
-    )?;
-    bump_generation(&tx, function_id)?;
-    tx.commit()?;
-    Ok(())
-}
-
-fn bump_generation(conn: &Connection, function_id: &str) -> Result<(), Error> {
-    conn.execute("UPDATE functions SET generation = generation + 1 WHERE id = ?1", [function_id])?;
-    Ok(())
+    change_outcomes(conn, function_id, |tx| {
+        let counts: HashMap<u64, u64> =
+            outcome_rows(tx, function_id)?.into_iter().map(|row| (row.id, row.count)).collect();
+        tx.execute("DELETE FROM outcomes WHERE function_id = ?1", [function_id])?;
+        for outcome in outcomes {
+            let count = counts.get(&outcome.id).map_or(1, |count| i64::try_from(*count).unwrap_or(1));
+            insert_outcome(tx, function_id, outcome, count)?;
+        }
+        tx.execute(
+            "DELETE FROM mock_outcomes WHERE function_id = ?1
+             AND outcome_id NOT IN (SELECT id FROM outcomes WHERE function_id = ?1)",
+            [function_id],
+        )?;
+        Ok(())
+    })
 }
 
 /// Inserts an outcome's row, counting `calls` calls that gave it (0 for an

@@ -87,6 +87,12 @@ impl FunctionState {
         self.generation.load(Ordering::Relaxed)
     }
 
+    /// Changes the index in place, to match `generation` of the database.
+    pub(crate) fn change_index(&self, generation: i64, change: impl FnOnce(&mut OutcomeIndex)) {
+        change(&mut self.index_mut());
+        self.generation.store(generation, Ordering::Relaxed);
+    }
+
     /// Swaps in an index reloaded from disk at `generation`.
     pub(crate) fn reload(&self, index: OutcomeIndex, generation: i64) {
         *self.index_mut() = index;

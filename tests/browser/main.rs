@@ -7,72 +7,32 @@
 //! chromium-driver`; `.ci/run` installs them). `CHROMEDRIVER` and
 //! `CHROMIUM` name other binaries.
 
-use std::io::{BufRead, BufReader, Write};
+#[path = "../support/interactive.rs"]
+mod interactive;
+
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
+use self::interactive::Interactive;
+
 /// The probe (tests/probe) with the panel on a free port, taking commands
-/// on stdin.
-struct Program {
-    child: Child,
-    stdin: ChildStdin,
-    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
-    _data: tempfile::TempDir,
-}
-
-impl Program {
-    fn start(args: &[&str]) -> Program {
-        let data = tempfile::Builder::new().prefix("browser-").tempdir().expect("a temporary dir");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cacheow-probe"))
-            .args(args)
-            .arg("interactive")
-            .env("CACHEOW_ENABLE", "1")
-            .env("CACHEOW_DATA_DIR", data.path().join("data"))
-            .env("CACHEOW_START_SERVER", "1")
-            .env("CACHEOW_SERVER_PORT", "0")
-            .env_remove("CACHEOW_SEED")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("the probe runs");
-        let stdin = child.stdin.take().expect("stdin");
-        let lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        Program { child, stdin, lines, _data: data }
-    }
-
-    /// The value of the next line `<key> = <value>`.
-    fn value(&mut self, key: &str) -> String {
-        let prefix = format!("{key} = ");
-        for line in self.lines.by_ref().map_while(Result::ok) {
-            if let Some(value) = line.strip_prefix(&prefix) {
-                return value.to_owned();
-            }
-        }
-        panic!("the probe ended before printing `{key}`")
-    }
-
-    /// Waits for the line `line`.
-    fn until(&mut self, line: &str) {
-        if !self.lines.by_ref().map_while(Result::ok).any(|printed| printed == line) {
-            panic!("the probe ended before printing `{line}`");
-        }
-    }
-
-    fn send(&mut self, commands: &str) {
-        writeln!(self.stdin, "{commands}").expect("the probe reads");
-    }
-}
-
-impl Drop for Program {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// on stdin, and its data dir.
+fn program(args: &[&str]) -> (Interactive, tempfile::TempDir) {
+    let data = tempfile::Builder::new().prefix("browser-").tempdir().expect("a temporary dir");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cacheow-probe"));
+    command
+        .args(args)
+        .env("CACHEOW_ENABLE", "1")
+        .env("CACHEOW_DATA_DIR", data.path().join("data"))
+        .env("CACHEOW_START_SERVER", "1")
+        .env("CACHEOW_SERVER_PORT", "0")
+        .env_remove("CACHEOW_SEED");
+    (Interactive::spawn(command), data)
 }
 
 /// chromedriver on a free port, stopped on drop.
@@ -159,18 +119,19 @@ async fn shows(browser: &Client, css: &str, expected: &str) {
 #[tokio::test(flavor = "current_thread")]
 async fn a_person_mocks_a_function_from_the_panel_and_the_program_follows() {
     // Flushed, so that the panel shows the call at once.
-    let mut program = Program::start(&["square", "3", "flush", "panel"]);
-    assert_eq!(program.value("square(3)"), "9");
-    let url = program.value("panel");
+    let (mut program, _data) = program(&["square", "3", "flush"]);
+    let url = program.run("panel", "panel");
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     let driver = Driver::start();
     let browser = driver.browser().await;
     let result = drive(&browser, &url, &mut program).await;
     let _ = browser.close().await;
     result.unwrap_or_else(|error| panic!("{error}"));
+    let stderr = program.finish();
+    assert!(!stderr.contains("WARN"), "the program ran without a warning: {stderr}");
 }
 
-async fn drive(browser: &Client, url: &str, program: &mut Program) -> Result<(), fantoccini::error::CmdError> {
+async fn drive(browser: &Client, url: &str, program: &mut Interactive) -> Result<(), fantoccini::error::CmdError> {
     browser.goto(url).await?;
     assert_eq!(browser.title().await?, "Functions · cacheow");
     // The keyboard reaches the skip link first.

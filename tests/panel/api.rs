@@ -179,6 +179,8 @@ async fn unknown_and_malformed_ids_are_404() {
         (Method::GET, format!("/api/functions/{unknown}")),
         (Method::GET, "/api/functions/..%2F..%2Fetc".to_owned()),
         (Method::GET, "/api/functions/ABCDEF0123456789".to_owned()),
+        (Method::GET, "/api/functions/%FF%FE".to_owned()),
+        (Method::GET, format!("/api/functions/{known}/outcomes/%C0%AF")),
         (Method::POST, format!("/api/functions/{unknown}/mode")),
         (Method::POST, format!("/api/functions/{unknown}/latency")),
         (Method::POST, format!("/api/functions/{unknown}/mock-outcomes")),

@@ -227,6 +227,9 @@ async fn outcomes_are_paged_on_the_function_page() {
     let last = send(&panel, get(&format!("{page}?offset=100"))).await.text();
     assert!(last.contains("101–120 of 120") && last.contains("Page 3 of 3"));
     assert!(!last.contains("Older →"));
+    let beyond = send(&panel, get(&format!("{page}?offset={}", u64::MAX))).await;
+    assert_eq!(beyond.status, StatusCode::OK, "an offset past the end is an empty page");
+    assert!(beyond.text().contains("No outcome on this page"));
     let answer = submit(&panel, &page, &format!("{page}/outcomes/delete"), &[("confirm", "on")]).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
     assert!(send(&panel, get(location(&answer))).await.text().contains("Deleted 120 outcome(s)."));

@@ -116,6 +116,7 @@ async fn with_a_token_every_request_carries_it() {
     let missing = send(&panel, from("10.0.0.5:8765").body(Body::empty()).expect("a request")).await;
     assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
     assert!(missing.detail().contains("Authorization: Bearer"), "{}", missing.detail());
+    assert_eq!(missing.headers.get(header::WWW_AUTHENTICATE).map(|v| v.as_bytes()), Some(&b"Bearer"[..]));
     let wrong = from("10.0.0.5:8765").header(header::AUTHORIZATION, "Bearer s3cret-t0kem");
     assert_eq!(send(&panel, wrong.body(Body::empty()).expect("a request")).await.status, StatusCode::UNAUTHORIZED);
 
@@ -124,10 +125,12 @@ async fn with_a_token_every_request_carries_it() {
     let header = from("10.0.0.5:8765").header("x-cacheow-token", "s3cret-t0ken");
     assert_eq!(send(&panel, header.body(Body::empty()).expect("a request")).await.status, StatusCode::OK);
 
-    // A browser opens `/?token=...` once; a cookie carries it from then on.
-    let first = request(Method::GET, "/?token=s3cret-t0ken").header(header::HOST, "10.0.0.5:8765");
+    // A browser opens `/?token=...` once; a cookie carries it from then on,
+    // and the address bar and history lose it.
+    let first = request(Method::GET, "/api/functions?token=s3cret-t0ken&x=1").header(header::HOST, "10.0.0.5:8765");
     let first = send(&panel, first.body(Body::empty()).expect("a request")).await;
-    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    assert_eq!(first.headers.get(header::LOCATION).map(|v| v.as_bytes()), Some(&b"/api/functions?x=1"[..]));
     let cookie = first.headers.get(header::SET_COOKIE).and_then(|value| value.to_str().ok()).unwrap_or_default();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
     let pair = cookie.split(';').next().unwrap_or_default();

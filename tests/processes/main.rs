@@ -4,6 +4,8 @@
 //! Each test runs `cacheow-probe` (tests/probe), a program with decorated
 //! functions, as child processes sharing a data dir.
 
+#[path = "../support/interactive.rs"]
+mod interactive;
 mod panel;
 
 use std::io::{BufRead, BufReader};

@@ -1,15 +1,19 @@
 //! Outcomes managed by hand: added, read, replaced, deleted, and the index
 //! rebuilt from the files. Every change reaches the loaded state of this
 //! process at once, and other processes through the generation they watch.
+//! The files are the truth: each is changed before its row.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU64};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use rusqlite::Connection;
 
-use super::Db;
+use super::{Db, catalog};
 use crate::files::{self, CorruptFile, Style};
+use crate::index::OutcomeIndex;
 use crate::outcome::{Flags, Outcome, OutcomeKind, Payload, now_millis};
 use crate::{Error, ids, sqlite};
 
@@ -34,23 +38,9 @@ pub(crate) struct Rebuilt {
 }
 
 impl Db {
-    /// Runs a read of the database.
-    pub(crate) fn read<T>(&self, read: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
-        read(&self.lock()?.conn)
-    }
-
-    /// The path of a function, or `UnknownFunction`.
-    fn qualified_name(conn: &Connection, function_id: &str) -> Result<String, Error> {
-        super::check_id(function_id)?;
-        crate::catalog::function(conn, function_id)?
-            .map(|function| function.qualified_name)
-            .ok_or_else(|| super::unknown(function_id))
-    }
-
     pub(crate) fn add_manual_outcome(&self, function_id: &str, manual: ManualOutcome) -> Result<String, Error> {
         let control = self.lock()?;
-        let name = Self::qualified_name(&control.conn, function_id)?;
-        let flags = Flags { manual: true, mock_only: manual.mock_only };
+        let name = registered_name(&control.conn, function_id)?;
         let mut parts =
             vec![manual.kind.as_str(), &manual.args, manual.payload.encoding(), manual.payload.text(), "manual"];
         if manual.mock_only {
@@ -64,7 +54,7 @@ impl Db {
             args: manual.args.into(),
             payload: manual.payload,
             error_type: manual.error_type.map(Into::into),
-            flags,
+            flags: Flags { manual: true, mock_only: manual.mock_only },
             recorded_at_ms: now,
             duration: Duration::ZERO,
             count: AtomicU64::new(1),
@@ -81,41 +71,49 @@ impl Db {
 
     /// The text of an outcome's file.
     pub(crate) fn outcome_text(&self, function_id: &str, outcome_id: &str) -> Result<String, Error> {
-        let control = self.lock()?;
-        Self::qualified_name(&control.conn, function_id)?;
-        let path = self.outcome_path(function_id, outcome_id)?;
-        std::fs::read_to_string(&path).map_err(|_| unknown_outcome(function_id, outcome_id))
+        let file = self.outcome_file(&self.lock()?.conn, function_id, outcome_id)?;
+        std::fs::read_to_string(&file.path).map_err(|_| unknown_outcome(function_id, outcome_id))
     }
 
     /// Replaces an outcome with `text`, which must read as an outcome file;
     /// it keeps its id and its count.
     pub(crate) fn replace_outcome(&self, function_id: &str, outcome_id: &str, text: &str) -> Result<(), Error> {
+        self.flush_writer(false);
         let mut control = self.lock()?;
-        let name = Self::qualified_name(&control.conn, function_id)?;
-        let path = self.outcome_path(function_id, outcome_id)?;
-        if !path.exists() {
+        let file = self.outcome_file(&control.conn, function_id, outcome_id)?;
+        if !file.path.exists() {
             return Err(unknown_outcome(function_id, outcome_id));
         }
-        let id = ids::parse_id(outcome_id).ok_or_else(|| unknown_outcome(function_id, outcome_id))?;
-        let outcome = files::parse(id, text).map_err(|reason| Error::InvalidOutcome { reason })?;
-        self.write_outcome_file(&name, function_id, &outcome)?;
+        let outcome = files::parse(file.id, text).map_err(|reason| Error::InvalidOutcome { reason })?;
+        self.write_outcome_file(&file.function_name, function_id, &outcome)?;
         sqlite::replace_outcome(&mut control.conn, function_id, &outcome)?;
-        self.reload_loaded(&mut control.conn, function_id)
+        self.change_loaded(&control.conn, function_id, |index| {
+            if let Some(old) = index.get(file.id) {
+                outcome.count.store(old.count(), Ordering::Relaxed);
+            }
+            index.remove(file.id);
+            index.insert(Arc::new(outcome));
+        })
     }
 
     pub(crate) fn delete_outcome(&self, function_id: &str, outcome_id: &str) -> Result<(), Error> {
+        self.flush_writer(false);
         let mut control = self.lock()?;
-        Self::qualified_name(&control.conn, function_id)?;
-        let path = self.outcome_path(function_id, outcome_id)?;
-        match std::fs::remove_file(&path) {
+        let file = self.outcome_file(&control.conn, function_id, outcome_id)?;
+        match std::fs::remove_file(&file.path) {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 return Err(unknown_outcome(function_id, outcome_id));
             }
-            Err(error) => return Err(Error::Io { action: "delete", path, source: error }),
+            Err(error) => return Err(Error::Io { action: "delete", path: file.path, source: error }),
             Ok(()) => {}
         }
         sqlite::delete_outcome(&mut control.conn, function_id, outcome_id)?;
-        self.reload_loaded(&mut control.conn, function_id)
+        self.change_loaded(&control.conn, function_id, |index| {
+            index.remove(file.id);
+            let mut entries = index.mock_entries().clone();
+            entries.remove(&file.id);
+            index.set_mock_entries(entries);
+        })
     }
 
     /// Deletes every outcome of a function: files, rows and loaded index.
@@ -124,7 +122,7 @@ impl Db {
         super::check_id(function_id)?;
         self.flush_writer(false);
         let mut control = self.lock()?;
-        let (count, _) = crate::catalog::outcomes(&control.conn, function_id, 0, 0)?;
+        let (count, _) = catalog::outcomes(&control.conn, function_id, 0, 0)?;
         let dir = files::outcomes_dir(&self.data_dir, function_id);
         match std::fs::remove_dir_all(&dir) {
             Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
@@ -133,52 +131,81 @@ impl Db {
             _ => {}
         }
         sqlite::delete_outcomes(&mut control.conn, function_id)?;
-        self.reload_loaded(&mut control.conn, function_id)?;
+        self.change_loaded(&control.conn, function_id, |index| *index = OutcomeIndex::default())?;
         Ok(count)
     }
 
     /// Rebuilds a function's outcome rows from its files alone; files that
-    /// cannot be read are reported and left out.
+    /// cannot be read are reported, with a warning, and left out.
     pub(crate) fn rebuild_index(&self, function_id: &str) -> Result<Rebuilt, Error> {
+        let name = registered_name(&self.lock()?.conn, function_id)?;
         self.flush_writer(false);
-        let mut control = self.lock()?;
-        let name = Self::qualified_name(&control.conn, function_id)?;
+        // Read before taking the lock, which the program's first calls need.
         let loaded = files::read_outcomes(&self.data_dir, function_id).map_err(|source| Error::Io {
             action: "read",
             path: files::outcomes_dir(&self.data_dir, function_id),
             source,
         })?;
         super::warn_corrupt(&name, &loaded.corrupt);
+        let indexed = loaded.outcomes.len();
+        let mut control = self.lock()?;
         sqlite::rebuild_outcomes(&mut control.conn, function_id, &loaded.outcomes)?;
-        self.reload_loaded(&mut control.conn, function_id)?;
-        Ok(Rebuilt { indexed: loaded.outcomes.len(), corrupt: loaded.corrupt })
+        if self.loaded(function_id).is_some() {
+            let rows: HashMap<u64, sqlite::OutcomeRow> =
+                sqlite::outcome_rows(&control.conn, function_id)?.into_iter().map(|row| (row.id, row)).collect();
+            let index = super::build_index(&control.conn, function_id, loaded.outcomes, &rows)?;
+            self.change_loaded(&control.conn, function_id, |loaded| *loaded = index)?;
+        }
+        Ok(Rebuilt { indexed, corrupt: loaded.corrupt })
     }
 
-    fn outcome_path(&self, function_id: &str, outcome_id: &str) -> Result<std::path::PathBuf, Error> {
-        // Checked before it becomes part of a path: no `../` reaches the disk.
+    /// A registered function's outcome file, its id checked before it
+    /// becomes part of a path: no `../` reaches the disk.
+    fn outcome_file(&self, conn: &Connection, function_id: &str, outcome_id: &str) -> Result<OutcomeFile, Error> {
+        let function_name = registered_name(conn, function_id)?;
         let id = ids::parse_id(outcome_id).ok_or_else(|| unknown_outcome(function_id, outcome_id))?;
-        Ok(files::outcome_path(&self.data_dir, function_id, id))
+        Ok(OutcomeFile { function_name, id, path: files::outcome_path(&self.data_dir, function_id, id) })
     }
 
     fn write_outcome_file(&self, name: &str, function_id: &str, outcome: &Outcome) -> Result<(), Error> {
         let path = files::outcome_path(&self.data_dir, function_id, outcome.id);
         let text = files::render(name, function_id, outcome, Style::Runtime)
             .map_err(|reason| Error::InvalidOutcome { reason })?;
-        let dir = files::outcomes_dir(&self.data_dir, function_id);
-        std::fs::create_dir_all(&dir)
+        std::fs::create_dir_all(files::outcomes_dir(&self.data_dir, function_id))
             .and_then(|()| files::write_atomic(&path, text.as_bytes()))
             .map_err(|source| Error::Io { action: "write", path, source })
     }
 
-    /// Reloads the function's index in this process, if it is loaded.
-    fn reload_loaded(&self, conn: &mut Connection, function_id: &str) -> Result<(), Error> {
+    /// Applies a change to the function's index in this process, if it is
+    /// loaded, at the generation the database now has: the refresher then
+    /// has nothing to reload.
+    fn change_loaded(
+        &self,
+        conn: &Connection,
+        function_id: &str,
+        change: impl FnOnce(&mut OutcomeIndex),
+    ) -> Result<(), Error> {
         if let Some(state) = self.loaded(function_id) {
-            let index = self.load_index(conn, function_id, state.name)?;
             let generation = sqlite::control(conn, function_id)?.map_or(0, |control| control.generation);
-            state.reload(index, generation);
+            state.change_index(generation, change);
         }
         Ok(())
     }
+}
+
+/// An outcome's file, for a registered function.
+struct OutcomeFile {
+    function_name: String,
+    id: u64,
+    path: PathBuf,
+}
+
+/// The path of a registered function, or `UnknownFunction`.
+fn registered_name(conn: &Connection, function_id: &str) -> Result<String, Error> {
+    super::check_id(function_id)?;
+    catalog::function(conn, function_id)?
+        .map(|function| function.qualified_name)
+        .ok_or_else(|| super::unknown(function_id))
 }
 
 fn unknown_outcome(function_id: &str, outcome_id: &str) -> Error {

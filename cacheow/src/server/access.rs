@@ -12,11 +12,12 @@ use std::net::IpAddr;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
+use xxhash_rust::xxh3::xxh3_128;
 
 use super::Panel;
 use super::problem::Problem;
-use crate::Settings;
+use crate::{Error, Settings};
 
 /// The header and form field that carry the form token.
 pub(crate) const FORM_TOKEN_FIELD: &str = "form_token";
@@ -41,14 +42,11 @@ pub(crate) struct Access {
 impl Access {
     /// The rules for these settings; refused when the panel would be
     /// reachable from other machines without a token.
-    pub(crate) fn from_settings(settings: &Settings) -> Result<Access, String> {
+    pub(crate) fn from_settings(settings: &Settings) -> Result<Access, Error> {
         let host = settings.server_host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
         let token = settings.server_token.clone();
         if !is_loopback(&host) && token.is_none() {
-            return Err(format!(
-                "`{host}` is not a loopback address, and anyone who reaches the panel controls what the program \
-                 returns: set CACHEOW_TOKEN to a secret (every request must then carry it), or serve 127.0.0.1"
-            ));
+            return Err(not_loopback(settings));
         }
         let any_host = host.parse::<IpAddr>().is_ok_and(|ip| ip.is_unspecified());
         let form_token = format!("{:032x}", rand::random::<u128>());
@@ -96,6 +94,27 @@ impl Access {
         ))
     }
 
+    /// Answers the browser that opened `?token=`: the token goes into a
+    /// cookie, and out of the address bar and the history.
+    fn log_in(&self, request: &Request) -> Response {
+        let query: Vec<&str> = request
+            .uri()
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .filter(|pair| !pair.is_empty() && !pair.starts_with("token="))
+            .collect();
+        let path = request.uri().path();
+        let location = if query.is_empty() { path.to_owned() } else { format!("{path}?{}", query.join("&")) };
+        let mut response = Redirect::to(&location).into_response();
+        let cookie =
+            format!("{TOKEN_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/", self.token.as_deref().unwrap_or_default());
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().insert(header::SET_COOKIE, value);
+        }
+        response
+    }
+
     /// A state-changing request must come from this panel's pages or from a
     /// script, never from another site.
     fn check_origin(&self, request: &Request) -> Result<(), Problem> {
@@ -134,6 +153,16 @@ impl Access {
     }
 }
 
+/// The refusal to serve a host other machines may reach, without a token.
+pub(crate) fn not_loopback(settings: &Settings) -> Error {
+    let reason = format!(
+        "`{}` is not a loopback address, and anyone who reaches the panel controls what the program returns: set \
+         CACHEOW_TOKEN to a secret (every request must then carry it), or serve 127.0.0.1",
+        settings.server_host
+    );
+    super::unavailable(settings, reason)
+}
+
 /// The panel's guard, in front of every route.
 pub(crate) async fn guard(State(panel): State<Panel>, request: Request, next: Next) -> Response {
     let access = &panel.access;
@@ -145,17 +174,16 @@ pub(crate) async fn guard(State(panel): State<Panel>, request: Request, next: Ne
             Ok(from_query)
         });
     let mut response = match checked {
-        Ok(from_query) => {
-            let mut response = next.run(request).await;
-            if from_query && let Some(token) = &access.token {
-                let cookie = format!("{TOKEN_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
-                if let Ok(value) = HeaderValue::from_str(&cookie) {
-                    response.headers_mut().insert(header::SET_COOKIE, value);
-                }
+        Ok(true) if request.method() == Method::GET => access.log_in(&request),
+        Ok(_) => next.run(request).await,
+        Err(problem) => {
+            let unauthorized = problem.status == StatusCode::UNAUTHORIZED;
+            let mut response = problem.into_response();
+            if unauthorized {
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             response
         }
-        Err(problem) => problem.into_response(),
     };
     secure_headers(response.headers_mut());
     response
@@ -219,9 +247,11 @@ fn is_loopback(host: &str) -> bool {
     host == "localhost" || host.ends_with(".localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Compares secrets in time independent of where they differ.
+/// Compares secrets in time independent of where, and whether, they
+/// differ: their digests have one length whatever theirs.
 fn same_secret(given: &str, expected: &str) -> bool {
-    given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0, |acc, (a, b)| acc | (a ^ b)) == 0
+    let (given, expected) = (xxh3_128(given.as_bytes()).to_le_bytes(), xxh3_128(expected.as_bytes()).to_le_bytes());
+    given.iter().zip(expected).fold(0, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
 #[cfg(test)]

@@ -1,26 +1,22 @@
 //! The JSON API: the Python cacheow's endpoints, with its request and
 //! response shapes, and the outcome management it lacks.
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::Panel;
-use super::problem::{Loc, Problem};
-use crate::catalog::{self, CallRow, FunctionRow, OutcomeRow};
-use crate::db::ManualOutcome;
-use crate::outcome::{OutcomeKind, Payload};
-use crate::{Error, MAX_LATENCY, MockOutcome, Mode, ids};
+use super::problem::Problem;
+use super::requests::{self, Function, JsonBody, ManualRequest, OutcomeId, PAGE, body_loc};
+use crate::db::{CallRow, FunctionRow, OutcomeRow};
+use crate::outcome::OutcomeKind;
+use crate::{Error, MockOutcome, Mode};
 
-/// Outcomes and calls in a function's detail: the first page.
-pub(super) const PAGE: u64 = 50;
 /// The most outcomes one page may ask for.
 const MAX_PAGE: u64 = 500;
 
@@ -44,16 +40,14 @@ async fn health() -> Json<Value> {
 }
 
 async fn functions(State(panel): State<Panel>) -> Result<Json<Vec<FunctionJson>>, Problem> {
-    let rows = panel.db.read(catalog::functions)?;
-    Ok(Json(rows.iter().map(FunctionJson::from).collect()))
+    Ok(Json(panel.db.functions()?.iter().map(FunctionJson::from).collect()))
 }
 
-async fn function(State(panel): State<Panel>, Path(function_id): Path<String>) -> Result<Json<DetailJson>, Problem> {
-    let row = function_row(&panel, &function_id)?;
-    let (total, outcomes) = panel.db.read(|conn| catalog::outcomes(conn, &row.id, 0, PAGE))?;
-    let calls = panel.db.read(|conn| catalog::recent_calls(conn, &row.id, PAGE))?;
+async fn function(State(panel): State<Panel>, Function(row): Function) -> Result<Json<DetailJson>, Problem> {
+    let (total, outcomes) = panel.db.outcomes_page(&row.id, 0, PAGE)?;
+    let calls = panel.db.recent_calls(&row.id, PAGE)?;
     let mock_outcomes = panel.db.mock_outcomes(&row.id)?;
-    let detail = DetailJson {
+    Ok(Json(DetailJson {
         function: FunctionJson::from(&row),
         latency_ms: row.latency_ms,
         config: json!({}),
@@ -61,8 +55,7 @@ async fn function(State(panel): State<Panel>, Path(function_id): Path<String>) -
         outcomes_total: total,
         recent_calls: calls.iter().map(|call| CallJson::new(&row.id, call)).collect(),
         mock_outcomes,
-    };
-    Ok(Json(detail))
+    }))
 }
 
 #[derive(Deserialize)]
@@ -72,13 +65,11 @@ struct ModeRequest {
 
 async fn set_mode(
     State(panel): State<Panel>,
-    Path(function_id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    Function(row): Function,
+    JsonBody(request): JsonBody<ModeRequest>,
 ) -> Result<Json<Value>, Problem> {
-    let row = function_row(&panel, &function_id)?;
-    let request: ModeRequest = read_json(body)?;
     let mode: Mode =
-        request.mode.parse().map_err(|error: Error| Problem::invalid(loc(&["mode"]), error.to_string()))?;
+        request.mode.parse().map_err(|error: Error| Problem::invalid(body_loc(&["mode"]), error.to_string()))?;
     panel.db.set_mode(&row.id, mode)?;
     Ok(Json(json!({ "status": "ok", "mode": mode.as_str() })))
 }
@@ -90,23 +81,13 @@ struct LatencyRequest {
 
 async fn set_latency(
     State(panel): State<Panel>,
-    Path(function_id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    Function(row): Function,
+    JsonBody(request): JsonBody<LatencyRequest>,
 ) -> Result<Json<Value>, Problem> {
-    let row = function_row(&panel, &function_id)?;
-    let request: LatencyRequest = read_json(body)?;
-    let latency = latency(request.latency_ms).map_err(|message| Problem::invalid(loc(&["latency_ms"]), message))?;
+    let latency = requests::latency(request.latency_ms)
+        .map_err(|message| Problem::invalid(body_loc(&["latency_ms"]), message))?;
     panel.db.set_latency(&row.id, latency)?;
     Ok(Json(json!({ "status": "ok", "latency_ms": request.latency_ms })))
-}
-
-/// A latency in milliseconds, checked.
-pub(super) fn latency(ms: f64) -> Result<std::time::Duration, String> {
-    let max = MAX_LATENCY.as_millis();
-    if !(0.0..=max as f64).contains(&ms) {
-        return Err(format!("latency_ms must be from 0 to {max} (an hour), not {ms}"));
-    }
-    Ok(std::time::Duration::from_secs_f64(ms / 1000.0))
 }
 
 #[derive(Deserialize)]
@@ -136,11 +117,9 @@ fn yes() -> bool {
 
 async fn set_mock_outcomes(
     State(panel): State<Panel>,
-    Path(function_id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    Function(row): Function,
+    JsonBody(request): JsonBody<MockOutcomesRequest>,
 ) -> Result<Json<Value>, Problem> {
-    let row = function_row(&panel, &function_id)?;
-    let request: MockOutcomesRequest = read_json(body)?;
     let entries = request
         .entries
         .into_iter()
@@ -151,100 +130,30 @@ async fn set_mock_outcomes(
                 .ignore_args(entry.ignore_args)
         })
         .collect();
-    save_mock_outcomes(&panel, &row.id, entries)?;
+    requests::set_mock_outcomes(&panel, &row.id, entries)?;
     Ok(Json(json!({ "status": "ok" })))
-}
-
-/// Replaces the mock configuration; a bad entry is named by its position.
-pub(super) fn save_mock_outcomes(panel: &Panel, function_id: &str, entries: Vec<MockOutcome>) -> Result<(), Problem> {
-    let at = |i: usize, field: &str| vec![json!("body"), json!("entries"), json!(i), json!(field)];
-    if let Some(i) = entries.iter().position(|entry| !(entry.weight.is_finite() && entry.weight > 0.0)) {
-        return Err(Problem::invalid(at(i, "weight"), Error::InvalidWeight { weight: entries[i].weight }.to_string()));
-    }
-    let ids: Vec<String> = entries.iter().map(|entry| entry.outcome_id.clone()).collect();
-    panel.db.set_mock_outcomes(function_id, entries).map_err(|error| match &error {
-        Error::UnknownOutcome { outcome_id, .. } => {
-            let i = ids.iter().position(|id| id == outcome_id).unwrap_or_default();
-            Problem::invalid(at(i, "outcome_id"), error.to_string())
-        }
-        _ => Problem::from(error),
-    })
-}
-
-/// `POST .../outcomes/manual`, as the Python cacheow takes it, with the
-/// arguments the outcome answers besides.
-#[derive(Deserialize)]
-pub(super) struct ManualRequest {
-    pub(super) outcome_type: OutcomeType,
-    #[serde(default)]
-    pub(super) value: Value,
-    #[serde(default)]
-    pub(super) exception_message: Option<String>,
-    /// A label: never resolved to a type.
-    #[serde(default = "value_error")]
-    pub(super) exception_type: String,
-    #[serde(default)]
-    pub(super) is_mock_only: bool,
-    /// The arguments it answers, as the outcomes' `args` show them: a cache
-    /// hit for those. Without them it answers in mock mode only.
-    #[serde(default)]
-    pub(super) args: Value,
-}
-
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub(super) enum OutcomeType {
-    Return,
-    Exception,
-}
-
-fn value_error() -> String {
-    "ValueError".to_owned()
-}
-
-impl ManualRequest {
-    pub(super) fn into_manual(self) -> ManualOutcome {
-        let canonical = |value: &Value| Payload::Json(crate::fixture::canonical_json(value).into());
-        let (kind, payload, error_type) = match self.outcome_type {
-            OutcomeType::Return => (OutcomeKind::Return, canonical(&self.value), None),
-            OutcomeType::Exception => {
-                // The error value when given (a serde error type), else the
-                // message, which io and anyhow errors replay from.
-                let value = match self.value {
-                    Value::Null => Value::String(self.exception_message.unwrap_or_else(|| "manual exception".into())),
-                    value => value,
-                };
-                (OutcomeKind::Error, canonical(&value), Some(self.exception_type))
-            }
-        };
-        ManualOutcome {
-            kind,
-            payload,
-            error_type,
-            args: crate::fixture::canonical_json(&self.args),
-            mock_only: self.is_mock_only,
-        }
-    }
 }
 
 async fn add_manual_outcome(
     State(panel): State<Panel>,
-    Path(function_id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    Function(row): Function,
+    JsonBody(request): JsonBody<ManualRequest>,
 ) -> Result<Json<Value>, Problem> {
-    let row = function_row(&panel, &function_id)?;
-    let request: ManualRequest = read_json(body)?;
     let outcome_id = panel.db.add_manual_outcome(&row.id, request.into_manual())?;
     Ok(Json(json!({ "status": "ok", "outcome_id": outcome_id })))
 }
 
-async fn rebuild_index(State(panel): State<Panel>, Path(function_id): Path<String>) -> Result<Json<Value>, Problem> {
-    let row = function_row(&panel, &function_id)?;
+async fn rebuild_index(State(panel): State<Panel>, Function(row): Function) -> Result<Json<Value>, Problem> {
     let rebuilt = panel.db.rebuild_index(&row.id)?;
+    let data_dir = panel.db.data_dir();
+    // Paths within the data dir: the client learns nothing of the machine.
     let corrupt: Vec<Value> = rebuilt
         .corrupt
         .iter()
-        .map(|file| json!({ "path": file.path.display().to_string(), "error": file.error }))
+        .map(|file| {
+            let path = file.path.strip_prefix(data_dir).unwrap_or(&file.path);
+            json!({ "path": path.display().to_string(), "error": file.error })
+        })
         .collect();
     Ok(Json(json!({ "indexed": rebuilt.indexed, "corrupt": corrupt })))
 }
@@ -263,83 +172,57 @@ fn page() -> u64 {
 
 async fn outcomes(
     State(panel): State<Panel>,
-    Path(function_id): Path<String>,
+    Function(row): Function,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<Value>, Problem> {
-    let row = function_row(&panel, &function_id)?;
     let Query(query) = query.map_err(|rejection| Problem::invalid(vec![json!("query")], rejection.body_text()))?;
     if !(1..=MAX_PAGE).contains(&query.limit) {
-        return Err(Problem::invalid(
-            vec![json!("query"), json!("limit")],
-            format!("limit must be from 1 to {MAX_PAGE}"),
-        ));
+        let loc = vec![json!("query"), json!("limit")];
+        return Err(Problem::invalid(loc, format!("limit must be from 1 to {MAX_PAGE}")));
     }
-    let (total, page) = panel.db.read(|conn| catalog::outcomes(conn, &row.id, query.offset, query.limit))?;
+    let (total, page) = panel.db.outcomes_page(&row.id, query.offset, query.limit)?;
     let outcomes: Vec<OutcomeJson> = page.iter().map(OutcomeJson::from).collect();
     Ok(Json(json!({ "total": total, "offset": query.offset, "limit": query.limit, "outcomes": outcomes })))
 }
 
-async fn delete_outcomes(State(panel): State<Panel>, Path(function_id): Path<String>) -> Result<Json<Value>, Problem> {
-    let row = function_row(&panel, &function_id)?;
+async fn delete_outcomes(State(panel): State<Panel>, Function(row): Function) -> Result<Json<Value>, Problem> {
     let deleted = panel.db.delete_outcomes(&row.id)?;
     Ok(Json(json!({ "status": "ok", "deleted": deleted })))
 }
 
 /// An outcome's file, as JSON; a file that is not JSON (a bad hand edit) as
 /// its text, so that it can be seen and fixed.
-async fn outcome(State(panel): State<Panel>, Path((function_id, outcome_id)): Path<(String, String)>) -> Response {
-    let text = function_row(&panel, &function_id).and_then(|row| Ok(panel.db.outcome_text(&row.id, &outcome_id)?));
-    match text {
-        Ok(text) => match serde_json::from_str::<Value>(&text) {
-            Ok(file) => Json(file).into_response(),
-            Err(_) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response(),
-        },
-        Err(problem) => problem.into_response(),
-    }
+async fn outcome(
+    State(panel): State<Panel>,
+    Function(row): Function,
+    OutcomeId(outcome_id): OutcomeId,
+) -> Result<Response, Problem> {
+    let text = panel.db.outcome_text(&row.id, &outcome_id)?;
+    Ok(match serde_json::from_str::<Value>(&text) {
+        Ok(file) => Json(file).into_response(),
+        Err(_) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response(),
+    })
 }
 
 /// Replaces an outcome with the file in the body, as `GET` gives it.
 async fn replace_outcome(
     State(panel): State<Panel>,
-    Path((function_id, outcome_id)): Path<(String, String)>,
-    body: Result<Bytes, BytesRejection>,
+    Function(row): Function,
+    OutcomeId(outcome_id): OutcomeId,
+    JsonBody(file): JsonBody<serde_json::Map<String, Value>>,
 ) -> Result<Json<Value>, Problem> {
-    let row = function_row(&panel, &function_id)?;
-    let file: serde_json::Map<String, Value> = read_json(body)?;
-    let text = Value::Object(file).to_string();
-    panel.db.replace_outcome(&row.id, &outcome_id, &text)?;
+    panel.db.replace_outcome(&row.id, &outcome_id, &Value::Object(file).to_string())?;
     let saved = panel.db.outcome_text(&row.id, &outcome_id)?;
     Ok(Json(serde_json::from_str(&saved).unwrap_or(Value::Null)))
 }
 
 async fn delete_outcome(
     State(panel): State<Panel>,
-    Path((function_id, outcome_id)): Path<(String, String)>,
+    Function(row): Function,
+    OutcomeId(outcome_id): OutcomeId,
 ) -> Result<Json<Value>, Problem> {
-    let row = function_row(&panel, &function_id)?;
     panel.db.delete_outcome(&row.id, &outcome_id)?;
     Ok(Json(json!({ "status": "ok" })))
-}
-
-/// The function with this id; 404 for an id that is not one.
-pub(super) fn function_row(panel: &Panel, function_id: &str) -> Result<FunctionRow, Problem> {
-    if !ids::is_id(function_id) {
-        return Err(Problem::function_not_found());
-    }
-    panel.db.read(|conn| catalog::function(conn, function_id))?.ok_or_else(Problem::function_not_found)
-}
-
-/// The body as JSON of type `T`; 422 naming what is wrong.
-fn read_json<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, Problem> {
-    let body = body.map_err(|rejection| Problem::from_rejection(&rejection))?;
-    if body.is_empty() {
-        return Err(Problem::invalid(loc(&[]), "the body is missing: send a JSON object"));
-    }
-    serde_json::from_slice(&body).map_err(|error| Problem::invalid(loc(&[]), format!("invalid body: {error}")))
-}
-
-fn loc(path: &[&str]) -> Loc {
-    std::iter::once("body").chain(path.iter().copied()).map(|part| json!(part)).collect()
 }
 
 /// A function in `GET /api/functions`, as the Python cacheow lists it.
@@ -432,7 +315,7 @@ struct OutcomeJson {
 
 impl From<&OutcomeRow> for OutcomeJson {
     fn from(row: &OutcomeRow) -> Self {
-        let any_args = row.manual && row.args == "null";
+        let any_args = row.answers_any_args();
         OutcomeJson {
             id: row.id.clone(),
             kind: if row.kind == OutcomeKind::Error.as_str() { "exception" } else { "success" },

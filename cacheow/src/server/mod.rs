@@ -8,9 +8,10 @@ mod access;
 mod api;
 mod openapi;
 mod problem;
+mod requests;
 mod ui;
 
-use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::Arc;
 
 use axum::Router;
@@ -86,14 +87,20 @@ pub(crate) fn url(address: SocketAddr) -> String {
 
 /// Checks the settings and listens on their address.
 fn listen(settings: &Settings) -> Result<(TcpListener, Access), Error> {
-    let access = Access::from_settings(settings).map_err(|reason| unavailable(settings, reason))?;
-    let address = (settings.server_host.as_str(), settings.server_port)
-        .to_socket_addrs()
-        .ok()
-        .and_then(|mut addresses| addresses.next())
-        .ok_or_else(|| {
-            unavailable(settings, "the host does not resolve: set CACHEOW_SERVER_HOST to an address".to_owned())
-        })?;
+    let access = Access::from_settings(settings)?;
+    let host = settings.server_host.trim_start_matches('[').trim_end_matches(']');
+    // An address needs no lookup, which could block the program's first call.
+    let address = match host.parse::<IpAddr>() {
+        Ok(ip) => Some(SocketAddr::new(ip, settings.server_port)),
+        Err(_) => (host, settings.server_port).to_socket_addrs().ok().and_then(|mut addresses| addresses.next()),
+    };
+    let address = address.ok_or_else(|| {
+        unavailable(settings, "the host does not resolve: set CACHEOW_SERVER_HOST to an address".to_owned())
+    })?;
+    // What counts is where the name leads, not how it reads.
+    if !address.ip().is_loopback() && settings.server_token.is_none() {
+        return Err(access::not_loopback(settings));
+    }
     let listener = TcpListener::bind(address).map_err(|error| {
         let reason = if error.kind() == std::io::ErrorKind::AddrInUse {
             "the port is taken, maybe by another program using cacheow, whose panel shows the same data dir; \
@@ -116,6 +123,6 @@ fn run(listener: TcpListener, router: Router) -> std::io::Result<()> {
     })
 }
 
-fn unavailable(settings: &Settings, reason: String) -> Error {
+pub(crate) fn unavailable(settings: &Settings, reason: String) -> Error {
     Error::PanelUnavailable { address: format!("{}:{}", settings.server_host, settings.server_port), reason }
 }

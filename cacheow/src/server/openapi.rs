@@ -21,20 +21,25 @@ fn build() -> Value {
         "name": "outcome_id", "in": "path", "required": true,
         "schema": { "type": "string", "pattern": "^[0-9a-f]{16}$" }
     });
-    let ok = |schema: &str| json!({ "description": "OK", "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } });
-    let body = |schema: &str| json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } });
+    let ok = |schema: &str| json!({ "description": "OK", "content": json_of(schema) });
+    let body = |schema: &str| json!({ "required": true, "content": json_of(schema) });
+    // Any request may meet the access rules and a failing storage.
+    let always = ["401", "403", "503"];
     let errors = |codes: &[&str]| -> Value {
         codes
             .iter()
+            .chain(&always)
             .map(|code| {
                 let schema = if *code == "422" { "ValidationError" } else { "Error" };
                 let description = match *code {
+                    "401" => "CACHEOW_TOKEN is set, and the request does not carry it",
+                    "403" => "Refused: another Host, another origin, or a write without a JSON body",
                     "404" => "Unknown function or outcome",
-                    "422" => "Invalid body or query",
                     "413" => "Body over the size limit",
-                    _ => "Error",
+                    "422" => "Invalid body or query",
+                    _ => "The data dir's storage failed; the panel's log says why",
                 };
-                ((*code).to_owned(), json!({ "description": description, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } }))
+                ((*code).to_owned(), json!({ "description": description, "content": json_of(schema) }))
             })
             .collect::<serde_json::Map<_, _>>()
             .into()
@@ -120,6 +125,11 @@ fn build() -> Value {
         },
         "components": { "schemas": schemas() }
     })
+}
+
+/// A JSON content of the schema `name`.
+fn json_of(name: &str) -> Value {
+    json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{name}") } } })
 }
 
 fn schemas() -> Value {

@@ -58,8 +58,15 @@ impl Problem {
             | Error::InvalidWeight { .. }
             | Error::InvalidLatency { .. }
             | Error::InvalidOutcome { .. } => Problem::invalid(loc(), error.to_string()),
-            // Not the request's fault, and not a bug of the panel either.
-            _ => Problem::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string()),
+            // Not the request's fault, and not the client's business: the
+            // details (paths, SQL) go to the log.
+            _ => {
+                tracing::warn!("cacheow's control panel could not answer: {error}");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "cacheow's storage failed; the warning in the log of the process serving the panel says why",
+                )
+            }
         }
     }
 

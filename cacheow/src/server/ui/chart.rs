@@ -4,8 +4,8 @@
 use maud::{Markup, html};
 
 use super::pages::{millis, time};
-use crate::catalog::CallRow;
-use crate::server::api::PAGE;
+use crate::db::CallRow;
+use crate::server::requests::PAGE;
 
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 120.0;

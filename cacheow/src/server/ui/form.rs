@@ -4,40 +4,48 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use axum::extract::{Form, FromRequest, Request};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::FormBody;
+use super::ErrorPage;
 use crate::server::Panel;
 use crate::server::access::FORM_TOKEN_FIELD;
-use crate::server::api::{self, ManualRequest, OutcomeType};
 use crate::server::problem::Problem;
+use crate::server::requests::{self, ManualRequest, OutcomeType};
 use crate::{MockOutcome, Mode};
 
 /// A form's fields, in the order they were sent.
 #[derive(Debug, Default)]
 pub(super) struct Fields(Vec<(String, String)>);
 
-impl Fields {
-    /// The fields of a form this panel served: it carries the form token.
-    pub(super) fn checked(panel: &Panel, body: FormBody) -> Result<Fields, Problem> {
-        let fields = Fields(body.map_err(|rejection| Problem::new(rejection.status(), rejection.body_text()))?.0);
+/// The fields of a form this panel served: it carries the form token.
+impl FromRequest<Panel> for Fields {
+    type Rejection = ErrorPage;
+
+    async fn from_request(request: Request, panel: &Panel) -> Result<Self, ErrorPage> {
+        let Form(fields) = Form::<Vec<(String, String)>>::from_request(request, panel)
+            .await
+            .map_err(|rejection| Problem::new(rejection.status(), rejection.body_text()))?;
+        let fields = Fields(fields);
         match fields.get(FORM_TOKEN_FIELD) {
             Some(token) if panel.access.is_form_token(token) => Ok(fields),
-            _ => Err(Problem::new(
+            _ => Err(ErrorPage(Problem::new(
                 StatusCode::FORBIDDEN,
                 "this form was not served by this panel (or by an earlier run of it): reload the page and send it again",
-            )),
+            ))),
         }
     }
+}
 
+impl Fields {
     pub(super) fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
     }
 
     fn is_on(&self, name: &str) -> bool {
-        self.get(name).is_some_and(|value| !value.is_empty())
+        is_on(self.get(name))
     }
 
     pub(super) fn mode(&self) -> Result<Mode, Problem> {
@@ -49,7 +57,7 @@ impl Fields {
         let text = self.get("latency_ms").unwrap_or_default().trim();
         let ms: f64 =
             text.parse().map_err(|_| invalid("latency_ms", format!("`{text}` is not a number of milliseconds")))?;
-        api::latency(ms).map_err(|message| invalid("latency_ms", message))
+        requests::latency(ms).map_err(|message| invalid("latency_ms", message))
     }
 
     /// The mock weights editor's rows: `entry-<n>-<field>`, one row per
@@ -71,7 +79,7 @@ impl Fields {
             let weight: f64 = weight.parse().map_err(|_| {
                 invalid("weight", format!("the weight of outcome {outcome_id}, `{weight}`, is not a number"))
             })?;
-            let on = |field: &str| row.get(field).is_some_and(|value| !value.is_empty());
+            let on = |field: &str| is_on(row.get(field).copied());
             entries.push(
                 MockOutcome::new(outcome_id).weight(weight).enabled(on("enabled")).ignore_args(on("ignore_args")),
             );
@@ -106,6 +114,11 @@ impl Fields {
     pub(super) fn confirmed(&self) -> Result<(), Problem> {
         if self.is_on("confirm") { Ok(()) } else { Err(invalid("confirm", "tick the box to confirm")) }
     }
+}
+
+/// A ticked checkbox.
+fn is_on(value: Option<&str>) -> bool {
+    value.is_some_and(|value| !value.is_empty())
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> Problem {
@@ -168,7 +181,7 @@ impl PageQuery {
             "rebuilt" => match self.corrupt.unwrap_or_default() {
                 0 => format!("Index rebuilt from {count} outcome file(s)."),
                 corrupt => format!(
-                    "Index rebuilt from {count} outcome file(s); {corrupt} could not be read and are left out \
+                    "Index rebuilt from {count} outcome file(s); {corrupt} could not be read and are left out: \
                      the panel's log names each file and what is wrong with it."
                 ),
             },

@@ -9,10 +9,10 @@ use maud::{DOCTYPE, Markup, html};
 use super::chart;
 use super::form::Fields;
 use crate::MockOutcome;
-use crate::catalog::{CallRow, FunctionRow, OutcomeRow};
+use crate::db::{CallRow, FunctionRow, OutcomeRow};
 use crate::server::Panel;
 use crate::server::access::FORM_TOKEN_FIELD;
-use crate::server::api::PAGE;
+use crate::server::requests::PAGE;
 
 /// What a function's page shows besides the function.
 #[derive(Debug, Default)]
@@ -262,7 +262,7 @@ fn outcome_table(base: &str, total: u64, offset: u64, outcomes: &[OutcomeRow], m
             } @else {
                 table.outcomes {
                     caption {
-                        "Newest first. " (offset + 1) "–" (offset + outcomes.len() as u64) " of " (total) "."
+                        "Newest first. " (offset.saturating_add(1)) "–" (offset.saturating_add(outcomes.len() as u64)) " of " (total) "."
                         @if configured { " Only outcomes with a mock weight replay in mock mode." }
                     }
                     thead { tr {
@@ -285,7 +285,7 @@ fn outcome_table(base: &str, total: u64, offset: u64, outcomes: &[OutcomeRow], m
                                     @if let Some(label) = &outcome.error_type { " " code { (label) } }
                                 }
                                 td {
-                                    @if outcome.manual && outcome.args == "null" { span.help { "any" } }
+                                    @if outcome.answers_any_args() { span.help { "any" } }
                                     @else { code.preview { (crate::outcome::preview(&outcome.args, 80)) } }
                                 }
                                 td { code.preview { (crate::outcome::preview(&outcome.value_preview, 120)) } }
@@ -311,7 +311,7 @@ fn outcome_table(base: &str, total: u64, offset: u64, outcomes: &[OutcomeRow], m
 
 fn pager(base: &str, total: u64, offset: u64) -> Markup {
     let previous = offset.checked_sub(PAGE).or((offset > 0).then_some(0));
-    let next = Some(offset + PAGE).filter(|next| *next < total);
+    let next = offset.checked_add(PAGE).filter(|next| *next < total);
     html! {
         @if previous.is_some() || next.is_some() {
             nav.pager aria-label="Pages of outcomes" {

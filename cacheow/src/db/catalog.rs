@@ -3,7 +3,35 @@
 
 use rusqlite::{Connection, OptionalExtension, Row};
 
+use super::Db;
 use crate::Error;
+
+impl Db {
+    /// Every registered function, by path.
+    pub(crate) fn functions(&self) -> Result<Vec<FunctionRow>, Error> {
+        functions(&self.lock()?.conn)
+    }
+
+    /// The registered function with this id, if there is one.
+    pub(crate) fn function(&self, function_id: &str) -> Result<Option<FunctionRow>, Error> {
+        function(&self.lock()?.conn, function_id)
+    }
+
+    /// A page of a function's outcomes, newest first, and how many there are.
+    pub(crate) fn outcomes_page(
+        &self,
+        function_id: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(u64, Vec<OutcomeRow>), Error> {
+        outcomes(&self.lock()?.conn, function_id, offset, limit)
+    }
+
+    /// A function's most recent calls, newest first.
+    pub(crate) fn recent_calls(&self, function_id: &str, limit: u64) -> Result<Vec<CallRow>, Error> {
+        recent_calls(&self.lock()?.conn, function_id, limit)
+    }
+}
 
 /// A registered function, with its mode, latency and stats.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +82,14 @@ pub(crate) struct OutcomeRow {
     pub(crate) mock_only: bool,
 }
 
+impl OutcomeRow {
+    /// A manual outcome given without arguments: it answers any, in mock
+    /// mode only.
+    pub(crate) fn answers_any_args(&self) -> bool {
+        self.manual && self.args == "null"
+    }
+}
+
 /// One recent call.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CallRow {
@@ -98,20 +134,18 @@ fn function_row(row: &Row<'_>) -> rusqlite::Result<FunctionRow> {
     })
 }
 
-/// Every registered function, by path.
-pub(crate) fn functions(conn: &Connection) -> Result<Vec<FunctionRow>, Error> {
+fn functions(conn: &Connection) -> Result<Vec<FunctionRow>, Error> {
     let mut statement = conn.prepare_cached(&format!("SELECT {FUNCTION_COLUMNS} ORDER BY f.qualified_name"))?;
     let rows = statement.query_map([], function_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub(crate) fn function(conn: &Connection, function_id: &str) -> Result<Option<FunctionRow>, Error> {
+pub(super) fn function(conn: &Connection, function_id: &str) -> Result<Option<FunctionRow>, Error> {
     let mut statement = conn.prepare_cached(&format!("SELECT {FUNCTION_COLUMNS} WHERE f.id = ?1"))?;
     Ok(statement.query_row([function_id], function_row).optional()?)
 }
 
-/// A page of a function's outcomes, newest first, and how many there are.
-pub(crate) fn outcomes(
+pub(super) fn outcomes(
     conn: &Connection,
     function_id: &str,
     offset: u64,
@@ -143,8 +177,7 @@ pub(crate) fn outcomes(
     Ok((u64::try_from(total).unwrap_or(0), rows.collect::<Result<_, _>>()?))
 }
 
-/// A function's most recent calls, newest first.
-pub(crate) fn recent_calls(conn: &Connection, function_id: &str, limit: u64) -> Result<Vec<CallRow>, Error> {
+fn recent_calls(conn: &Connection, function_id: &str, limit: u64) -> Result<Vec<CallRow>, Error> {
     let mut statement = conn.prepare_cached(
         "SELECT c.id, c.at_ms, c.event, c.duration_ms, c.arg_key, c.outcome_id, o.kind FROM calls c
          LEFT JOIN outcomes o ON o.function_id = c.function_id AND o.id = c.outcome_id
