@@ -1,48 +1,55 @@
 //! One call of a decorated function, in its mode: record, replay from the
 //! cache, or mock. Nothing here fails the call: a problem inside cacheow is
-//! logged and the function runs as if cacheow were off. The one documented
-//! panic is mock mode with nothing to replay.
+//! logged and the function runs as if cacheow were off. The documented
+//! panics are mock mode with nothing to replay, and a recorded panic.
+//!
+//! A call is planned (which outcome, if any, to replay), waits its latency,
+//! then settles (decodes the outcome, or runs the function): async calls
+//! await the latency between the two without holding a decoded value.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::args::Args;
 use crate::call_log::CallEvent;
-use crate::codec::Codec;
-use crate::function::Function;
-use crate::outcome::Replay;
+use crate::codec::{Codec, CodecError};
+use crate::function::{Checker, Function};
+use crate::outcome::{OutcomeKind, Payload, Replay};
+use crate::panics::{self, CatchPanic};
+use crate::scope::{self, Decision, Hook, InBody, InBodyFuture};
+use crate::sequence::Sink;
 use crate::state::FunctionState;
 use crate::warn_once::warn_once;
-use crate::{Mode, ids};
-use crate::{enable, scope};
+use crate::{Mode, enable, ids};
 
 /// Calls a synchronous function through cacheow.
 pub fn call_sync<R>(function: &'static Function, args: Args, codec: Codec<R>, body: impl FnOnce() -> R) -> R {
-    if let Some(hook) = scope::current() {
-        return scope::call_sync(&*hook, function, &args, codec, body);
+    function.learn(Checker::Value(codec.check));
+    let plan = plan(function, &args);
+    let latency = plan.latency();
+    if !latency.is_zero() {
+        std::thread::sleep(latency);
     }
-    if enable::scopes_running() {
-        scope::unattributed(function);
-    }
-    let Ok(state) = function.state() else { return body() };
-    let started = Instant::now();
-    let event = match state.mode() {
-        Mode::Default => CallEvent::Recorded,
-        mode => {
-            let chosen = choose(state, &args, mode);
-            if chosen.is_some() {
-                sleep(state.latency());
-            }
-            match replay(state, &args, codec, mode, chosen) {
-                Some(replayed) => return finish(state, &args, started, replayed),
-                None => CallEvent::Miss,
-            }
+    match settle(plan, &args, &codec.decode) {
+        Start::Replay(value) => value,
+        Start::Run(sink) => {
+            let started = Instant::now();
+            let value = {
+                let _in = InBody::enter();
+                if function.meta().record_panics {
+                    panics::catch(body).unwrap_or_else(|caught| {
+                        caught.record_and_resume(|outcome| sink.record(&args, outcome, started))
+                    })
+                } else {
+                    body()
+                }
+            };
+            record(&sink, function, &args, codec, started, &value);
+            value
         }
-    };
-    let started = Instant::now();
-    let value = body();
-    record(state, &args, codec, event, started, &value);
-    value
+        Start::Plain => body(),
+    }
 }
 
 /// Calls an `async` function through cacheow. The latency is awaited, not
@@ -53,51 +60,104 @@ pub async fn call_async<R, F: Future<Output = R>>(
     codec: Codec<R>,
     body: F,
 ) -> R {
+    function.learn(Checker::Value(codec.check));
+    let plan = plan(function, &args);
+    let latency = plan.latency();
+    if !latency.is_zero() {
+        futures_timer::Delay::new(latency).await;
+    }
+    match settle(plan, &args, &codec.decode) {
+        Start::Replay(value) => value,
+        Start::Run(sink) => {
+            let started = Instant::now();
+            let body = InBodyFuture::new(body);
+            let value = if function.meta().record_panics {
+                match CatchPanic::new(body).await {
+                    Ok(value) => value,
+                    Err(caught) => caught.record_and_resume(|outcome| sink.record(&args, outcome, started)),
+                }
+            } else {
+                body.await
+            };
+            record(&sink, function, &args, codec, started, &value);
+            value
+        }
+        Start::Plain => body.await,
+    }
+}
+
+/// What a call does, once planned and settled.
+pub(crate) enum Start<R> {
+    /// Return this recorded value.
+    Replay(R),
+    /// Run the function; its outcome goes to the sink.
+    Run(Sink),
+    /// Run the function; nothing is recorded.
+    Plain,
+}
+
+/// Which outcome a call replays, before it is decoded.
+pub(crate) enum Plan {
+    /// A test scope decided.
+    Scope { function: &'static Function, hook: Arc<dyn Hook>, decision: Decision },
+    /// The data dir's state decided.
+    Runtime { state: Arc<FunctionState>, mode: Mode, chosen: Option<Replay>, started: Instant },
+    /// cacheow is off for this call.
+    Plain,
+}
+
+impl Plan {
+    /// The artificial latency before the replay: none for a call that runs.
+    pub(crate) fn latency(&self) -> Duration {
+        match self {
+            Plan::Runtime { state, chosen: Some(_), .. } => state.latency(),
+            _ => Duration::ZERO,
+        }
+    }
+}
+
+pub(crate) fn plan(function: &'static Function, args: &Args) -> Plan {
     if let Some(hook) = scope::current() {
-        return scope::call_async(hook, function, &args, codec, body).await;
+        let decision = hook.decide(function, &args.text, scope::nested());
+        return Plan::Scope { function, hook, decision };
     }
     if enable::scopes_running() {
         scope::unattributed(function);
     }
-    let Ok(state) = function.state() else { return body.await };
-    let started = Instant::now();
-    let event = match state.mode() {
-        Mode::Default => CallEvent::Recorded,
-        mode => {
-            let chosen = choose(state, &args, mode);
-            let latency = state.latency();
-            if chosen.is_some() && !latency.is_zero() {
-                futures_timer::Delay::new(latency).await;
+    let Ok(state) = function.state() else { return Plan::Plain };
+    let mode = state.mode();
+    let chosen = choose(state, args, mode);
+    Plan::Runtime { state: Arc::clone(state), mode, chosen, started: Instant::now() }
+}
+
+/// Decodes the planned outcome, or says how the function runs.
+pub(crate) fn settle<R>(
+    plan: Plan,
+    args: &Args,
+    decode: &dyn Fn(OutcomeKind, &Payload) -> Result<R, CodecError>,
+) -> Start<R> {
+    match plan {
+        Plan::Plain => Start::Plain,
+        Plan::Scope { function, hook, decision } => match decision {
+            Decision::Replay(outcome) => Start::Replay(scope::replay(function, &outcome, decode)),
+            Decision::Call { ticket: Some(ticket) } => Start::Run(Sink::Scope { hook, ticket }),
+            Decision::Call { ticket: None } => Start::Plain,
+            Decision::Fail(message) => panic!("{message}"),
+        },
+        Plan::Runtime { state, mode, chosen, started } => {
+            if mode == Mode::Default {
+                return Start::Run(Sink::Runtime { state, event: CallEvent::Recorded });
             }
-            // Decoded after the await, so that the future holds no `R` across it.
-            match replay(state, &args, codec, mode, chosen) {
-                Some(replayed) => return finish(state, &args, started, replayed),
-                None => CallEvent::Miss,
+            match replay(&state, args, decode, mode, chosen) {
+                Some((value, replayed)) => {
+                    let event = if mode == Mode::Mock { CallEvent::Mock } else { CallEvent::Hit };
+                    state.log_call(event, args, Some(&replayed), started, started.elapsed());
+                    Start::Replay(value)
+                }
+                None => Start::Run(Sink::Runtime { state, event: CallEvent::Miss }),
             }
         }
-    };
-    let started = Instant::now();
-    let value = body.await;
-    record(state, &args, codec, event, started, &value);
-    value
-}
-
-fn sleep(latency: Duration) {
-    if !latency.is_zero() {
-        std::thread::sleep(latency);
     }
-}
-
-/// A replayed value, and the outcome it came from.
-struct Replayed<R> {
-    value: R,
-    event: CallEvent,
-    outcome: Replay,
-}
-
-fn finish<R>(state: &FunctionState, args: &Args, started: Instant, replayed: Replayed<R>) -> R {
-    state.log_call(replayed.event, args, Some(&replayed.outcome), started, started.elapsed());
-    replayed.value
 }
 
 /// The recorded outcome for these arguments in cache or mock mode, without
@@ -113,15 +173,15 @@ fn choose(state: &FunctionState, args: &Args, mode: Mode) -> Option<Replay> {
 /// Cache and mock mode: the value of `chosen`, or of the next outcome when
 /// it no longer decodes (a hand edit, a changed type): such an outcome is
 /// dropped, with a warning; cache mode then calls the function, mock mode
-/// picks another. Mock mode with nothing left to replay panics, as documented.
+/// picks another. Mock mode with nothing left to replay panics, as
+/// documented; so does a recorded panic.
 fn replay<R>(
     state: &FunctionState,
     args: &Args,
-    codec: Codec<R>,
+    decode: &dyn Fn(OutcomeKind, &Payload) -> Result<R, CodecError>,
     mode: Mode,
     chosen: Option<Replay>,
-) -> Option<Replayed<R>> {
-    let event = if mode == Mode::Mock { CallEvent::Mock } else { CallEvent::Hit };
+) -> Option<(R, Replay)> {
     let mut next = chosen;
     loop {
         let Some(outcome) = next.take().or_else(|| choose(state, args, mode)) else {
@@ -130,8 +190,13 @@ fn replay<R>(
             }
             return None;
         };
-        match (codec.decode)(outcome.kind, &outcome.payload) {
-            Ok(value) => return Some(Replayed { value, event, outcome }),
+        if outcome.kind == OutcomeKind::Panic {
+            let event = if mode == Mode::Mock { CallEvent::Mock } else { CallEvent::Hit };
+            state.log_call(event, args, Some(&outcome), Instant::now(), Duration::ZERO);
+            panics::replay(&outcome.payload);
+        }
+        match decode(outcome.kind, &outcome.payload) {
+            Ok(value) => return Some((value, outcome)),
             Err(error) => {
                 warn_once(
                     format!("decode:{}:{}", state.id, outcome.id),
@@ -159,19 +224,31 @@ fn panic_nothing_to_replay(state: &FunctionState, args: &Args) -> ! {
     )
 }
 
-fn record<R>(state: &FunctionState, args: &Args, codec: Codec<R>, event: CallEvent, started: Instant, value: &R) {
-    let duration = started.elapsed();
+fn record<R>(sink: &Sink, function: &Function, args: &Args, codec: Codec<R>, started: Instant, value: &R) {
     match (codec.encode)(value) {
-        Ok(encoded) => state.record(args, encoded, started, duration, event),
-        Err(error) => {
-            warn_once(
-                format!("encode:{}", state.id),
-                format_args!(
-                    "cacheow cannot record the outcome of `{}` ({error}); its calls are not recorded",
-                    state.name
-                ),
-            );
-            state.log_call(event, args, None, started, duration);
+        Ok(encoded) => sink.record(args, encoded, started),
+        Err(error) => sink.unrecordable(function, args, started, &error),
+    }
+}
+
+impl Sink {
+    /// A value that could not be encoded: the call is logged without an
+    /// outcome; in a test, which needs it, the call fails.
+    fn unrecordable(&self, function: &Function, args: &Args, started: Instant, error: &CodecError) {
+        match self {
+            Sink::Runtime { state, event } => {
+                warn_once(
+                    format!("encode:{}", state.id),
+                    format_args!(
+                        "cacheow cannot record the outcome of `{}` ({error}); its calls are not recorded",
+                        state.name
+                    ),
+                );
+                state.log_call(*event, args, None, started, started.elapsed());
+            }
+            Sink::Scope { .. } => {
+                panic!("cacheow-test: the outcome of `{}` cannot be recorded: {error}", function.name())
+            }
         }
     }
 }

@@ -137,7 +137,7 @@ impl CallLog {
         if let Some(counter) = counter {
             counter.fetch_add(1, Ordering::Relaxed);
         }
-        if outcome.is_some_and(|(_, kind)| kind == OutcomeKind::Error) {
+        if outcome.is_some_and(|(_, kind)| matches!(kind, OutcomeKind::Error | OutcomeKind::Panic)) {
             self.errors.fetch_add(1, Ordering::Relaxed);
         }
         // Recent calls are for people: under contention, one may be skipped.

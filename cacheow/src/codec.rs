@@ -25,6 +25,14 @@ pub struct Encoded {
     pub(crate) kind: OutcomeKind,
     pub(crate) payload: Payload,
     pub(crate) error_type: Option<&'static str>,
+    /// The items of an iterator or stream dropped before its end.
+    pub(crate) partial: bool,
+}
+
+impl Encoded {
+    pub(crate) fn new(kind: OutcomeKind, payload: Payload, error_type: Option<&'static str>) -> Encoded {
+        Encoded { kind, payload, error_type, partial: false }
+    }
 }
 
 /// Why a value could not be recorded or replayed.
@@ -41,6 +49,8 @@ impl std::fmt::Display for CodecError {
 pub struct Codec<R> {
     pub(crate) encode: fn(&R) -> Result<Encoded, CodecError>,
     pub(crate) decode: fn(OutcomeKind, &Payload) -> Result<R, CodecError>,
+    /// Whether an outcome decodes as an `R`, for checks made without one.
+    pub(crate) check: fn(OutcomeKind, &Payload) -> Result<(), CodecError>,
 }
 
 impl<R> Clone for Codec<R> {
@@ -172,31 +182,48 @@ impl<R> ViaUnsupported<R> for Tag<R> {
 
 fn value_codec<R: Recordable>() -> Codec<R> {
     Codec {
-        encode: |value| Ok(Encoded { kind: OutcomeKind::Return, payload: encode_value(value)?, error_type: None }),
-        decode: |kind, payload| match kind {
-            OutcomeKind::Return => decode_value(payload),
-            OutcomeKind::Error => {
-                Err(CodecError("an error outcome cannot replay from a function that returns no `Result`".to_owned()))
-            }
-        },
+        encode: |value| Ok(Encoded::new(OutcomeKind::Return, encode_value(value)?, None)),
+        decode: decode_return::<R>,
+        check: |kind, payload| decode_return::<R>(kind, payload).map(drop),
+    }
+}
+
+fn decode_return<R: Recordable>(kind: OutcomeKind, payload: &Payload) -> Result<R, CodecError> {
+    match kind {
+        OutcomeKind::Return => decode_value(payload),
+        OutcomeKind::Error => {
+            Err(CodecError("an error outcome cannot replay from a function that returns no `Result`".to_owned()))
+        }
+        other => Err(wrong_kind(other)),
     }
 }
 
 fn result_codec<T: Recordable, E, F: ErrorFormat<E>>() -> Codec<Result<T, E>> {
     Codec {
         encode: |result| match result {
-            Ok(value) => Ok(Encoded { kind: OutcomeKind::Return, payload: encode_value(value)?, error_type: None }),
-            Err(error) => Ok(Encoded {
-                kind: OutcomeKind::Error,
-                payload: F::encode(error)?,
-                error_type: Some(std::any::type_name::<E>()),
-            }),
+            Ok(value) => Ok(Encoded::new(OutcomeKind::Return, encode_value(value)?, None)),
+            Err(error) => Ok(Encoded::new(OutcomeKind::Error, F::encode(error)?, Some(std::any::type_name::<E>()))),
         },
-        decode: |kind, payload| match kind {
-            OutcomeKind::Return => decode_value(payload).map(Ok),
-            OutcomeKind::Error => F::decode(payload).map(Err),
-        },
+        decode: decode_result::<T, E, F>,
+        check: |kind, payload| decode_result::<T, E, F>(kind, payload).map(drop),
     }
+}
+
+fn decode_result<T: Recordable, E, F: ErrorFormat<E>>(
+    kind: OutcomeKind,
+    payload: &Payload,
+) -> Result<Result<T, E>, CodecError> {
+    match kind {
+        OutcomeKind::Return => decode_value(payload).map(Ok),
+        OutcomeKind::Error => F::decode(payload).map(Err),
+        other => Err(wrong_kind(other)),
+    }
+}
+
+/// An outcome of a kind that no value of the function's type replays from:
+/// the items of an iterator for a function that now returns a value, say.
+pub(crate) fn wrong_kind(kind: OutcomeKind) -> CodecError {
+    CodecError(format!("an outcome of kind `{}` does not fit the function's return type", kind.as_str()))
 }
 
 /// Canonical JSON when JSON holds the value faithfully, RON otherwise.

@@ -54,6 +54,9 @@ struct OutcomeFile<'a> {
     /// Replayed in mock mode only, never as a cache hit.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     mock_only: bool,
+    /// The items of an iterator dropped before its end.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    partial: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     duration_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,6 +102,7 @@ pub(crate) fn render(
         error_type: outcome.error_type.as_deref(),
         manual: outcome.flags.manual,
         mock_only: outcome.flags.mock_only,
+        partial: outcome.flags.partial,
         duration_ms: None,
         recorded_at: None,
         calls: None,
@@ -127,9 +131,8 @@ pub(crate) fn parse_file(id: u64, text: &str) -> Result<(Outcome, Vec<u32>), Str
     let file: Map<String, Value> = serde_json::from_str(text).map_err(|error| format!("not a JSON object: {error}"))?;
     let field = |name: &str| file.get(name);
     let kind = match field("kind") {
-        Some(Value::String(kind)) => {
-            OutcomeKind::parse(kind).ok_or_else(|| format!("`kind` is {kind:?}: expected \"return\" or \"error\""))?
-        }
+        Some(Value::String(kind)) => OutcomeKind::parse(kind)
+            .ok_or_else(|| format!("`kind` is {kind:?}: expected \"return\", \"error\", \"items\" or \"panic\""))?,
         _ => return Err("`kind` is missing: expected \"return\" or \"error\"".to_owned()),
     };
     let args = to_canonical(field("args").unwrap_or(&Value::Object(Map::new())))
@@ -177,6 +180,7 @@ pub(crate) fn parse_file(id: u64, text: &str) -> Result<(Outcome, Vec<u32>), Str
         flags: Flags {
             manual: field("manual").and_then(Value::as_bool).unwrap_or(false),
             mock_only: field("mock_only").and_then(Value::as_bool).unwrap_or(false),
+            partial: field("partial").and_then(Value::as_bool).unwrap_or(false),
         },
         recorded_at_ms,
         duration,

@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use crate::codec::CodecError;
 use crate::manager::{Manager, manager};
+use crate::outcome::{OutcomeKind, Payload};
 use crate::state::FunctionState;
 use crate::{Error, MockOutcome, Mode, OutcomeInfo, ids};
 
@@ -30,6 +32,32 @@ pub struct Function {
     meta: FunctionMeta,
     names: OnceLock<Names>,
     state: OnceLock<Arc<FunctionState>>,
+    /// How its outcomes decode, learnt at its first call in this process.
+    checker: OnceLock<Checker>,
+}
+
+/// Whether an outcome fits a function's return type, without the type.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Checker {
+    /// A value (or `Result`) of the type this checks.
+    Value(fn(OutcomeKind, &Payload) -> Result<(), CodecError>),
+    /// The items of an iterator or stream, each of the type this checks.
+    Items(fn(OutcomeKind, &Payload) -> Result<(), CodecError>),
+}
+
+impl Checker {
+    /// Whether the outcome replays as the function's return type.
+    pub(crate) fn check(self, kind: OutcomeKind, payload: &Payload) -> Result<(), CodecError> {
+        match (self, kind) {
+            // Any function can panic.
+            (_, OutcomeKind::Panic) => Ok(()),
+            (Checker::Value(check), kind) => check(kind, payload),
+            (Checker::Items(check), OutcomeKind::Items) => {
+                crate::sequence::decode_items(payload)?.iter().try_for_each(|(kind, item)| check(*kind, item))
+            }
+            (Checker::Items(_), kind) => Err(crate::codec::wrong_kind(kind)),
+        }
+    }
 }
 
 /// What `#[cacheow]` knows of the function it decorates.
@@ -44,14 +72,24 @@ pub struct FunctionMeta {
     pub kind: FunctionKind,
     pub file: &'static str,
     pub line: u32,
+    /// `#[cacheow(name = "...")]`: the id derives from it, not the path.
+    pub stable_name: Option<&'static str>,
+    /// `#[cacheow(version = N)]`: a new version has outcomes of its own.
+    pub version: u32,
+    /// `#[cacheow(record_panics = false)]` turns it off.
+    pub record_panics: bool,
 }
 
-/// Whether the function is `async`.
+/// What the function is: how it runs, and what it returns.
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FunctionKind {
     Sync,
     Async,
+    /// Returns an `impl Iterator`: its items are the outcome.
+    Iterator,
+    /// Returns an `impl Stream` or a boxed one: its items are the outcome.
+    Stream,
     /// A handle made by `handle!` for a function no `#[cacheow]` registered.
     Unregistered,
 }
@@ -61,6 +99,8 @@ impl FunctionKind {
         match self {
             FunctionKind::Sync => "sync",
             FunctionKind::Async => "async",
+            FunctionKind::Iterator => "iterator",
+            FunctionKind::Stream => "stream",
             FunctionKind::Unregistered => "unregistered",
         }
     }
@@ -92,7 +132,7 @@ pub struct Stats {
 impl Function {
     #[doc(hidden)]
     pub const fn new(meta: FunctionMeta) -> Function {
-        Function { meta, names: OnceLock::new(), state: OnceLock::new() }
+        Function { meta, names: OnceLock::new(), state: OnceLock::new(), checker: OnceLock::new() }
     }
 
     /// The function id: 16 lowercase hex characters, the same in every run.
@@ -171,8 +211,24 @@ impl Function {
     fn names(&self) -> &Names {
         self.names.get_or_init(|| {
             let qualified = ids::qualified_name((self.meta.probe)());
-            Names { id: leak(ids::function_id(&qualified)), qualified: leak(qualified) }
+            let mut key = self.meta.stable_name.map_or_else(|| qualified.clone(), str::to_owned);
+            if self.meta.version > 0 {
+                key = format!("{key}#v{}", self.meta.version);
+            }
+            Names { id: leak(ids::function_id(&key)), qualified: leak(qualified) }
         })
+    }
+
+    /// Notes how the function's outcomes decode, at its first call.
+    pub(crate) fn learn(&self, checker: Checker) {
+        if self.checker.get().is_none() {
+            let _ = self.checker.set(checker);
+        }
+    }
+
+    /// How its outcomes decode, once it was called in this process.
+    pub(crate) fn checker(&self) -> Option<Checker> {
+        self.checker.get().copied()
     }
 
     fn manager(&self) -> Result<&'static Manager, Error> {
@@ -249,9 +305,13 @@ fn unregistered(qualified: String) -> &'static Function {
             kind: FunctionKind::Unregistered,
             file: "",
             line: 0,
+            stable_name: None,
+            version: 0,
+            record_panics: true,
         },
         names: OnceLock::from(names),
         state: OnceLock::new(),
+        checker: OnceLock::new(),
     }));
     handles.insert(qualified, function);
     function

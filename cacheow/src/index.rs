@@ -66,7 +66,7 @@ impl OutcomeIndex {
             let successor = self
                 .outcomes
                 .values()
-                .filter(|outcome| outcome.arg_key == removed.arg_key && !outcome.flags.mock_only)
+                .filter(|outcome| outcome.arg_key == removed.arg_key && outcome.flags.cacheable())
                 .max_by_key(|outcome| outcome.last_seen_ms())
                 .cloned();
             if let Some(successor) = successor {
@@ -87,8 +87,8 @@ impl OutcomeIndex {
     }
 
     fn offer_newest(&mut self, outcome: &Arc<Outcome>) {
-        // A mock-only outcome is never a cache hit.
-        if outcome.flags.mock_only {
+        // A mock-only or partial outcome is never a cache hit.
+        if !outcome.flags.cacheable() {
             return;
         }
         let newer = match self.newest.get(&outcome.arg_key) {

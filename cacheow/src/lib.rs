@@ -88,7 +88,9 @@ mod manager;
 mod mock;
 mod mode;
 mod outcome;
+mod panics;
 mod scope;
+mod sequence;
 #[cfg(feature = "server")]
 mod server;
 mod settings;

@@ -13,6 +13,10 @@ pub enum OutcomeKind {
     Return,
     /// The `Err` value of a function returning `Result`.
     Error,
+    /// The items an iterator or a stream gave, in order.
+    Items,
+    /// A panic of the function: its message and where it happened.
+    Panic,
 }
 
 impl OutcomeKind {
@@ -20,6 +24,8 @@ impl OutcomeKind {
         match self {
             OutcomeKind::Return => "return",
             OutcomeKind::Error => "error",
+            OutcomeKind::Items => "items",
+            OutcomeKind::Panic => "panic",
         }
     }
 
@@ -27,6 +33,8 @@ impl OutcomeKind {
         match text {
             "return" => Some(OutcomeKind::Return),
             "error" | "exception" => Some(OutcomeKind::Error),
+            "items" => Some(OutcomeKind::Items),
+            "panic" => Some(OutcomeKind::Panic),
             _ => None,
         }
     }
@@ -38,7 +46,7 @@ impl OutcomeKind {
 pub struct OutcomeInfo {
     /// The outcome's id: 16 lowercase hex characters, also its file name.
     pub id: String,
-    /// Whether it is a returned value or an error.
+    /// A returned value, an error, the items of a sequence or a panic.
     pub kind: OutcomeKind,
     /// The key of the arguments it was recorded for: 32 lowercase hex characters.
     pub arg_key: String,
@@ -52,6 +60,13 @@ pub struct OutcomeInfo {
     pub duration: Duration,
     /// How many calls gave this same outcome.
     pub count: u64,
+    /// Added by hand, not recorded from a call.
+    pub manual: bool,
+    /// Replayed in mock mode only, never as a cache hit.
+    pub mock_only: bool,
+    /// The items of an iterator or stream dropped before its end: replayed
+    /// in mock mode only.
+    pub partial: bool,
 }
 
 /// A value in one of the two encodings an outcome file can hold.
@@ -87,6 +102,16 @@ pub(crate) struct Flags {
     pub(crate) manual: bool,
     /// Replayed in mock mode only, never as a cache hit.
     pub(crate) mock_only: bool,
+    /// The items of an iterator or stream dropped before its end: replayed
+    /// in mock mode, never as a cache hit.
+    pub(crate) partial: bool,
+}
+
+impl Flags {
+    /// Whether the outcome may answer a call in cache mode.
+    pub(crate) fn cacheable(self) -> bool {
+        !self.mock_only && !self.partial
+    }
 }
 
 /// What a replay needs of an outcome, cheap to clone.
@@ -148,6 +173,9 @@ impl Outcome {
             recorded_at: from_millis(self.recorded_at_ms),
             duration: self.duration,
             count: self.count(),
+            manual: self.flags.manual,
+            mock_only: self.flags.mock_only,
+            partial: self.flags.partial,
         }
     }
 }

@@ -6,6 +6,7 @@ pub use crate::call::{call_async, call_sync};
 pub use crate::enable::is_active;
 pub use crate::function::{Function, FunctionKind, FunctionMeta};
 pub use crate::scope::check_uncaptured;
+pub use crate::sequence::{Items, StreamItems, call_iter, call_stream};
 pub use ctor;
 
 /// How return values are recorded; see the module's documentation.

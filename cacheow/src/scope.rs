@@ -8,10 +8,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::args::Args;
-use crate::codec::Codec;
+use crate::codec::CodecError;
 use crate::function::Function;
 use crate::outcome::{OutcomeKind, Payload};
 
@@ -105,10 +104,10 @@ impl Drop for Running {
 }
 
 /// Counts a body running on this thread while it lives, and back on unwind.
-struct InBody;
+pub(crate) struct InBody;
 
 impl InBody {
-    fn enter() -> InBody {
+    pub(crate) fn enter() -> InBody {
         DEPTH.set(DEPTH.get() + 1);
         InBody
     }
@@ -120,7 +119,7 @@ impl Drop for InBody {
     }
 }
 
-fn nested() -> bool {
+pub(crate) fn nested() -> bool {
     DEPTH.get() > 0
 }
 
@@ -151,88 +150,44 @@ pub fn check_uncaptured(function: &'static Function) {
     }
 }
 
-/// A synchronous call inside a scope.
-pub(crate) fn call_sync<R>(
-    hook: &dyn Hook,
-    function: &'static Function,
-    args: &Args,
-    codec: Codec<R>,
-    body: impl FnOnce() -> R,
-) -> R {
-    match hook.decide(function, &args.text, nested()) {
-        Decision::Replay(outcome) => replay(function, codec, &outcome),
-        Decision::Call { ticket } => {
-            let started = Instant::now();
-            let value = {
-                let _in = InBody::enter();
-                body()
-            };
-            if let Some(ticket) = ticket {
-                record(hook, function, ticket, codec, &value, started.elapsed());
-            }
-            value
-        }
-        Decision::Fail(message) => panic!("{message}"),
+pin_project_lite::pin_project! {
+    /// Counts the body as running on the thread during each of its polls:
+    /// the calls it makes then are nested in this one.
+    pub(crate) struct InBodyFuture<F> {
+        #[pin]
+        inner: F,
     }
 }
 
-/// An `async` call inside a scope.
-pub(crate) async fn call_async<R>(
-    hook: Arc<dyn Hook>,
-    function: &'static Function,
-    args: &Args,
-    codec: Codec<R>,
-    body: impl Future<Output = R>,
-) -> R {
-    match hook.decide(function, &args.text, nested()) {
-        Decision::Replay(outcome) => replay(function, codec, &outcome),
-        Decision::Call { ticket } => {
-            let started = Instant::now();
-            let value = InBodyFuture { inner: std::pin::pin!(body) }.await;
-            if let Some(ticket) = ticket {
-                record(&*hook, function, ticket, codec, &value, started.elapsed());
-            }
-            value
-        }
-        Decision::Fail(message) => panic!("{message}"),
+impl<F> InBodyFuture<F> {
+    pub(crate) fn new(inner: F) -> Self {
+        InBodyFuture { inner }
     }
 }
 
-/// Counts the body as running on the thread during each of its polls: the
-/// calls it makes then are nested in this one.
-struct InBodyFuture<'a, F: Future> {
-    inner: Pin<&'a mut F>,
-}
-
-impl<F: Future> Future for InBodyFuture<'_, F> {
+impl<F: Future> Future for InBodyFuture<F> {
     type Output = F::Output;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let _in = InBody::enter();
-        self.inner.as_mut().poll(cx)
+        self.project().inner.poll(cx)
     }
 }
 
-fn replay<R>(function: &Function, codec: Codec<R>, outcome: &Recorded) -> R {
-    (codec.decode)(outcome.kind, &outcome.payload).unwrap_or_else(|error| {
+/// The value of a fixture; a recorded panic panics again.
+pub(crate) fn replay<R>(
+    function: &Function,
+    outcome: &Recorded,
+    decode: &dyn Fn(OutcomeKind, &Payload) -> Result<R, CodecError>,
+) -> R {
+    if outcome.kind == OutcomeKind::Panic {
+        crate::panics::replay(&outcome.payload);
+    }
+    decode(outcome.kind, &outcome.payload).unwrap_or_else(|error| {
         panic!(
             "cacheow-test: a fixture of `{}` no longer fits its return type ({error}). Re-record it: \
              CACHEOW_RECORD=all cargo test",
             function.name()
         )
     })
-}
-
-fn record<R>(hook: &dyn Hook, function: &Function, ticket: u64, codec: Codec<R>, value: &R, duration: Duration) {
-    match (codec.encode)(value) {
-        Ok(encoded) => {
-            let recorded = Recorded {
-                kind: encoded.kind,
-                payload: encoded.payload,
-                error_type: encoded.error_type.map(str::to_owned),
-            };
-            hook.record(ticket, recorded, duration);
-        }
-        Err(error) => panic!("cacheow-test: the outcome of `{}` cannot be recorded: {error}", function.name()),
-    }
 }

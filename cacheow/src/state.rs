@@ -13,7 +13,7 @@ use crate::args::Args;
 use crate::call_log::{CallEvent, CallLog};
 use crate::codec::Encoded;
 use crate::index::{MockEntry, OutcomeIndex};
-use crate::outcome::{Outcome, Replay};
+use crate::outcome::{Flags, Outcome, Replay};
 use crate::sqlite::Control;
 use crate::writer::{NewOutcome, Op, Writer};
 use crate::{Mode, OutcomeInfo, ids};
@@ -133,7 +133,11 @@ impl FunctionState {
     pub(crate) fn record(&self, args: &Args, encoded: Encoded, started: Instant, duration: Duration, event: CallEvent) {
         let at_ms = self.calls.millis_at(started);
         let (kind, payload) = (encoded.kind, encoded.payload);
-        let id = ids::outcome_id(&[kind.as_str(), &args.text, payload.encoding(), payload.text()]);
+        let mut parts = vec![kind.as_str(), &args.text, payload.encoding(), payload.text()];
+        if encoded.partial {
+            parts.push("partial");
+        }
+        let id = ids::outcome_id(&parts);
         self.calls.log(event, started, duration, args.key, Some((id, kind)));
         // Recorded again, and still the newest for its arguments: a count.
         if self.index().repeat(id, at_ms) {
@@ -147,7 +151,7 @@ impl FunctionState {
             args: args.text.as_str().into(),
             payload,
             error_type: encoded.error_type.map(Into::into),
-            flags: Default::default(),
+            flags: Flags { partial: encoded.partial, ..Flags::default() },
             recorded_at_ms: at_ms,
             duration,
             count: AtomicU64::new(1),

@@ -6,10 +6,18 @@ use proc_macro2::TokenStream;
 pub(crate) const CONST_FN: &str = "#[cacheow] cannot instrument a `const fn`: its outcome is computed at compile time. \
      Remove `const`, or remove #[cacheow]";
 pub(crate) const VARIADIC: &str = "#[cacheow] cannot instrument a variadic function";
-pub(crate) const IMPL_TRAIT_RETURN: &str = "#[cacheow] cannot record an `impl Trait` return value: \
-     it has no concrete type to replay. Return a concrete type (for example `Vec<T>` instead of `impl Iterator<Item = T>`)";
-pub(crate) const UNKNOWN_OPTION: &str = "unknown #[cacheow] option: the attribute takes no options on a function \
-     (`#[cacheow]` or `#[cacheow()]`); `#[cacheow(skip)]` goes on a parameter";
+pub(crate) const IMPL_TRAIT_RETURN: &str = "#[cacheow] cannot record this `impl Trait` return value: it has no \
+     concrete type to replay. It records `impl Iterator<Item = T>`, `impl Stream<Item = T>` and \
+     `Pin<Box<dyn Stream<Item = T> + Send>>` (with `Send`, `Sync`, `Unpin` and lifetimes besides); otherwise return a \
+     concrete type";
+pub(crate) const ASYNC_SEQUENCE: &str = "#[cacheow] records the items of an iterator or a stream that a plain `fn` \
+     returns: remove `async` (a stream is already asynchronous), or return a collected value such as `Vec<T>`";
+pub(crate) const UNKNOWN_OPTION: &str = "unknown #[cacheow] option: the options are `name = \"...\"` (a stable id \
+     across renames), `version = N` (a new set of outcomes) and `record_panics = false`; `#[cacheow(skip)]` goes on \
+     a parameter";
+pub(crate) const NAME_OPTION: &str = "`name` takes a non-empty string: `#[cacheow(name = \"fetch_user\")]`";
+pub(crate) const VERSION_OPTION: &str = "`version` takes a whole number: `#[cacheow(version = 2)]`";
+pub(crate) const RECORD_PANICS_OPTION: &str = "`record_panics` takes `true` or `false`";
 pub(crate) const UNKNOWN_PARAM_OPTION: &str = "unknown #[cacheow] option on a parameter: the only one is `#[cacheow(skip)]`, \
      which leaves the parameter out of the cache key";
 pub(crate) const SKIP_RECEIVER: &str =

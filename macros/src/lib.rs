@@ -10,6 +10,7 @@
 //! [`render`](crate::render) writes the expansion.
 
 mod error;
+mod output;
 mod parse;
 mod render;
 mod test;

@@ -14,8 +14,11 @@ pub(crate) struct Function {
     /// The function as written, minus the `#[cacheow(...)]` attributes of
     /// its parameters and with destructuring patterns replaced by plain names.
     pub(crate) item: syn::ItemFn,
-    /// Options of the function attribute that this version does not know.
-    pub(crate) unknown_options: Vec<Meta>,
+    /// The options of the function attribute.
+    pub(crate) options: Options,
+    /// Options of the function attribute that this version does not know,
+    /// or whose value is not valid, with the message to report.
+    pub(crate) option_errors: Vec<syn::Error>,
     /// Errors found while reading the parameters' attributes.
     pub(crate) param_errors: Vec<syn::Error>,
     /// The parameters, in order, without the receiver.
@@ -36,8 +39,20 @@ pub(crate) struct Param {
     pub(crate) in_key: bool,
 }
 
+/// `#[cacheow(name = "...", version = N, record_panics = false)]`.
+#[derive(Default)]
+pub(crate) struct Options {
+    /// The name the function id derives from, instead of its path.
+    pub(crate) name: Option<String>,
+    /// A version of the function's behaviour: each has outcomes of its own.
+    pub(crate) version: u32,
+    /// Whether a panic of the function is recorded as an outcome.
+    pub(crate) record_panics: bool,
+}
+
 pub(crate) fn parse(attr: TokenStream, item: TokenStream) -> Result<Function, Errors> {
-    let unknown_options = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(attr)?.into_iter().collect();
+    let metas: Vec<Meta> = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(attr)?.into_iter().collect();
+    let (options, option_errors) = read_options(metas);
     let mut item: syn::ItemFn = syn::parse2(item)?;
     let mut params = Vec::new();
     let mut destructure = Vec::new();
@@ -83,7 +98,37 @@ pub(crate) fn parse(attr: TokenStream, item: TokenStream) -> Result<Function, Er
             }
         }
     }
-    Ok(Function { item, unknown_options, param_errors, params, destructure })
+    Ok(Function { item, options, option_errors, param_errors, params, destructure })
+}
+
+fn read_options(metas: Vec<Meta>) -> (Options, Vec<syn::Error>) {
+    let mut options = Options { record_panics: true, ..Options::default() };
+    let mut errors = Vec::new();
+    for meta in metas {
+        let Meta::NameValue(pair) = &meta else {
+            errors.push(syn::Error::new_spanned(&meta, error::UNKNOWN_OPTION));
+            continue;
+        };
+        let literal = match &pair.value {
+            syn::Expr::Lit(syn::ExprLit { lit, .. }) => Some(lit),
+            _ => None,
+        };
+        let name = pair.path.get_ident().map(ToString::to_string).unwrap_or_default();
+        match (name.as_str(), literal) {
+            ("name", Some(syn::Lit::Str(text))) if !text.value().trim().is_empty() => {
+                options.name = Some(text.value());
+            }
+            ("name", _) => errors.push(syn::Error::new_spanned(&pair.value, error::NAME_OPTION)),
+            ("version", Some(syn::Lit::Int(number))) if number.base10_parse::<u32>().is_ok() => {
+                options.version = number.base10_parse().unwrap_or_default();
+            }
+            ("version", _) => errors.push(syn::Error::new_spanned(&pair.value, error::VERSION_OPTION)),
+            ("record_panics", Some(syn::Lit::Bool(flag))) => options.record_panics = flag.value,
+            ("record_panics", _) => errors.push(syn::Error::new_spanned(&pair.value, error::RECORD_PANICS_OPTION)),
+            _ => errors.push(syn::Error::new_spanned(&meta, error::UNKNOWN_OPTION)),
+        }
+    }
+    (options, errors)
 }
 
 /// Removes the `#[cacheow(...)]` attributes from a parameter: the compiler
@@ -169,8 +214,14 @@ mod tests {
     }
 
     #[test]
-    fn keeps_unknown_function_options_for_validation() {
-        let function = parse_ok(quote!(ttl = 3), quote! { fn f() {} });
-        assert_eq!(function.unknown_options.len(), 1);
+    fn reads_function_options_and_keeps_bad_ones_for_validation() {
+        let function = parse_ok(quote!(name = "fetch_user", version = 2, record_panics = false), quote! { fn f() {} });
+        assert_eq!(function.options.name.as_deref(), Some("fetch_user"));
+        assert_eq!((function.options.version, function.options.record_panics), (2, false));
+        assert!(function.option_errors.is_empty());
+        let function = parse_ok(quote!(ttl = 3, version = "two", name = "", record_panics), quote! { fn f() {} });
+        let messages: Vec<String> = function.option_errors.iter().map(ToString::to_string).collect();
+        assert_eq!(messages, [error::UNKNOWN_OPTION, error::VERSION_OPTION, error::NAME_OPTION, error::UNKNOWN_OPTION]);
+        assert!(parse_ok(quote!(), quote! { fn f() {} }).options.record_panics, "on by default");
     }
 }

@@ -11,6 +11,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
 use crate::error::Errors;
+use crate::output::{self, Output};
 use crate::parse::Function;
 
 pub(crate) fn render(function: &Function) -> TokenStream {
@@ -51,7 +52,17 @@ fn instrumented_function(function: &Function) -> TokenStream {
     let syn::ItemFn { attrs, vis, sig, .. } = &function.item;
     let registration = registration(function);
     let capture = capture_args(function);
-    let call = if sig.asyncness.is_some() { async_call(function) } else { sync_call(function) };
+    let call = match output::classify(&sig.output) {
+        Output::Iterator { item } => sequence_call(function, quote!(call_iter), &item, SequenceWrap::Items),
+        Output::Stream { item, boxed: false } => {
+            sequence_call(function, quote!(call_stream), &item, SequenceWrap::StreamItems)
+        }
+        Output::Stream { item, boxed: true } => {
+            sequence_call(function, quote!(call_stream), &item, SequenceWrap::Boxed)
+        }
+        _ if sig.asyncness.is_some() => async_call(function),
+        _ => sync_call(function),
+    };
     quote! {
         #(#attrs)* #vis #sig {
             #registration
@@ -66,7 +77,18 @@ fn registration(function: &Function) -> TokenStream {
     let sig = &function.item.sig;
     let name = sig.ident.unraw().to_string();
     let signature = signature_text(sig);
-    let kind = if sig.asyncness.is_some() { quote!(Async) } else { quote!(Sync) };
+    let kind = match output::classify(&sig.output) {
+        Output::Iterator { .. } => quote!(Iterator),
+        Output::Stream { .. } => quote!(Stream),
+        _ if sig.asyncness.is_some() => quote!(Async),
+        _ => quote!(Sync),
+    };
+    let options = &function.options;
+    let stable_name = match &options.name {
+        Some(name) => quote!(::core::option::Option::Some(#name)),
+        None => quote!(::core::option::Option::None),
+    };
+    let (version, record_panics) = (options.version, options.record_panics);
     quote! {
         static __CACHEOW_FUNCTION: ::cacheow::__private::Function =
             ::cacheow::__private::Function::new(::cacheow::__private::FunctionMeta {
@@ -77,6 +99,9 @@ fn registration(function: &Function) -> TokenStream {
                 kind: ::cacheow::__private::FunctionKind::#kind,
                 file: ::core::file!(),
                 line: ::core::line!(),
+                stable_name: #stable_name,
+                version: #version,
+                record_panics: #record_panics,
             });
         // Its type name is the function's path, `Self` type included, which
         // an attribute on a method cannot otherwise know.
@@ -155,15 +180,58 @@ fn async_call(function: &Function) -> TokenStream {
     }
 }
 
+/// How the value a sequence function returns is made of the recorded one.
+enum SequenceWrap {
+    /// `impl Iterator`: `Items`, or the plain iterator wrapped in one.
+    Items,
+    /// `impl Stream`: `StreamItems`, likewise.
+    StreamItems,
+    /// A boxed stream: boxed again, or returned as it is when cacheow is off.
+    Boxed,
+}
+
+/// A function that returns an iterator or a stream: its items are recorded
+/// as they are consumed.
+fn sequence_call(function: &Function, call: TokenStream, item: &syn::Type, wrap: SequenceWrap) -> TokenStream {
+    let body = body(function);
+    let codec = codec_of(item, item.span());
+    let plain = match wrap {
+        SequenceWrap::Items => quote!(::cacheow::__private::Items::plain(__cacheow_body())),
+        SequenceWrap::StreamItems => quote!(::cacheow::__private::StreamItems::plain(__cacheow_body())),
+        SequenceWrap::Boxed => quote!(__cacheow_body()),
+    };
+    let mut recorded = quote! {
+        ::cacheow::__private::#call(&__CACHEOW_FUNCTION, __cacheow_args, #codec, __cacheow_body)
+    };
+    if let SequenceWrap::Boxed = wrap {
+        recorded = quote!(::std::boxed::Box::pin(#recorded));
+    }
+    quote! {
+        let __cacheow_body = move || { #body };
+        match __cacheow_args {
+            ::core::option::Option::None => #plain,
+            ::core::option::Option::Some(::core::result::Result::Ok(__cacheow_args)) => #recorded,
+            ::core::option::Option::Some(::core::result::Result::Err(_)) => {
+                ::cacheow::__private::check_uncaptured(&__CACHEOW_FUNCTION);
+                #plain
+            }
+        }
+    }
+}
+
 /// Picks how the return value is recorded, at the return type's span so that
-/// "cannot be recorded" points at it. The `&&&&&` selects the most specific
-/// codec the type supports (autoref specialisation).
+/// "cannot be recorded" points at it.
 fn codec(output: &ReturnType) -> TokenStream {
-    let ty = output_type(output);
     let span = match output {
         ReturnType::Default => Span::call_site(),
         ReturnType::Type(_, ty) => ty.span(),
     };
+    codec_of(&output_type(output), span)
+}
+
+/// The codec of `ty`: the `&&&&&` selects the most specific one the type
+/// supports (autoref specialisation).
+fn codec_of(ty: &impl ToTokens, span: Span) -> TokenStream {
     quote_spanned! {span=>
         {
             #[allow(unused_imports)]

@@ -1,16 +1,12 @@
 //! Checks what the macro cannot instrument, collecting every error at once.
 
-use syn::{ReturnType, Type};
-
 use crate::error::{self, Errors};
+use crate::output::{self, Output};
 use crate::parse::Function;
 
 pub(crate) fn validate(function: &Function) -> Result<(), Errors> {
     let mut errors = Errors::default();
-    for option in &function.unknown_options {
-        errors.push(option, error::UNKNOWN_OPTION);
-    }
-    for error in &function.param_errors {
+    for error in function.option_errors.iter().chain(&function.param_errors) {
         errors.push_error(error.clone());
     }
     let sig = &function.item.sig;
@@ -20,10 +16,12 @@ pub(crate) fn validate(function: &Function) -> Result<(), Errors> {
     if let Some(variadic) = &sig.variadic {
         errors.push(variadic, error::VARIADIC);
     }
-    if let ReturnType::Type(_, ty) = &sig.output
-        && let Type::ImplTrait(impl_trait) = &**ty
-    {
-        errors.push(impl_trait, error::IMPL_TRAIT_RETURN);
+    match output::classify(&sig.output) {
+        Output::Unsupported => errors.push(&sig.output, error::IMPL_TRAIT_RETURN),
+        Output::Iterator { .. } | Output::Stream { .. } if sig.asyncness.is_some() => {
+            errors.push(&sig.output, error::ASYNC_SEQUENCE);
+        }
+        _ => {}
     }
     errors.finish()
 }
@@ -48,7 +46,7 @@ mod tests {
     fn reports_every_error_at_once() {
         let found = messages(
             quote!(ttl = 3, size = 4),
-            quote! { const fn f(#[cacheow(bogus)] n: u64) -> impl Iterator<Item = u64> { 0..n } },
+            quote! { const fn f(#[cacheow(bogus)] n: u64) -> impl ExactSizeIterator<Item = u64> { 0..n } },
         );
         assert_eq!(
             found,
@@ -60,5 +58,12 @@ mod tests {
                 error::IMPL_TRAIT_RETURN,
             ]
         );
+    }
+
+    #[test]
+    fn sequences_come_from_plain_fns() {
+        assert!(messages(quote!(), quote! { fn f(n: u64) -> impl Iterator<Item = u64> { 0..n } }).is_empty());
+        let found = messages(quote!(), quote! { async fn f(n: u64) -> impl Iterator<Item = u64> { 0..n } });
+        assert_eq!(found, [error::ASYNC_SEQUENCE]);
     }
 }

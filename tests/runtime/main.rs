@@ -7,6 +7,7 @@
 
 mod control;
 mod keys;
+mod kinds;
 mod modes;
 mod values;
 

@@ -54,7 +54,7 @@ impl Db {
             args: manual.args.into(),
             payload: manual.payload,
             error_type: manual.error_type.map(Into::into),
-            flags: Flags { manual: true, mock_only: manual.mock_only },
+            flags: Flags { manual: true, mock_only: manual.mock_only, partial: false },
             recorded_at_ms: now,
             duration: Duration::ZERO,
             count: AtomicU64::new(1),

@@ -14,8 +14,18 @@ const fn constant(n: u64) -> u64 {
 }
 
 #[cacheow::cacheow]
-fn iterator(n: u64) -> impl Iterator<Item = u64> {
+fn reversible(n: u64) -> impl DoubleEndedIterator<Item = u64> {
     0..n
+}
+
+#[cacheow::cacheow]
+async fn numbers(n: u64) -> impl Iterator<Item = u64> {
+    0..n
+}
+
+#[cacheow::cacheow(version = "two", name = "")]
+fn options(n: u64) -> u64 {
+    n
 }
 
 struct Client;
