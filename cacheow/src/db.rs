@@ -23,7 +23,7 @@ mod catalog;
 mod manage;
 
 pub(crate) use catalog::{CallRow, FunctionRow, OutcomeRow};
-pub(crate) use manage::ManualOutcome;
+pub use manage::Rebuilt;
 
 /// The longest artificial latency cacheow accepts.
 pub const MAX_LATENCY: Duration = Duration::from_secs(3600);

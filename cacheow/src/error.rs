@@ -65,6 +65,10 @@ pub enum Error {
         weight: f64,
     },
 
+    /// A cap of no outcomes at all.
+    #[error("a cap of 0 outcomes would keep nothing: give at least 1, or no cap (`None`)")]
+    InvalidRetention,
+
     /// An artificial latency longer than cacheow accepts.
     #[error("a latency of {latency:?} is too long: the most cacheow accepts is {max:?}", max = crate::MAX_LATENCY)]
     InvalidLatency {

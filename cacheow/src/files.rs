@@ -206,9 +206,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// An outcome file that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CorruptFile {
-    pub(crate) path: PathBuf,
-    pub(crate) error: String,
+#[non_exhaustive]
+pub struct CorruptFile {
+    /// The file.
+    pub path: PathBuf,
+    /// Why it cannot be replayed.
+    pub error: String,
 }
 
 /// The outcomes of a function, read from its files.
@@ -235,6 +238,15 @@ pub(crate) fn read_outcomes(data_dir: &Path, function_id: &str) -> io::Result<Lo
         }
     }
     Ok(loaded)
+}
+
+/// The path of the function whose outcomes these are, as a file says it:
+/// for a function no program registered in the database.
+pub(crate) fn function_named_in(data_dir: &Path, function_id: &str) -> Option<String> {
+    fs::read_dir(outcomes_dir(data_dir, function_id)).ok()?.flatten().find_map(|entry| {
+        let text = fs::read_to_string(entry.path()).ok()?;
+        serde_json::from_str::<Value>(&text).ok()?.get("function")?.as_str().map(str::to_owned)
+    })
 }
 
 pub(crate) fn read_outcome(path: &Path, id: u64) -> Result<Outcome, String> {

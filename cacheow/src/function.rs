@@ -193,6 +193,51 @@ impl Function {
         db.stats(self.id())
     }
 
+    /// Adds an outcome by hand; its id. Once the function ran in this
+    /// process, an outcome that does not fit its return type is refused.
+    ///
+    /// ```no_run
+    /// # #[cacheow::cacheow] fn forecast(city: String) -> String { city }
+    /// # fn main() -> Result<(), cacheow::Error> {
+    /// use cacheow::{ManualOutcome, Mode};
+    ///
+    /// let f = cacheow::handle!(forecast);
+    /// f.add_manual_outcome(ManualOutcome::returns("hail"))?;
+    /// f.set_mode(Mode::Mock)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn add_manual_outcome(&self, outcome: crate::ManualOutcome) -> Result<String, Error> {
+        // Loaded first, so that the function is registered.
+        self.state()?;
+        self.manager()?.db().add_manual_outcome(self.id(), outcome)
+    }
+
+    /// Deletes one outcome: its file, its row and its mock entry.
+    pub fn delete_outcome(&self, outcome_id: &str) -> Result<(), Error> {
+        self.state()?;
+        self.manager()?.db().delete_outcome(self.id(), outcome_id)
+    }
+
+    /// Rebuilds the function's index from its outcome files alone: after
+    /// editing, copying or deleting them by hand. A file that does not
+    /// parse, or no longer fits the return type, is left out and reported.
+    pub fn rebuild_index(&self) -> Result<crate::Rebuilt, Error> {
+        self.state()?;
+        self.manager()?.db().rebuild_index(self.id())
+    }
+
+    /// Caps how many outcomes the function keeps (`None`: no cap): past it,
+    /// the outcomes seen longest ago are dropped.
+    pub fn set_max_outcomes(&self, max: Option<u64>) -> Result<(), Error> {
+        self.state()?;
+        self.manager()?.db().set_max_outcomes(self.id(), max)
+    }
+
+    /// The function's cap on stored outcomes, if it has one.
+    pub fn max_outcomes(&self) -> Result<Option<u64>, Error> {
+        self.manager()?.db().max_outcomes(self.id())
+    }
+
     /// Deletes every recorded outcome of the function.
     pub fn clear(&self) -> Result<(), Error> {
         // Loaded first, so that the function is registered.
@@ -271,6 +316,11 @@ pub(crate) fn register(function: &'static Function) {
 
 pub(crate) fn registered() -> Vec<&'static Function> {
     REGISTRY.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+}
+
+/// The decorated function of this program with this id.
+pub(crate) fn by_id(function_id: &str) -> Option<&'static Function> {
+    registered().into_iter().find(|function| function.id() == function_id)
 }
 
 /// The handle of the function whose item type name is `type_name`.

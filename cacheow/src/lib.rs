@@ -85,10 +85,12 @@ mod function;
 mod ids;
 mod index;
 mod manager;
+mod manual;
 mod mock;
 mod mode;
 mod outcome;
 mod panics;
+mod retention;
 mod scope;
 mod sequence;
 #[cfg(feature = "server")]
@@ -104,10 +106,12 @@ mod writer;
 pub mod __private;
 
 pub use cacheow_macros::cacheow;
-pub use db::{Db, MAX_LATENCY};
+pub use db::{Db, MAX_LATENCY, Rebuilt};
 pub use error::Error;
+pub use files::CorruptFile;
 pub use function::{Function, Stats};
 pub use manager::{Manager, manager};
+pub use manual::ManualOutcome;
 pub use mock::MockOutcome;
 pub use mode::Mode;
 pub use outcome::{OutcomeInfo, OutcomeKind};

@@ -273,7 +273,7 @@ use std::future::Future as _;
 /// The payload of an `items` outcome: a JSON array with one object per
 /// item, `{"value": ..}` or `{"error": ..}` (`value_ron` and `error_ron`
 /// for values JSON cannot hold).
-fn encode_items(items: &[Encoded]) -> Payload {
+pub(crate) fn encode_items(items: &[Encoded]) -> Payload {
     let records: Vec<Value> = items
         .iter()
         .map(|item| {

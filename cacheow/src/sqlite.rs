@@ -37,6 +37,8 @@ CREATE TABLE IF NOT EXISTS functions (
     registered_by TEXT NOT NULL DEFAULT '',
     -- Bumped when outcomes are deleted, so other processes reload theirs.
     generation INTEGER NOT NULL DEFAULT 0,
+    -- The most outcomes kept; the oldest go first. NULL: no cap.
+    max_outcomes INTEGER,
     registered_at_ms INTEGER NOT NULL,
     last_seen_at_ms INTEGER NOT NULL
 );
@@ -89,6 +91,14 @@ CREATE TABLE IF NOT EXISTS calls (
     outcome_id TEXT
 );
 CREATE INDEX IF NOT EXISTS calls_by_function ON calls (function_id, id);
+CREATE TABLE IF NOT EXISTS corrupt_files (
+    function_id TEXT NOT NULL,
+    -- Within the data dir.
+    path TEXT NOT NULL,
+    error TEXT NOT NULL,
+    found_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (function_id, path)
+);
 ";
 
 /// Opens the database, creating it and its tables when needed.
@@ -119,6 +129,7 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("stats", "last_called_at_ms", "INTEGER"),
     ("outcomes", "manual", "INTEGER NOT NULL DEFAULT 0"),
     ("outcomes", "mock_only", "INTEGER NOT NULL DEFAULT 0"),
+    ("functions", "max_outcomes", "INTEGER"),
 ];
 
 /// Brings a database made by an earlier version up to date.
@@ -326,10 +337,23 @@ pub(crate) fn delete_outcome(conn: &mut Connection, function_id: &str, outcome_i
 }
 
 /// Replaces a function's outcome rows with rows made from `outcomes`,
-/// keeping the counts of those that had one; mock entries of outcomes that
-/// are gone are dropped.
-pub(crate) fn rebuild_outcomes(conn: &mut Connection, function_id: &str, outcomes: &[Outcome]) -> Result<(), Error> {
+/// keeping the counts of those that had one, and its marks of corrupt files
+/// with `corrupt` (paths within the data dir); mock entries of outcomes
+/// that are gone are dropped.
+pub(crate) fn rebuild_outcomes(
+    conn: &mut Connection,
+    function_id: &str,
+    outcomes: &[Outcome],
+    corrupt: &[(String, String)],
+) -> Result<(), Error> {
     change_outcomes(conn, function_id, |tx| {
+        tx.execute("DELETE FROM corrupt_files WHERE function_id = ?1", [function_id])?;
+        for (path, error) in corrupt {
+            tx.execute(
+                "INSERT OR REPLACE INTO corrupt_files (function_id, path, error, found_at_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![function_id, path, error, now_millis()],
+            )?;
+        }
         let counts: HashMap<u64, u64> =
             outcome_rows(tx, function_id)?.into_iter().map(|row| (row.id, row.count)).collect();
         tx.execute("DELETE FROM outcomes WHERE function_id = ?1", [function_id])?;
@@ -521,6 +545,44 @@ pub(crate) fn stats(conn: &Connection, function_id: &str) -> Result<Stats, Error
         })
         .optional()?;
     Ok(stats.unwrap_or_default())
+}
+
+/// A function's cap on stored outcomes; `false` when no function has this id.
+pub(crate) fn set_max_outcomes(conn: &Connection, function_id: &str, max: Option<u64>) -> Result<bool, Error> {
+    let max = max.map(|max| i64::try_from(max).unwrap_or(i64::MAX));
+    let changed = conn.execute("UPDATE functions SET max_outcomes = ?2 WHERE id = ?1", params![function_id, max])?;
+    Ok(changed > 0)
+}
+
+pub(crate) fn max_outcomes(conn: &Connection, function_id: &str) -> Result<Option<u64>, Error> {
+    let max: Option<Option<i64>> = conn
+        .prepare_cached("SELECT max_outcomes FROM functions WHERE id = ?1")?
+        .query_row([function_id], |row| row.get(0))
+        .optional()?;
+    Ok(max.flatten().and_then(|max| u64::try_from(max).ok()))
+}
+
+/// The outcomes of a function beyond the `keep` seen most recently.
+pub(crate) fn oldest_beyond(conn: &Connection, function_id: &str, keep: u64) -> Result<Vec<u64>, Error> {
+    let mut statement = conn.prepare_cached(
+        "SELECT id FROM outcomes WHERE function_id = ?1 ORDER BY last_seen_ms DESC, seq DESC LIMIT -1 OFFSET ?2",
+    )?;
+    let rows = statement
+        .query_map(params![function_id, i64::try_from(keep).unwrap_or(i64::MAX)], |row| row.get::<_, String>(0))?;
+    Ok(rows.filter_map(|row| row.ok().and_then(|id| ids::parse_id(&id))).collect())
+}
+
+/// Deletes outcome rows and their mock entries, without telling other
+/// processes: they keep what they loaded until they next load it.
+pub(crate) fn forget_outcomes(conn: &mut Connection, function_id: &str, outcomes: &[u64]) -> Result<(), Error> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for id in outcomes {
+        let id = ids::id_hex(*id);
+        tx.execute("DELETE FROM outcomes WHERE function_id = ?1 AND id = ?2", params![function_id, id])?;
+        tx.execute("DELETE FROM mock_outcomes WHERE function_id = ?1 AND outcome_id = ?2", params![function_id, id])?;
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 pub(crate) fn function_exists(conn: &Connection, function_id: &str) -> Result<bool, Error> {

@@ -167,6 +167,23 @@ impl Batcher {
                 format_args!("cacheow could not record calls in {}: {error}", self.data_dir.display()),
             );
         }
+        let mut grown: Vec<&'static str> = records.iter().map(|record| record.function_id).collect();
+        grown.sort_unstable();
+        grown.dedup();
+        for function_id in grown {
+            self.trim(function_id);
+        }
+    }
+
+    /// Keeps a function that gained outcomes within its cap, if it has one.
+    fn trim(&mut self, function_id: &'static str) {
+        let state = self.states.read().unwrap_or_else(|poisoned| poisoned.into_inner()).get(function_id).cloned();
+        if let Err(error) = crate::retention::trim(&mut self.conn, &self.data_dir, function_id, state.as_deref()) {
+            warn_once(
+                format!("writer:retention:{function_id}"),
+                format_args!("cacheow could not drop the oldest outcomes of {function_id}: {error}"),
+            );
+        }
     }
 
     fn answer(&mut self, flushes: impl Iterator<Item = Flush>) {

@@ -71,7 +71,8 @@ async fn lists_and_details_functions_in_the_python_shapes() {
     let detail = detail.json();
     let detail_keys = ["latency_ms", "config", "outcomes", "recent_calls", "mock_outcomes"];
     assert!(keys(&detail).is_superset(&set(&detail_keys)), "{detail}");
-    assert_eq!((detail["latency_ms"].as_f64(), &detail["config"]), (Some(0.0), &json!({})));
+    assert_eq!((detail["latency_ms"].as_f64(), &detail["config"]), (Some(0.0), &json!({ "max_outcomes": null })));
+    assert_eq!(detail["corrupt_files"], json!([]));
     assert_eq!(detail["outcomes_total"], 2);
     let outcome = &detail["outcomes"][0];
     let outcome_keys = ["id", "kind", "preview", "arg_key", "arg_preview", "timestamp", "is_manual", "is_mock_only"];

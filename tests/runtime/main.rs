@@ -8,6 +8,7 @@
 mod control;
 mod keys;
 mod kinds;
+mod management;
 mod modes;
 mod values;
 

@@ -27,6 +27,16 @@ impl Db {
         outcomes(&self.lock()?.conn, function_id, offset, limit)
     }
 
+    /// The outcome files of a function that the last rebuild left out.
+    pub(crate) fn corrupt_files(&self, function_id: &str) -> Result<Vec<(String, String)>, Error> {
+        let control = self.lock()?;
+        let mut statement = control
+            .conn
+            .prepare_cached("SELECT path, error FROM corrupt_files WHERE function_id = ?1 ORDER BY path")?;
+        let rows = statement.query_map([function_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// A function's most recent calls, newest first.
     pub(crate) fn recent_calls(&self, function_id: &str, limit: u64) -> Result<Vec<CallRow>, Error> {
         recent_calls(&self.lock()?.conn, function_id, limit)
@@ -46,6 +56,7 @@ pub(crate) struct FunctionRow {
     pub(crate) mode: String,
     pub(crate) latency_ms: f64,
     pub(crate) stale: bool,
+    pub(crate) max_outcomes: Option<i64>,
     pub(crate) stats: StatsRow,
 }
 
@@ -105,7 +116,7 @@ pub(crate) struct CallRow {
 }
 
 const FUNCTION_COLUMNS: &str = "f.id, f.name, f.qualified_name, f.module_path, f.source, f.signature, f.kind, f.mode,
-    f.latency_ms, f.stale, s.total_calls, s.cache_hits, s.cache_misses, s.mock_calls, s.errors, s.total_duration_ms,
+    f.latency_ms, f.stale, f.max_outcomes, s.total_calls, s.cache_hits, s.cache_misses, s.mock_calls, s.errors, s.total_duration_ms,
     s.last_called_at_ms
     FROM functions f LEFT JOIN stats s ON s.function_id = f.id";
 
@@ -122,16 +133,24 @@ fn function_row(row: &Row<'_>) -> rusqlite::Result<FunctionRow> {
         mode: row.get(7)?,
         latency_ms: row.get(8)?,
         stale: row.get(9)?,
+        max_outcomes: row.get(10)?,
         stats: StatsRow {
-            total_calls: count(10)?,
-            cache_hits: count(11)?,
-            cache_misses: count(12)?,
-            mock_calls: count(13)?,
-            errors: count(14)?,
-            total_duration_ms: row.get::<_, Option<f64>>(15)?.unwrap_or_default(),
-            last_called_at_ms: row.get(16)?,
+            total_calls: count(11)?,
+            cache_hits: count(12)?,
+            cache_misses: count(13)?,
+            mock_calls: count(14)?,
+            errors: count(15)?,
+            total_duration_ms: row.get::<_, Option<f64>>(16)?.unwrap_or_default(),
+            last_called_at_ms: row.get(17)?,
         },
     })
+}
+
+/// The ids of every registered function.
+pub(super) fn function_ids(conn: &Connection) -> Result<Vec<String>, Error> {
+    let mut statement = conn.prepare_cached("SELECT id FROM functions")?;
+    let rows = statement.query_map([], |row| row.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 fn functions(conn: &Connection) -> Result<Vec<FunctionRow>, Error> {

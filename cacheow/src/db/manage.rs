@@ -14,35 +14,33 @@ use rusqlite::Connection;
 use super::{Db, catalog};
 use crate::files::{self, CorruptFile, Style};
 use crate::index::OutcomeIndex;
-use crate::outcome::{Flags, Outcome, OutcomeKind, Payload, now_millis};
-use crate::{Error, ids, sqlite};
+use crate::outcome::{Flags, Outcome, now_millis};
+use crate::{Error, ManualOutcome, ids, sqlite};
 
-/// An outcome to add by hand.
-#[derive(Debug, Clone)]
-pub(crate) struct ManualOutcome {
-    pub(crate) kind: OutcomeKind,
-    pub(crate) payload: Payload,
-    /// A label for people: never resolved to a type.
-    pub(crate) error_type: Option<String>,
-    /// The arguments it answers, as canonical JSON; `null` answers none in
-    /// cache mode, and any in mock mode.
-    pub(crate) args: String,
-    pub(crate) mock_only: bool,
-}
-
-/// What rebuilding a function's index found.
-#[derive(Debug, Default)]
-pub(crate) struct Rebuilt {
-    pub(crate) indexed: usize,
-    pub(crate) corrupt: Vec<CorruptFile>,
+/// What rebuilding a function's index from its files found.
+#[derive(Debug, Default, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Rebuilt {
+    /// How many outcomes the index now holds.
+    pub indexed: usize,
+    /// The files that were left out, and why.
+    pub corrupt: Vec<CorruptFile>,
 }
 
 impl Db {
-    pub(crate) fn add_manual_outcome(&self, function_id: &str, manual: ManualOutcome) -> Result<String, Error> {
+    /// Adds an outcome by hand; its id.
+    pub fn add_manual_outcome(&self, function_id: &str, manual: ManualOutcome) -> Result<String, Error> {
+        let invalid = |error: crate::codec::CodecError| Error::InvalidOutcome { reason: error.to_string() };
+        let payload = manual.payload.map_err(invalid)?;
+        let args = manual.args.map_err(invalid)?;
+        if let Some(checker) = crate::function::by_id(function_id).and_then(|function| function.checker()) {
+            checker.check(manual.kind, &payload).map_err(|error| Error::InvalidOutcome {
+                reason: format!("it does not fit the function's return type: {error}"),
+            })?;
+        }
         let control = self.lock()?;
         let name = registered_name(&control.conn, function_id)?;
-        let mut parts =
-            vec![manual.kind.as_str(), &manual.args, manual.payload.encoding(), manual.payload.text(), "manual"];
+        let mut parts = vec![manual.kind.as_str(), &args, payload.encoding(), payload.text(), "manual"];
         if manual.mock_only {
             parts.push("mock_only");
         }
@@ -50,9 +48,9 @@ impl Db {
         let outcome = Outcome {
             id: ids::outcome_id(&parts),
             kind: manual.kind,
-            arg_key: ids::arg_key(&manual.args),
-            args: manual.args.into(),
-            payload: manual.payload,
+            arg_key: ids::arg_key(&args),
+            args: args.into(),
+            payload,
             error_type: manual.error_type.map(Into::into),
             flags: Flags { manual: true, mock_only: manual.mock_only, partial: false },
             recorded_at_ms: now,
@@ -96,7 +94,8 @@ impl Db {
         })
     }
 
-    pub(crate) fn delete_outcome(&self, function_id: &str, outcome_id: &str) -> Result<(), Error> {
+    /// Deletes an outcome: its file, its row and its mock entry.
+    pub fn delete_outcome(&self, function_id: &str, outcome_id: &str) -> Result<(), Error> {
         self.flush_writer(false);
         let mut control = self.lock()?;
         let file = self.outcome_file(&control.conn, function_id, outcome_id)?;
@@ -135,9 +134,11 @@ impl Db {
         Ok(count)
     }
 
-    /// Rebuilds a function's outcome rows from its files alone; files that
-    /// cannot be read are reported, with a warning, and left out.
-    pub(crate) fn rebuild_index(&self, function_id: &str) -> Result<Rebuilt, Error> {
+    /// Rebuilds a function's outcome rows from its files alone. A file that
+    /// does not parse, or (once the function ran in this process) does not
+    /// fit its return type, is left out with a warning, and marked corrupt
+    /// in the database with its path and the error.
+    pub fn rebuild_index(&self, function_id: &str) -> Result<Rebuilt, Error> {
         let name = registered_name(&self.lock()?.conn, function_id)?;
         self.flush_writer(false);
         // Read before taking the lock, which the program's first calls need.
@@ -146,17 +147,113 @@ impl Db {
             path: files::outcomes_dir(&self.data_dir, function_id),
             source,
         })?;
-        super::warn_corrupt(&name, &loaded.corrupt);
-        let indexed = loaded.outcomes.len();
+        let (outcomes, corrupt) = self.fitting(function_id, loaded.outcomes, loaded.corrupt);
+        super::warn_corrupt(&name, &corrupt);
+        let marks: Vec<(String, String)> = corrupt
+            .iter()
+            .map(|file| {
+                let path = file.path.strip_prefix(&self.data_dir).unwrap_or(&file.path);
+                (path.display().to_string(), file.error.clone())
+            })
+            .collect();
+        let indexed = outcomes.len();
         let mut control = self.lock()?;
-        sqlite::rebuild_outcomes(&mut control.conn, function_id, &loaded.outcomes)?;
+        sqlite::rebuild_outcomes(&mut control.conn, function_id, &outcomes, &marks)?;
         if self.loaded(function_id).is_some() {
             let rows: HashMap<u64, sqlite::OutcomeRow> =
                 sqlite::outcome_rows(&control.conn, function_id)?.into_iter().map(|row| (row.id, row)).collect();
-            let index = super::build_index(&control.conn, function_id, loaded.outcomes, &rows)?;
+            let index = super::build_index(&control.conn, function_id, outcomes, &rows)?;
             self.change_loaded(&control.conn, function_id, |loaded| *loaded = index)?;
         }
-        Ok(Rebuilt { indexed, corrupt: loaded.corrupt })
+        Ok(Rebuilt { indexed, corrupt })
+    }
+
+    /// Rebuilds the index of every function the data dir has files or rows
+    /// for: after the database was deleted, or files were copied in. A
+    /// function no program registered here is registered from its files.
+    pub fn rebuild_all(&self) -> Result<Vec<(String, Rebuilt)>, Error> {
+        let functions = self.data_dir.join("functions");
+        let mut function_ids: Vec<String> = match std::fs::read_dir(&functions) {
+            Ok(entries) => entries.flatten().filter_map(|entry| entry.file_name().into_string().ok()).collect(),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(source) => return Err(Error::Io { action: "read", path: functions, source }),
+        };
+        function_ids.retain(|id| ids::is_id(id));
+        {
+            let mut control = self.lock()?;
+            for id in &function_ids {
+                if !sqlite::function_exists(&control.conn, id)? {
+                    self.register_from_files(&mut control.conn, id)?;
+                }
+            }
+            function_ids.extend(catalog::function_ids(&control.conn)?);
+        }
+        function_ids.sort();
+        function_ids.dedup();
+        function_ids.into_iter().map(|id| self.rebuild_index(&id).map(|rebuilt| (id, rebuilt))).collect()
+    }
+
+    /// Registers a function from what its outcome files say of it.
+    fn register_from_files(&self, conn: &mut Connection, function_id: &str) -> Result<(), Error> {
+        let qualified = files::function_named_in(&self.data_dir, function_id).unwrap_or_else(|| function_id.to_owned());
+        let (module_path, name) = qualified.rsplit_once("::").unwrap_or(("", &qualified));
+        let registration = sqlite::Registration {
+            id: function_id,
+            name,
+            qualified_name: &qualified,
+            module_path,
+            crate_name: ids::crate_of(&qualified),
+            kind: crate::function::FunctionKind::Unregistered.as_str(),
+            signature: "",
+            source: String::new(),
+        };
+        sqlite::register(conn, "cacheow rebuild-index", &[registration], false)
+    }
+
+    /// Splits outcomes into those that fit the function's return type, when
+    /// this process knows it, and those that join the corrupt files.
+    fn fitting(
+        &self,
+        function_id: &str,
+        outcomes: Vec<Outcome>,
+        mut corrupt: Vec<CorruptFile>,
+    ) -> (Vec<Outcome>, Vec<CorruptFile>) {
+        let Some(checker) = crate::function::by_id(function_id).and_then(|function| function.checker()) else {
+            return (outcomes, corrupt);
+        };
+        let mut fitting = Vec::with_capacity(outcomes.len());
+        for outcome in outcomes {
+            match checker.check(outcome.kind, &outcome.payload) {
+                Ok(()) => fitting.push(outcome),
+                Err(error) => corrupt.push(CorruptFile {
+                    path: files::outcome_path(&self.data_dir, function_id, outcome.id),
+                    error: format!("it no longer fits the function's return type: {error}"),
+                }),
+            }
+        }
+        (fitting, corrupt)
+    }
+
+    /// Caps how many outcomes a function keeps (`None`: no cap), dropping
+    /// the oldest beyond it now.
+    pub fn set_max_outcomes(&self, function_id: &str, max: Option<u64>) -> Result<(), Error> {
+        super::check_id(function_id)?;
+        if max == Some(0) {
+            return Err(Error::InvalidRetention);
+        }
+        self.flush_writer(false);
+        let mut control = self.lock()?;
+        if !sqlite::set_max_outcomes(&control.conn, function_id, max)? {
+            return Err(super::unknown(function_id));
+        }
+        let loaded = self.loaded(function_id);
+        crate::retention::trim(&mut control.conn, &self.data_dir, function_id, loaded.as_deref()).map(drop)
+    }
+
+    /// A function's cap on stored outcomes, if it has one.
+    pub fn max_outcomes(&self, function_id: &str) -> Result<Option<u64>, Error> {
+        super::check_id(function_id)?;
+        sqlite::max_outcomes(&self.lock()?.conn, function_id)
     }
 
     /// A registered function's outcome file, its id checked before it

@@ -33,6 +33,7 @@ pub(super) fn routes() -> Router<Panel> {
         .route(&format!("{FUNCTION}/outcomes/manual"), post(add_manual_outcome))
         .route(&format!("{FUNCTION}/outcomes/{{outcome_id}}"), get(outcome).put(replace_outcome).delete(delete_outcome))
         .route(&format!("{FUNCTION}/rebuild-index"), post(rebuild_index))
+        .route(&format!("{FUNCTION}/retention"), post(set_retention))
 }
 
 async fn health() -> Json<Value> {
@@ -47,10 +48,12 @@ async fn function(State(panel): State<Panel>, Function(row): Function) -> Result
     let (total, outcomes) = panel.db.outcomes_page(&row.id, 0, PAGE)?;
     let calls = panel.db.recent_calls(&row.id, PAGE)?;
     let mock_outcomes = panel.db.mock_outcomes(&row.id)?;
+    let corrupt_files = panel.db.corrupt_files(&row.id)?;
     Ok(Json(DetailJson {
         function: FunctionJson::from(&row),
         latency_ms: row.latency_ms,
-        config: json!({}),
+        config: json!({ "max_outcomes": row.max_outcomes }),
+        corrupt_files: corrupt_files.into_iter().map(|(path, error)| json!({ "path": path, "error": error })).collect(),
         outcomes: outcomes.iter().map(OutcomeJson::from).collect(),
         outcomes_total: total,
         recent_calls: calls.iter().map(|call| CallJson::new(&row.id, call)).collect(),
@@ -88,6 +91,24 @@ async fn set_latency(
         .map_err(|message| Problem::invalid(body_loc(&["latency_ms"]), message))?;
     panel.db.set_latency(&row.id, latency)?;
     Ok(Json(json!({ "status": "ok", "latency_ms": request.latency_ms })))
+}
+
+#[derive(Deserialize)]
+struct RetentionRequest {
+    /// `null`: no cap.
+    max_outcomes: Option<u64>,
+}
+
+async fn set_retention(
+    State(panel): State<Panel>,
+    Function(row): Function,
+    JsonBody(request): JsonBody<RetentionRequest>,
+) -> Result<Json<Value>, Problem> {
+    panel
+        .db
+        .set_max_outcomes(&row.id, request.max_outcomes)
+        .map_err(|error| Problem::from_error(error, || body_loc(&["max_outcomes"])))?;
+    Ok(Json(json!({ "status": "ok", "max_outcomes": request.max_outcomes })))
 }
 
 #[derive(Deserialize)]
@@ -286,7 +307,10 @@ struct DetailJson {
     #[serde(flatten)]
     function: FunctionJson,
     latency_ms: f64,
+    /// `max_outcomes`: the cap on stored outcomes, or `null`.
     config: Value,
+    /// The outcome files the last rebuild left out, and why.
+    corrupt_files: Vec<Value>,
     /// The newest outcomes; `GET .../outcomes` pages through the rest.
     outcomes: Vec<OutcomeJson>,
     outcomes_total: u64,
@@ -318,7 +342,7 @@ impl From<&OutcomeRow> for OutcomeJson {
         let any_args = row.answers_any_args();
         OutcomeJson {
             id: row.id.clone(),
-            kind: if row.kind == OutcomeKind::Error.as_str() { "exception" } else { "success" },
+            kind: if failed(&row.kind) { "exception" } else { "success" },
             preview: row.value_preview.clone(),
             arg_key: (!any_args).then(|| row.arg_key.clone()),
             arg_preview: if any_args { "(manual)".to_owned() } else { crate::outcome::preview(&row.args, 200) },
@@ -349,7 +373,7 @@ struct CallJson {
 
 impl CallJson {
     fn new(function_id: &str, call: &CallRow) -> CallJson {
-        let error = call.outcome_kind.as_deref() == Some(OutcomeKind::Error.as_str());
+        let error = call.outcome_kind.as_deref().is_some_and(failed);
         let (mode, outcome) = match call.event.as_str() {
             "hit" => ("cache", "cache_hit"),
             "miss" => ("cache", if error { "error" } else { "cache_miss" }),
@@ -368,6 +392,11 @@ impl CallJson {
             timestamp: seconds(call.at_ms),
         }
     }
+}
+
+/// An error or a panic: an exception, to the Python API.
+fn failed(kind: &str) -> bool {
+    kind == OutcomeKind::Error.as_str() || kind == OutcomeKind::Panic.as_str()
 }
 
 fn seconds(ms: i64) -> f64 {

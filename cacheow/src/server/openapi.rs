@@ -118,6 +118,11 @@ fn build() -> Value {
                 "summary": "Rebuild the function's outcome index from its files", "operationId": "rebuildIndex",
                 "parameters": [function_id], "responses": responses(ok("Rebuilt"), &["404"])
             } },
+            "/api/functions/{function_id}/retention": { "post": {
+                "summary": "Cap the outcomes kept (null: no cap); the oldest go first", "operationId": "setRetention",
+                "parameters": [function_id], "requestBody": body("SetRetentionRequest"),
+                "responses": responses(ok("RetentionSet"), &["404", "413", "422"])
+            } },
             "/api/openapi.json": { "get": {
                 "summary": "This document", "operationId": "openapi",
                 "responses": responses(json!({ "description": "OK", "content": { "application/json": {} } }), &[])
@@ -152,17 +157,19 @@ fn schemas() -> Value {
         "FunctionSummary": object(json!({
             "id": { "type": "string" }, "name": { "type": "string" }, "qualname": { "type": "string" },
             "module": { "type": "string" }, "source_file": { "type": "string" }, "signature": { "type": "string" },
-            "kind": { "type": "string", "enum": ["sync", "async", "unregistered"] }, "mode": mode,
+            "kind": { "type": "string", "enum": ["sync", "async", "iterator", "stream", "unregistered"] }, "mode": mode,
             "stats": { "$ref": "#/components/schemas/Stats" },
             "stale": { "type": "boolean", "description": "No longer in the program that registered it" }
         }), &["id", "name", "qualname", "module", "source_file", "signature", "kind", "mode", "stats", "stale"]),
         "FunctionDetail": { "allOf": [{ "$ref": "#/components/schemas/FunctionSummary" }, object(json!({
-            "latency_ms": { "type": "number" }, "config": { "type": "object" },
+            "latency_ms": { "type": "number" },
+            "config": object(json!({ "max_outcomes": { "type": ["integer", "null"], "minimum": 1 } }), &["max_outcomes"]),
+            "corrupt_files": { "type": "array", "items": object(json!({ "path": { "type": "string" }, "error": { "type": "string" } }), &["path", "error"]) },
             "outcomes": { "type": "array", "items": { "$ref": "#/components/schemas/Outcome" }, "description": "The newest 50" },
             "outcomes_total": { "type": "integer" },
             "recent_calls": { "type": "array", "items": { "$ref": "#/components/schemas/Call" } },
             "mock_outcomes": { "type": "array", "items": { "$ref": "#/components/schemas/MockOutcome" } }
-        }), &["latency_ms", "config", "outcomes", "outcomes_total", "recent_calls", "mock_outcomes"])] },
+        }), &["latency_ms", "config", "corrupt_files", "outcomes", "outcomes_total", "recent_calls", "mock_outcomes"])] },
         "Outcome": object(json!({
             "id": { "type": "string" }, "kind": { "type": "string", "enum": ["success", "exception"] },
             "preview": { "type": "string" }, "arg_key": { "type": ["string", "null"] }, "arg_preview": { "type": "string" },
@@ -186,6 +193,8 @@ fn schemas() -> Value {
             "ignore_args": { "type": "boolean", "default": true, "description": "Replay for any arguments, not only its own" }
         }), &["outcome_id"]),
         "SetModeRequest": object(json!({ "mode": mode }), &["mode"]),
+        "SetRetentionRequest": object(json!({ "max_outcomes": { "type": ["integer", "null"], "minimum": 1 } }), &["max_outcomes"]),
+        "RetentionSet": object(json!({ "status": { "const": "ok" }, "max_outcomes": { "type": ["integer", "null"] } }), &["status", "max_outcomes"]),
         "ModeSet": object(json!({ "status": { "const": "ok" }, "mode": mode }), &["status", "mode"]),
         "SetLatencyRequest": object(json!({ "latency_ms": { "type": "number", "minimum": 0, "maximum": 3_600_000 } }), &["latency_ms"]),
         "LatencySet": object(json!({ "status": { "const": "ok" }, "latency_ms": { "type": "number" } }), &["status", "latency_ms"]),

@@ -57,6 +57,7 @@ impl Problem {
             Error::InvalidMode(_)
             | Error::InvalidWeight { .. }
             | Error::InvalidLatency { .. }
+            | Error::InvalidRetention
             | Error::InvalidOutcome { .. } => Problem::invalid(loc(), error.to_string()),
             // Not the request's fault, and not the client's business: the
             // details (paths, SQL) go to the log.

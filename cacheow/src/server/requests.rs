@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 
 use super::Panel;
 use super::problem::{Loc, Problem};
-use crate::db::{FunctionRow, ManualOutcome};
+use crate::db::FunctionRow;
 use crate::outcome::{OutcomeKind, Payload};
-use crate::{Error, MAX_LATENCY, MockOutcome, ids};
+use crate::{Error, MAX_LATENCY, ManualOutcome, MockOutcome, ids};
 
 /// Outcomes and calls on a page, and in a function's detail.
 pub(super) const PAGE: u64 = 50;
@@ -150,9 +150,9 @@ impl ManualRequest {
         };
         ManualOutcome {
             kind,
-            payload,
+            payload: Ok(payload),
             error_type,
-            args: crate::fixture::canonical_json(&self.args),
+            args: Ok(crate::fixture::canonical_json(&self.args)),
             mock_only: self.is_mock_only,
         }
     }

@@ -110,6 +110,16 @@ impl Fields {
         })
     }
 
+    /// The cap on stored outcomes; empty for none.
+    pub(super) fn max_outcomes(&self) -> Result<Option<u64>, Problem> {
+        let text = self.get("max_outcomes").unwrap_or_default().trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let max = text.parse().map_err(|_| invalid("max_outcomes", format!("`{text}` is not a whole number")))?;
+        Ok(Some(max))
+    }
+
     /// A destructive action needs its box ticked.
     pub(super) fn confirmed(&self) -> Result<(), Problem> {
         if self.is_on("confirm") { Ok(()) } else { Err(invalid("confirm", "tick the box to confirm")) }
@@ -132,6 +142,7 @@ pub(super) enum Notice {
     Latency,
     MockOutcomes,
     ManualOutcome,
+    Retention,
     Deleted { deleted: u64 },
     OutcomeDeleted,
     Rebuilt { indexed: u64, corrupt: u64 },
@@ -145,6 +156,7 @@ impl Notice {
             Notice::Latency => "notice=latency#latency".to_owned(),
             Notice::MockOutcomes => "notice=mock-outcomes#mock-outcomes".to_owned(),
             Notice::ManualOutcome => "notice=manual-outcome#outcomes".to_owned(),
+            Notice::Retention => "notice=retention#maintenance".to_owned(),
             Notice::Deleted { deleted } => format!("notice=deleted&count={deleted}#outcomes"),
             Notice::OutcomeDeleted => "notice=outcome-deleted#outcomes".to_owned(),
             Notice::Rebuilt { indexed, corrupt } => {
@@ -175,6 +187,7 @@ impl PageQuery {
             "latency" => "Latency set.".to_owned(),
             "mock-outcomes" => "Mock weights saved.".to_owned(),
             "manual-outcome" => "Manual outcome added.".to_owned(),
+            "retention" => "Cap on stored outcomes set.".to_owned(),
             "deleted" => format!("Deleted {count} outcome(s)."),
             "outcome-deleted" => "Outcome deleted.".to_owned(),
             "saved" => "Outcome saved.".to_owned(),

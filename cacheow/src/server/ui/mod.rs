@@ -16,7 +16,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use self::form::{Fields, Notice, PageQuery};
-use self::pages::{FunctionView, OutcomeView};
+use self::pages::{FunctionView, OutcomeView, Recordings};
 use super::Panel;
 use super::problem::Problem;
 use super::requests::{self, Function, OutcomeId, PAGE};
@@ -34,6 +34,7 @@ pub(super) fn routes() -> Router<Panel> {
         .route(&format!("{FUNCTION}/outcomes/manual"), post(add_manual_outcome))
         .route(&format!("{FUNCTION}/outcomes/delete"), post(delete_outcomes))
         .route(&format!("{FUNCTION}/rebuild-index"), post(rebuild_index))
+        .route(&format!("{FUNCTION}/retention"), post(set_retention))
         .route(&format!("{FUNCTION}/outcomes/{{outcome_id}}"), get(outcome_page).post(save_outcome))
         .route(&format!("{FUNCTION}/outcomes/{{outcome_id}}/delete"), post(delete_outcome))
 }
@@ -92,9 +93,14 @@ fn render_function(
     status: StatusCode,
 ) -> Result<Response, ErrorPage> {
     let (total, outcomes) = panel.db.outcomes_page(&row.id, view.offset, PAGE)?;
-    let calls = panel.db.recent_calls(&row.id, PAGE)?;
-    let mock_outcomes = panel.db.mock_outcomes(&row.id)?;
-    let page = pages::function(panel, &row, &view, total, &outcomes, &calls, &mock_outcomes);
+    let recorded = Recordings {
+        total,
+        outcomes,
+        calls: panel.db.recent_calls(&row.id, PAGE)?,
+        mock_outcomes: panel.db.mock_outcomes(&row.id)?,
+        corrupt: panel.db.corrupt_files(&row.id)?,
+    };
+    let page = pages::function(panel, &row, &view, &recorded);
     Ok((status, Html(page.into_string())).into_response())
 }
 
@@ -180,6 +186,17 @@ async fn rebuild_index(
     act(&panel, row, fields, |row, _| {
         let rebuilt = panel.db.rebuild_index(&row.id)?;
         Ok(Notice::Rebuilt { indexed: rebuilt.indexed as u64, corrupt: rebuilt.corrupt.len() as u64 })
+    })
+}
+
+async fn set_retention(
+    State(panel): State<Panel>,
+    PageFunction(row): PageFunction,
+    fields: Fields,
+) -> Result<Response, ErrorPage> {
+    act(&panel, row, fields, |row, fields| {
+        panel.db.set_max_outcomes(&row.id, fields.max_outcomes()?)?;
+        Ok(Notice::Retention)
     })
 }
 

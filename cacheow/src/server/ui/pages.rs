@@ -119,16 +119,20 @@ fn stale_badge() -> Markup {
     }
 }
 
-pub(super) fn function(
-    panel: &Panel,
-    function: &FunctionRow,
-    view: &FunctionView,
-    total: u64,
-    outcomes: &[OutcomeRow],
-    calls: &[CallRow],
-    mock_outcomes: &[MockOutcome],
-) -> Markup {
+/// What a function's page shows of its recordings.
+pub(super) struct Recordings {
+    /// How many outcomes there are, of which `outcomes` is a page.
+    pub(super) total: u64,
+    pub(super) outcomes: Vec<OutcomeRow>,
+    pub(super) calls: Vec<CallRow>,
+    pub(super) mock_outcomes: Vec<MockOutcome>,
+    /// Files the last rebuild left out: path and error.
+    pub(super) corrupt: Vec<(String, String)>,
+}
+
+pub(super) fn function(panel: &Panel, function: &FunctionRow, view: &FunctionView, recorded: &Recordings) -> Markup {
     let base = format!("/ui/functions/{}", function.id);
+    let Recordings { total, outcomes, calls, mock_outcomes, corrupt } = recorded;
     layout(
         panel,
         &function.name,
@@ -149,10 +153,10 @@ pub(super) fn function(
                 (stats(function))
             }
             (recent_calls(calls))
-            (outcome_table(&base, total, view.offset, outcomes, mock_outcomes))
+            (outcome_table(&base, *total, view.offset, outcomes, mock_outcomes, corrupt))
             (mock_form(panel, &base, outcomes, mock_outcomes))
             (manual_form(panel, &base, view.sent.as_ref()))
-            (maintenance(panel, &base))
+            (maintenance(panel, &base, function.max_outcomes))
         },
     )
 }
@@ -251,12 +255,26 @@ fn recent_calls(calls: &[CallRow]) -> Markup {
     }
 }
 
-fn outcome_table(base: &str, total: u64, offset: u64, outcomes: &[OutcomeRow], mock: &[MockOutcome]) -> Markup {
+fn outcome_table(
+    base: &str,
+    total: u64,
+    offset: u64,
+    outcomes: &[OutcomeRow],
+    mock: &[MockOutcome],
+    corrupt: &[(String, String)],
+) -> Markup {
     let weight = |id: &str| mock.iter().find(|entry| entry.outcome_id == id);
     let configured = !mock.is_empty();
     html! {
         section #outcomes aria-labelledby="outcomes-title" {
             h2 #outcomes-title { "Outcomes " span.count { "(" (total) ")" } }
+            @if !corrupt.is_empty() {
+                div.error role="alert" {
+                    p { (corrupt.len()) " outcome file(s) could not be replayed at the last rebuild; fix or delete them, \
+                        then rebuild the index:" }
+                    ul { @for (path, error) in corrupt { li { code { (path) } ": " (error) } } }
+                }
+            }
             @if outcomes.is_empty() {
                 p.empty { "No outcome on this page. Call the function in default or cache mode, or add one by hand below." }
             } @else {
@@ -423,11 +441,20 @@ fn manual_form(panel: &Panel, base: &str, sent: Option<&Fields>) -> Markup {
     }
 }
 
-fn maintenance(panel: &Panel, base: &str) -> Markup {
+fn maintenance(panel: &Panel, base: &str, max_outcomes: Option<i64>) -> Markup {
     html! {
         section #maintenance aria-labelledby="maintenance-title" {
             h2 #maintenance-title { "Maintenance" }
             div.columns {
+                form method="post" action={ (base) "/retention" } {
+                    (form_token(panel))
+                    label for="max_outcomes" { "Keep at most this many outcomes; the oldest go first. Empty: no cap." }
+                    div.inline {
+                        input #max_outcomes type="number" name="max_outcomes" min="1" step="1"
+                            value=[max_outcomes];
+                        button type="submit" { "Set cap" }
+                    }
+                }
                 form method="post" action={ (base) "/rebuild-index" } {
                     (form_token(panel))
                     p.help { "Re-read the outcome files, after editing, copying or deleting them by hand." }
