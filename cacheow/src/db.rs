@@ -21,6 +21,7 @@ use crate::{Error, Mode, Stats, ids};
 
 mod catalog;
 mod manage;
+mod transfer;
 
 pub(crate) use catalog::{CallRow, FunctionRow, OutcomeRow};
 pub use manage::Rebuilt;

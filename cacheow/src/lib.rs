@@ -71,6 +71,8 @@
 //! logs a `tracing` warning and the function returns its real result. The
 //! one panic is documented: mock mode with nothing recorded to replay.
 
+#[cfg(feature = "cli")]
+mod admin;
 mod args;
 mod call;
 mod call_log;

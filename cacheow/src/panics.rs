@@ -115,12 +115,12 @@ mod tests {
 
     #[test]
     fn a_panic_is_caught_with_its_message_and_location_and_replays() {
-        let caught = catch(|| -> u8 { panic!("boom {}", 7) }).err().expect("it panicked");
+        let caught = catch(|| -> u8 { panic!("boom {}", 7) }).expect_err("it panicked");
         assert_eq!(caught.outcome.kind, OutcomeKind::Panic);
         let record: PanicRecord = serde_json::from_str(caught.outcome.payload.text()).expect("a record");
         assert_eq!(record.message, "boom 7");
         assert!(record.location.is_some_and(|at| at.contains("panics.rs:")), "where it happened");
-        let replayed = panic::catch_unwind(|| replay(&caught.outcome.payload)).err().expect("it panics again");
+        let replayed = panic::catch_unwind(|| replay(&caught.outcome.payload)).expect_err("it panics again");
         assert_eq!(replayed.downcast_ref::<String>().map(String::as_str), Some("boom 7"));
         assert_eq!(catch(|| 3).ok(), Some(3));
     }

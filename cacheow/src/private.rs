@@ -41,6 +41,12 @@ pub fn start_with(settings: crate::Settings) -> Result<&'static crate::Manager, 
     crate::manager::start_with(settings)
 }
 
+/// What the `cacheow` command line does to a data dir.
+#[cfg(feature = "cli")]
+pub mod admin {
+    pub use crate::admin::*;
+}
+
 /// Serves the control panel over the settings' data dir until the process
 /// ends: `cacheow serve`. `on_listen` gets its URL once it listens.
 #[cfg(feature = "server")]

@@ -585,6 +585,17 @@ pub(crate) fn forget_outcomes(conn: &mut Connection, function_id: &str, outcomes
     Ok(())
 }
 
+/// Deletes every row of a function.
+pub(crate) fn forget_function(conn: &mut Connection, function_id: &str) -> Result<(), Error> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for table in ["outcomes", "mock_outcomes", "stats", "calls", "corrupt_files"] {
+        tx.execute(&format!("DELETE FROM {table} WHERE function_id = ?1"), [function_id])?;
+    }
+    tx.execute("DELETE FROM functions WHERE id = ?1", [function_id])?;
+    tx.commit()?;
+    Ok(())
+}
+
 pub(crate) fn function_exists(conn: &Connection, function_id: &str) -> Result<bool, Error> {
     Ok(conn
         .prepare_cached("SELECT 1 FROM functions WHERE id = ?1")?

@@ -409,3 +409,15 @@ fn an_outcome_that_no_longer_decodes_is_dropped_and_recorded_again() {
         serde_json::from_str(&std::fs::read_to_string(edited).expect("readable")).expect("JSON");
     assert_eq!(rewritten["value"], 9);
 }
+
+#[test]
+fn a_program_rebuilds_what_a_deleted_database_held_from_the_files() {
+    let data = DataDir::new();
+    data.run(&["square", "3", "fetch", "4"]);
+    for file in ["cacheow.db", "cacheow.db-wal", "cacheow.db-shm"] {
+        let _ = std::fs::remove_file(data.path().join(file));
+    }
+    let replayed = data.run(&["mode", "square", "cache", "mode", "fetch", "cache", "square", "3", "fetch", "4", "ran"]);
+    assert_eq!(replayed.value("ran"), "0", "both replayed from their files");
+    assert_eq!(data.count("SELECT COUNT(*) FROM outcomes WHERE function_id = ?1", &data.id("square")), 1);
+}

@@ -60,7 +60,7 @@ fn manual_items_and_panics_replay_as_their_kind() -> Result<(), Error> {
     let f = handle!(checked);
     f.add_manual_outcome(ManualOutcome::panics("upstream is down"))?;
     f.set_mode(Mode::Mock)?;
-    let panicked = std::panic::catch_unwind(|| checked(1)).err().expect("a replayed panic");
+    let panicked = std::panic::catch_unwind(|| checked(1)).expect_err("a replayed panic");
     assert_eq!(panicked.downcast_ref::<String>().map(String::as_str), Some("upstream is down"));
     Ok(())
 }

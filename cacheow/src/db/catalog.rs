@@ -146,6 +146,14 @@ fn function_row(row: &Row<'_>) -> rusqlite::Result<FunctionRow> {
     })
 }
 
+/// The id and path of every function marked stale.
+pub(super) fn functions_marked_stale(conn: &Connection) -> Result<Vec<(String, String)>, Error> {
+    let mut statement =
+        conn.prepare_cached("SELECT id, qualified_name FROM functions WHERE stale = 1 ORDER BY qualified_name")?;
+    let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// The ids of every registered function.
 pub(super) fn function_ids(conn: &Connection) -> Result<Vec<String>, Error> {
     let mut statement = conn.prepare_cached("SELECT id FROM functions")?;

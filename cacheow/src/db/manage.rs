@@ -139,7 +139,17 @@ impl Db {
     /// fit its return type, is left out with a warning, and marked corrupt
     /// in the database with its path and the error.
     pub fn rebuild_index(&self, function_id: &str) -> Result<Rebuilt, Error> {
-        let name = registered_name(&self.lock()?.conn, function_id)?;
+        let name = {
+            let mut control = self.lock()?;
+            match registered_name(&control.conn, function_id) {
+                // Files copied in, or a deleted database: the files say who.
+                Err(Error::UnknownFunction { .. }) if files::function_dir(&self.data_dir, function_id).is_dir() => {
+                    self.register_from_files(&mut control.conn, function_id)?;
+                    registered_name(&control.conn, function_id)?
+                }
+                name => name?,
+            }
+        };
         self.flush_writer(false);
         // Read before taking the lock, which the program's first calls need.
         let loaded = files::read_outcomes(&self.data_dir, function_id).map_err(|source| Error::Io {
@@ -194,7 +204,7 @@ impl Db {
     }
 
     /// Registers a function from what its outcome files say of it.
-    fn register_from_files(&self, conn: &mut Connection, function_id: &str) -> Result<(), Error> {
+    pub(super) fn register_from_files(&self, conn: &mut Connection, function_id: &str) -> Result<(), Error> {
         let qualified = files::function_named_in(&self.data_dir, function_id).unwrap_or_else(|| function_id.to_owned());
         let (module_path, name) = qualified.rsplit_once("::").unwrap_or(("", &qualified));
         let registration = sqlite::Registration {
@@ -232,6 +242,26 @@ impl Db {
             }
         }
         (fitting, corrupt)
+    }
+
+    /// Deletes what the data dir holds of functions marked stale (renamed,
+    /// moved or deleted from the program that registered them): their
+    /// registration, outcomes, mock weights, stats and calls. Their paths.
+    pub(crate) fn prune_stale(&self) -> Result<Vec<String>, Error> {
+        self.flush_writer(false);
+        let mut control = self.lock()?;
+        let stale: Vec<(String, String)> = catalog::functions_marked_stale(&control.conn)?;
+        for (function_id, _) in &stale {
+            let dir = files::function_dir(&self.data_dir, function_id);
+            match std::fs::remove_dir_all(&dir) {
+                Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(Error::Io { action: "delete", path: dir, source: error });
+                }
+                _ => {}
+            }
+            sqlite::forget_function(&mut control.conn, function_id)?;
+        }
+        Ok(stale.into_iter().map(|(_, name)| name).collect())
     }
 
     /// Caps how many outcomes a function keeps (`None`: no cap), dropping

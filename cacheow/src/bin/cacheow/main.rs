@@ -2,10 +2,13 @@
 //!
 //! ```sh
 //! cargo install --path cacheow --features cli
+//! cacheow list
+//! cacheow mode fetch_user mock
 //! cacheow serve --data-dir .cacheow
 //! cacheow fixtures --unused
 //! ```
 
+mod data;
 mod fixtures;
 mod serve;
 
@@ -22,6 +25,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// List the functions of a data dir: mode, counts, stale marker.
+    List(data::Common),
+    /// Show a function: its outcomes, stats, mock weights and corrupt files.
+    Show(data::Show),
+    /// Set the mode of a function.
+    Mode(data::SetMode),
+    /// Rebuild the outcome index of a function, or of every function, from
+    /// the outcome files alone.
+    RebuildIndex(data::Rebuild),
+    /// Delete what the data dir holds of functions that no longer exist.
+    Prune(data::Prune),
+    /// Write a function's outcomes into a fixture folder of cacheow-test.
+    Export(data::Export),
+    /// Copy the outcomes of a fixture folder into the data dir.
+    Import(data::Import),
     /// Serve the control panel over a data dir.
     Serve(serve::Args),
     /// Work on the fixtures cacheow-test records.
@@ -31,6 +49,13 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::List(common) => data::list(common),
+        Command::Show(args) => data::show(args),
+        Command::Mode(args) => data::set_mode(args),
+        Command::RebuildIndex(args) => data::rebuild(args),
+        Command::Prune(args) => data::prune(args),
+        Command::Export(args) => data::export(args),
+        Command::Import(args) => data::import(args),
         Command::Serve(args) => serve::run(args),
         Command::Fixtures(args) => fixtures::run(args),
     };

@@ -1,0 +1,143 @@
+//! Outcomes moved between a data dir and a fixture folder of cacheow-test:
+//! exported as fixtures (`<function>-<id>/<outcome>.json`, any call), and
+//! imported from a folder of them, wherever they lie in it.
+
+use std::path::{Path, PathBuf};
+
+use super::Db;
+use crate::files::{self, Style};
+use crate::fixture::{FixtureOutcome, function_dir_name, function_id_of_dir};
+use crate::scope::Recorded;
+use crate::{Error, ids};
+
+/// What an import brought in, per function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Imported {
+    pub(crate) function_id: String,
+    pub(crate) outcomes: usize,
+}
+
+impl Db {
+    /// Writes a function's outcomes into `dir` as fixtures; their paths.
+    pub(crate) fn export(&self, function_id: &str, dir: &Path) -> Result<Vec<PathBuf>, Error> {
+        self.flush_writer(false);
+        let function = self.function(function_id)?.ok_or_else(|| super::unknown(function_id))?;
+        let loaded = files::read_outcomes(&self.data_dir, function_id).map_err(|source| Error::Io {
+            action: "read",
+            path: files::outcomes_dir(&self.data_dir, function_id),
+            source,
+        })?;
+        let target = dir.join(function_dir_name(&function.qualified_name, function_id));
+        std::fs::create_dir_all(&target).map_err(|source| Error::Io {
+            action: "create",
+            path: target.clone(),
+            source,
+        })?;
+        let mut written = Vec::new();
+        for outcome in loaded.outcomes {
+            let fixture = FixtureOutcome {
+                function: function.qualified_name.clone(),
+                function_id: function_id.to_owned(),
+                args: outcome.args.to_string(),
+                outcome: Recorded {
+                    kind: outcome.kind,
+                    payload: outcome.payload.clone(),
+                    error_type: outcome.error_type.as_deref().map(str::to_owned),
+                },
+                // Any call with these arguments.
+                calls: Vec::new(),
+            };
+            let id = outcome.id_hex();
+            let text = fixture.render(&id).map_err(|reason| Error::InvalidOutcome { reason })?;
+            let path = target.join(format!("{id}.json"));
+            files::write_atomic(&path, text.as_bytes()).map_err(|source| Error::Io {
+                action: "write",
+                path: path.clone(),
+                source,
+            })?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+
+    /// Copies the outcomes of every fixture folder below `dir` into the
+    /// data dir, registers their functions if need be, and indexes them.
+    pub(crate) fn import(&self, dir: &Path) -> Result<Vec<Imported>, Error> {
+        let mut folders = Vec::new();
+        fixture_folders(dir, &mut folders).map_err(|source| Error::Io {
+            action: "read",
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        if folders.is_empty() {
+            return Err(Error::InvalidOutcome {
+                reason: format!(
+                    "{} holds no fixture folder (`<function>-<16 hex id>/`, as cacheow-test and `cacheow export` write)",
+                    dir.display()
+                ),
+            });
+        }
+        let mut imported: Vec<Imported> = Vec::new();
+        for (function_id, folder) in folders {
+            let count = self.import_folder(&function_id, &folder)?;
+            match imported.iter_mut().find(|done| done.function_id == function_id) {
+                Some(done) => done.outcomes += count,
+                None => imported.push(Imported { function_id, outcomes: count }),
+            }
+        }
+        for done in &imported {
+            self.rebuild_index(&done.function_id)?;
+        }
+        Ok(imported)
+    }
+
+    /// Writes the outcomes of one fixture folder into the data dir.
+    fn import_folder(&self, function_id: &str, folder: &Path) -> Result<usize, Error> {
+        let mut count = 0;
+        let entries = std::fs::read_dir(folder).map_err(|source| Error::Io {
+            action: "read",
+            path: folder.to_path_buf(),
+            source,
+        })?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Some(id) = path.file_stem().and_then(|stem| stem.to_str()).and_then(ids::parse_id) else { continue };
+            let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+                action: "read",
+                path: path.clone(),
+                source,
+            })?;
+            let (outcome, _) = files::parse_file(id, &text)
+                .map_err(|reason| Error::InvalidOutcome { reason: format!("{}: {reason}", path.display()) })?;
+            let fixture = FixtureOutcome::parse(function_id, function_id, &ids::id_hex(id), &text)
+                .map_err(|reason| Error::InvalidOutcome { reason })?;
+            let target = files::outcome_path(&self.data_dir, function_id, id);
+            let rendered = files::render(&fixture.function, function_id, &outcome, Style::Runtime)
+                .map_err(|reason| Error::InvalidOutcome { reason })?;
+            std::fs::create_dir_all(files::outcomes_dir(&self.data_dir, function_id))
+                .and_then(|()| files::write_atomic(&target, rendered.as_bytes()))
+                .map_err(|source| Error::Io { action: "write", path: target, source })?;
+            count += 1;
+        }
+        let mut control = self.lock()?;
+        if !crate::sqlite::function_exists(&control.conn, function_id)? {
+            self.register_from_files(&mut control.conn, function_id)?;
+        }
+        Ok(count)
+    }
+}
+
+/// Every `<name>-<id>` folder below `dir`, with its function id.
+fn fixture_folders(dir: &Path, found: &mut Vec<(String, PathBuf)>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if !path.is_dir() {
+            continue;
+        }
+        match path.file_name().and_then(|name| name.to_str()).and_then(function_id_of_dir) {
+            Some(function_id) => found.push((function_id.to_owned(), path)),
+            None => fixture_folders(&path, found)?,
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! `list`, `show`, `mode`, `rebuild-index`, `prune`, `export` and `import`,
+//! run as real processes over data dirs made of outcome files, as they are
+//! after copying files in or deleting `cacheow.db`.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::{Value, json};
+
+/// A data dir holding only outcome files: no database.
+struct Data {
+    root: tempfile::TempDir,
+}
+
+impl Data {
+    fn new() -> Data {
+        Data { root: tempfile::tempdir().expect("a temporary dir") }
+    }
+
+    fn dir(&self) -> PathBuf {
+        self.root.path().join("data")
+    }
+
+    /// Writes an outcome file of `function` (a path) with this id.
+    fn outcome(&self, function: &str, function_id: &str, outcome_id: &str, args: Value, value: Value) -> PathBuf {
+        let dir = self.dir().join("functions").join(function_id).join("outcomes");
+        std::fs::create_dir_all(&dir).expect("a dir");
+        let file = json!({
+            "cacheow": 1, "function": function, "function_id": function_id, "id": outcome_id,
+            "kind": "return", "args": args, "value": value,
+        });
+        let path = dir.join(format!("{outcome_id}.json"));
+        std::fs::write(&path, serde_json::to_string_pretty(&file).expect("JSON")).expect("written");
+        path
+    }
+
+    fn cacheow(&self, args: &[&str]) -> Command {
+        let mut command = Command::cargo_bin("cacheow").expect("the binary");
+        command.args(args).arg("--data-dir").arg(self.dir()).env_remove("CACHEOW_DATA_DIR");
+        command
+    }
+
+    /// Runs a command with `--json`; what it printed.
+    fn json(&self, args: &[&str]) -> Value {
+        let output = self.cacheow(args).arg("--json").assert().success().get_output().stdout.clone();
+        serde_json::from_slice(&output).expect("JSON")
+    }
+
+    fn stdout(&self, args: &[&str]) -> String {
+        String::from_utf8_lossy(&self.cacheow(args).assert().success().get_output().stdout).into_owned()
+    }
+
+    fn fails(&self, args: &[&str]) -> String {
+        String::from_utf8_lossy(&self.cacheow(args).assert().code(2).get_output().stderr).into_owned()
+    }
+}
+
+const FETCH: &str = "00000000000000f1";
+const OTHER_FETCH: &str = "00000000000000f2";
+const SQUARE: &str = "00000000000000f3";
+
+/// Two outcomes of `app::users::fetch`, one of `app::square`.
+fn sample() -> Data {
+    let data = Data::new();
+    data.outcome("app::users::fetch", FETCH, "000000000000000a", json!({ "id": 1 }), json!("Ann"));
+    data.outcome("app::users::fetch", FETCH, "000000000000000b", json!({ "id": 2 }), json!("Bob"));
+    data.outcome("app::square", SQUARE, "000000000000000c", json!({ "n": 3 }), json!(9));
+    data
+}
+
+#[test]
+fn rebuild_index_registers_and_indexes_files_without_a_database() {
+    let data = sample();
+    assert!(!data.dir().join("cacheow.db").exists());
+    let out = data.stdout(&["rebuild-index"]);
+    assert!(out.contains("app::users::fetch: 2 outcomes indexed"), "{out}");
+    assert!(out.contains("app::square: 1 outcomes indexed"), "{out}");
+    let functions = data.json(&["list"]);
+    let fetch = functions.as_array().into_iter().flatten().find(|f| f["id"] == FETCH).expect("registered");
+    assert_eq!(
+        (&fetch["path"], &fetch["name"], &fetch["outcomes"]),
+        (&json!("app::users::fetch"), &json!("fetch"), &json!(2))
+    );
+    assert_eq!(fetch["mode"], "default");
+
+    let table = data.stdout(&["list"]);
+    assert!(table.lines().next().is_some_and(|header| header.starts_with("FUNCTION")), "{table}");
+    assert!(table.contains("app::square") && table.contains(SQUARE), "{table}");
+}
+
+#[test]
+fn a_corrupt_file_is_reported_and_the_rest_still_indexed() {
+    let data = sample();
+    let broken = data.outcome("app::square", SQUARE, "000000000000000d", json!({ "n": 4 }), json!(16));
+    std::fs::write(&broken, "{ \"kind\": \"return\", ").expect("a bad hand edit");
+    let out = data.stdout(&["rebuild-index", SQUARE]);
+    assert!(out.contains("app::square: 1 outcomes indexed"), "{out}");
+    assert!(data.stdout(&["rebuild-index", "square"]).contains("app::square: 1 outcomes indexed"), "by name too");
+    assert!(
+        out.contains("left out functions/00000000000000f3/outcomes/000000000000000d.json: not a JSON object"),
+        "{out}"
+    );
+    let shown = data.json(&["show", SQUARE]);
+    assert_eq!(shown["corrupt_files"][0]["path"], "functions/00000000000000f3/outcomes/000000000000000d.json");
+    assert_eq!(shown["outcomes"], 1);
+    assert!(data.stdout(&["show", "square"]).contains("corrupt files (left out at the last rebuild):"));
+}
+
+#[test]
+fn show_and_mode_find_a_function_by_id_path_or_name() {
+    let data = sample();
+    data.outcome("app::orders::fetch", OTHER_FETCH, "000000000000000e", json!({ "id": 5 }), json!("order"));
+    data.stdout(&["rebuild-index"]);
+
+    let out = data.stdout(&["mode", "users::fetch", "mock"]);
+    assert_eq!(out.trim(), "app::users::fetch is now in mock mode; running programs switch within 100 ms");
+    let shown = data.json(&["show", FETCH, "--limit", "1"]);
+    assert_eq!((&shown["mode"], &shown["path"]), (&json!("mock"), &json!("app::users::fetch")));
+    assert_eq!(shown["recent_outcomes"].as_array().map(Vec::len), Some(1));
+    let text = data.stdout(&["show", "app::users::fetch"]);
+    assert!(text.contains("mode mock") && text.contains("-> \"Ann\""), "{text}");
+    assert_eq!(data.json(&["mode", "square", "cache"])["mode"], "cache");
+
+    let ambiguous = data.fails(&["show", "fetch"]);
+    assert!(ambiguous.contains("`fetch` names 2 functions") && ambiguous.contains(OTHER_FETCH), "{ambiguous}");
+    let unknown = data.fails(&["mode", "nothing", "mock"]);
+    assert!(unknown.contains("no function is named `nothing`: `cacheow list` shows them"), "{unknown}");
+    let bad_mode = data.fails(&["mode", "square", "sideways"]);
+    assert!(bad_mode.contains("invalid value 'sideways'") && bad_mode.contains("default, cache, mock"), "{bad_mode}");
+    assert_eq!(data.json(&["show", "square"])["mode"], "cache", "nothing changed");
+}
+
+#[test]
+fn prune_deletes_what_stale_functions_left() {
+    let data = sample();
+    data.stdout(&["rebuild-index"]);
+    let db = rusqlite::Connection::open(data.dir().join("cacheow.db")).expect("the database");
+    db.execute("UPDATE functions SET stale = 1 WHERE id = ?1", [SQUARE]).expect("marked stale");
+    assert!(data.fails(&["prune"]).contains("--stale"), "prune asks what to prune");
+    assert_eq!(data.stdout(&["prune", "--stale"]).trim(), "pruned 1 stale function(s): app::square");
+    assert!(!data.dir().join("functions").join(SQUARE).exists(), "its files are gone");
+    let listed = data.json(&["list"]);
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    assert_eq!(data.stdout(&["prune", "--stale"]).trim(), "no function is stale");
+}
+
+#[test]
+fn export_and_import_move_outcomes_through_a_fixture_folder() {
+    let data = sample();
+    data.stdout(&["rebuild-index"]);
+    let fixtures = data.root.path().join("fixtures").join("users").join("loads_users");
+    let out = data.stdout(&["export", "users::fetch", &fixtures.display().to_string()]);
+    assert!(out.starts_with("exported 2 outcome(s) of app::users::fetch to "), "{out}");
+    let folder = fixtures.join(format!("fetch-{FETCH}"));
+    let exported: Value = read_json(&folder.join("000000000000000a.json"));
+    assert_eq!((&exported["value"], &exported["calls"]), (&json!("Ann"), &json!([])), "a fixture for any call");
+    assert!(exported.get("recorded_at").is_none(), "fixtures hold nothing that changes between recordings");
+
+    let elsewhere = Data::new();
+    let fixtures_root = data.root.path().join("fixtures").display().to_string();
+    let imported = elsewhere.json(&["import", &fixtures_root]);
+    assert_eq!(imported, json!([{ "id": FETCH, "path": "app::users::fetch", "outcomes": 2 }]));
+    let listed = elsewhere.json(&["list"]);
+    assert_eq!(listed[0]["outcomes"], 2);
+    let file: Value =
+        read_json(&elsewhere.dir().join("functions").join(FETCH).join("outcomes").join("000000000000000b.json"));
+    assert_eq!((&file["value"], &file["function"]), (&json!("Bob"), &json!("app::users::fetch")));
+
+    let nothing = elsewhere.fails(&["import", &elsewhere.dir().display().to_string()]);
+    assert!(nothing.contains("holds no fixture folder"), "{nothing}");
+}
+
+#[test]
+fn a_data_dir_without_data_is_a_clear_error() {
+    let data = Data::new();
+    for args in [&["list"][..], &["show", "x"], &["rebuild-index"], &["prune", "--stale"]] {
+        let error = data.fails(args);
+        assert!(
+            error.contains("holds no cacheow data: run your program once with CACHEOW_ENABLE=1"),
+            "{args:?}: {error}"
+        );
+    }
+    assert!(!data.dir().exists(), "nothing was created");
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("readable")).expect("JSON")
+}
