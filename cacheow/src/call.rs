@@ -101,7 +101,7 @@ pub(crate) enum Plan {
     /// A test scope decided.
     Scope { function: &'static Function, hook: Arc<dyn Hook>, decision: Decision },
     /// The data dir's state decided.
-    Runtime { state: Arc<FunctionState>, mode: Mode, chosen: Option<Replay>, started: Instant },
+    Runtime { state: &'static FunctionState, mode: Mode, chosen: Option<Replay>, started: Instant },
     /// cacheow is off for this call.
     Plain,
 }
@@ -127,7 +127,7 @@ pub(crate) fn plan(function: &'static Function, args: &Args) -> Plan {
     let Ok(state) = function.state() else { return Plan::Plain };
     let mode = state.mode();
     let chosen = choose(state, args, mode);
-    Plan::Runtime { state: Arc::clone(state), mode, chosen, started: Instant::now() }
+    Plan::Runtime { state, mode, chosen, started: Instant::now() }
 }
 
 /// Decodes the planned outcome, or says how the function runs.
@@ -148,7 +148,7 @@ pub(crate) fn settle<R>(
             if mode == Mode::Default {
                 return Start::Run(Sink::Runtime { state, event: CallEvent::Recorded });
             }
-            match replay(&state, args, decode, mode, chosen) {
+            match replay(state, args, decode, mode, chosen) {
                 Some((value, replayed)) => {
                     let event = if mode == Mode::Mock { CallEvent::Mock } else { CallEvent::Hit };
                     state.log_call(event, args, Some(&replayed), started, started.elapsed());

@@ -21,8 +21,10 @@ use crate::{Error, Mode, Stats, ids};
 
 mod catalog;
 mod manage;
+#[cfg(feature = "cli")]
 mod transfer;
 
+#[cfg(feature = "server")]
 pub(crate) use catalog::{CallRow, FunctionRow, OutcomeRow};
 pub use manage::Rebuilt;
 
@@ -75,6 +77,7 @@ impl Db {
     }
 
     /// The data dir.
+    #[cfg(feature = "server")]
     pub(crate) fn data_dir(&self) -> &Path {
         &self.data_dir
     }

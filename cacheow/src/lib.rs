@@ -44,7 +44,12 @@
 //! # What can be decorated
 //!
 //! Free functions, methods (`&self` and `&mut self` are not part of the
-//! key), `async fn`s and generic functions. Arguments must implement
+//! key), `async fn`s (in trait impls too) and generic functions. A function
+//! returning `impl Iterator` or a stream has its items recorded as they are
+//! consumed, and replays them; a panic is recorded with its message and
+//! location, and replays as a panic. `#[cacheow(name = "...")]` keeps a
+//! function's id across renames, `#[cacheow(version = N)]` starts a new set
+//! of outcomes, and `#[cacheow(record_panics = false)]` lets panics through. Arguments must implement
 //! `serde::Serialize` (or be left out of the key with `#[cacheow(skip)]`)
 //! and the return type `Serialize + DeserializeOwned`; a function returning
 //! `Result<T, E>` records `Err` as an error outcome and replays it as `Err`,
@@ -69,7 +74,8 @@
 //!
 //! A failure inside cacheow (an unwritable data dir, a corrupt recording)
 //! logs a `tracing` warning and the function returns its real result. The
-//! one panic is documented: mock mode with nothing recorded to replay.
+//! panics are documented: mock mode with nothing recorded to replay, and a
+//! recorded panic replayed.
 
 #[cfg(feature = "cli")]
 mod admin;

@@ -3,6 +3,7 @@
 //! `items`, when the sequence ends or is dropped (then it is partial, and
 //! never a cache hit). A replay gives the recorded items.
 
+use std::future::Future as _;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -91,7 +92,7 @@ fn start<T>(function: &'static Function, args: Args, item: Codec<T>) -> Begin<T>
 /// Where an outcome goes once the call that gives it ends.
 pub(crate) enum Sink {
     /// The data dir, through the function's state.
-    Runtime { state: Arc<FunctionState>, event: CallEvent },
+    Runtime { state: &'static FunctionState, event: CallEvent },
     /// A test's fixtures, through its scope.
     Scope { hook: Arc<dyn Hook>, ticket: u64 },
 }
@@ -267,8 +268,6 @@ impl<S: Stream<Item = T>, T> Stream for StreamItems<S, T> {
         Poll::Ready(item)
     }
 }
-
-use std::future::Future as _;
 
 /// The payload of an `items` outcome: a JSON array with one object per
 /// item, `{"value": ..}` or `{"error": ..}` (`value_ron` and `error_ron`

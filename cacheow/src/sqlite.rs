@@ -586,6 +586,7 @@ pub(crate) fn forget_outcomes(conn: &mut Connection, function_id: &str, outcomes
 }
 
 /// Deletes every row of a function.
+#[cfg(feature = "cli")]
 pub(crate) fn forget_function(conn: &mut Connection, function_id: &str) -> Result<(), Error> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     for table in ["outcomes", "mock_outcomes", "stats", "calls", "corrupt_files"] {

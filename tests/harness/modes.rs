@@ -223,3 +223,37 @@ fn a_cacheow_test_needs_no_cacheow_enable_nor_data_dir() {
         assert!(cacheow::manager().is_none(), "no data dir, no thread, no control panel");
     }
 }
+
+static PAGES_RAN: AtomicU64 = AtomicU64::new(0);
+
+#[cacheow]
+fn pages(book: &str) -> impl Iterator<Item = String> {
+    PAGES_RAN.fetch_add(1, SeqCst);
+    let book = book.to_owned();
+    (1..=3).map(move |n| format!("{book} p{n}"))
+}
+
+#[cacheow]
+fn refuses(n: u64) -> u64 {
+    assert!(n > 0, "zero refused");
+    n
+}
+
+#[test]
+fn iterators_and_panics_are_fixtures_too() {
+    let root = tempfile::tempdir().expect("a temporary dir");
+    let scope = |record| Scope::new("harness::modes::sequences").fixtures_dir(root.path()).force_record(record);
+    let read = || {
+        let pages: Vec<String> = pages("odyssey").collect();
+        let refused = std::panic::catch_unwind(|| refuses(0)).is_err();
+        (pages, refused)
+    };
+    let recorded = scope(Record::Once).run(read);
+    assert_eq!(recorded, (vec!["odyssey p1".into(), "odyssey p2".into(), "odyssey p3".into()], true));
+    let files = tree(&scope(Record::Once).fixture_dir());
+    let text: String = files.iter().map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned()).collect();
+    assert!(text.contains("\"kind\": \"items\"") && text.contains("\"kind\": \"panic\""), "{text}");
+
+    assert_eq!(scope(Record::None).run(read), recorded, "replayed: the items, and the panic");
+    assert_eq!(PAGES_RAN.load(SeqCst), 1);
+}

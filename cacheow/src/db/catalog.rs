@@ -1,5 +1,8 @@
 //! What the control panel shows: the functions, their outcomes page by page
 //! and their recent calls, read from the database.
+// Without the panel and the command line, only the queries the runtime
+// shares with them are used.
+#![cfg_attr(not(feature = "server"), allow(dead_code))]
 
 use rusqlite::{Connection, OptionalExtension, Row};
 
@@ -147,6 +150,7 @@ fn function_row(row: &Row<'_>) -> rusqlite::Result<FunctionRow> {
 }
 
 /// The id and path of every function marked stale.
+#[cfg(feature = "cli")]
 pub(super) fn functions_marked_stale(conn: &Connection) -> Result<Vec<(String, String)>, Error> {
     let mut statement =
         conn.prepare_cached("SELECT id, qualified_name FROM functions WHERE stale = 1 ORDER BY qualified_name")?;

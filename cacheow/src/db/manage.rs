@@ -68,14 +68,14 @@ impl Db {
     }
 
     /// The text of an outcome's file.
-    pub(crate) fn outcome_text(&self, function_id: &str, outcome_id: &str) -> Result<String, Error> {
+    pub fn outcome_text(&self, function_id: &str, outcome_id: &str) -> Result<String, Error> {
         let file = self.outcome_file(&self.lock()?.conn, function_id, outcome_id)?;
         std::fs::read_to_string(&file.path).map_err(|_| unknown_outcome(function_id, outcome_id))
     }
 
     /// Replaces an outcome with `text`, which must read as an outcome file;
     /// it keeps its id and its count.
-    pub(crate) fn replace_outcome(&self, function_id: &str, outcome_id: &str, text: &str) -> Result<(), Error> {
+    pub fn replace_outcome(&self, function_id: &str, outcome_id: &str, text: &str) -> Result<(), Error> {
         self.flush_writer(false);
         let mut control = self.lock()?;
         let file = self.outcome_file(&control.conn, function_id, outcome_id)?;
@@ -247,6 +247,7 @@ impl Db {
     /// Deletes what the data dir holds of functions marked stale (renamed,
     /// moved or deleted from the program that registered them): their
     /// registration, outcomes, mock weights, stats and calls. Their paths.
+    #[cfg(feature = "cli")]
     pub(crate) fn prune_stale(&self) -> Result<Vec<String>, Error> {
         self.flush_writer(false);
         let mut control = self.lock()?;
