@@ -46,7 +46,8 @@
 //! Free functions, methods (`&self` and `&mut self` are not part of the
 //! key), `async fn`s (in trait impls too) and generic functions. A function
 //! returning `impl Iterator` or a stream has its items recorded as they are
-//! consumed, and replays them; a panic is recorded with its message and
+//! consumed, and replays them; a panic of the function's body (not one
+//! raised while its iterator is consumed) is recorded with its message and
 //! location, and replays as a panic. `#[cacheow(name = "...")]` keeps a
 //! function's id across renames, `#[cacheow(version = N)]` starts a new set
 //! of outcomes, and `#[cacheow(record_panics = false)]` lets panics through. Arguments must implement

@@ -42,6 +42,11 @@ pub(crate) fn catch<R>(body: impl FnOnce() -> R) -> Result<R, Caught> {
 /// Notes where each panic happens, for the outcome that records it. The
 /// hook in place before still runs, and prints the panic as usual.
 fn watch_locations() {
+    // Swapping hooks panics while the thread unwinds (a call made in a
+    // `Drop`): the hook is installed at the next call instead.
+    if std::thread::panicking() {
+        return;
+    }
     static INSTALLED: Once = Once::new();
     INSTALLED.call_once(|| {
         let previous = panic::take_hook();
@@ -67,7 +72,8 @@ fn outcome(payload: &(dyn Any + Send)) -> Encoded {
         (_, Some(message)) => message.clone(),
         _ => "a panic without a message".to_owned(),
     };
-    let location = LOCATION.try_with(|slot| slot.borrow_mut().take()).ok().flatten();
+    // Read, not taken: a decorated caller catches the same panic again.
+    let location = LOCATION.try_with(|slot| slot.borrow().clone()).ok().flatten();
     let record = PanicRecord { message, location };
     let text = serde_json::to_string(&record).unwrap_or_default();
     Encoded::new(OutcomeKind::Panic, Payload::Json(text.into()), Some("panic"))

@@ -41,6 +41,15 @@ fn function(name: &str) -> &'static Function {
     }
 }
 
+/// Runs its closure when dropped.
+struct OnDrop<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        (self.0)();
+    }
+}
+
 fn unix_micros() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or(0)
 }
@@ -74,6 +83,18 @@ fn run(args: &mut dyn Iterator<Item = &str>, runtime: &tokio::runtime::Runtime) 
                     Ok(value) => format!("fail({n}) = Ok({value})"),
                     Err(error) => format!("fail({n}) = Err({:?}: {error})", error.kind()),
                 }
+            }
+            "square-while-unwinding" => {
+                // The first call, from a `Drop` run by a panic: cacheow sets
+                // up its panic hook on first use, which it cannot do then.
+                let n = next().parse().expect("a number");
+                let squared = std::cell::Cell::new(0);
+                let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let _on_drop = OnDrop(|| squared.set(square(n)));
+                    panic!("unwinding on purpose");
+                }));
+                assert!(unwound.is_err());
+                format!("square({n}) while unwinding = {}", squared.get())
             }
             "square-range" => {
                 let (from, to): (u64, u64) = (next().parse().expect("a number"), next().parse().expect("a number"));

@@ -421,3 +421,11 @@ fn a_program_rebuilds_what_a_deleted_database_held_from_the_files() {
     assert_eq!(replayed.value("ran"), "0", "both replayed from their files");
     assert_eq!(data.count("SELECT COUNT(*) FROM outcomes WHERE function_id = ?1", &data.id("square")), 1);
 }
+
+#[test]
+fn a_first_call_made_while_a_panic_unwinds_is_recorded_and_aborts_nothing() {
+    let data = DataDir::new();
+    let probed = data.run(&["square-while-unwinding", "4", "flush", "mode", "square", "cache", "square", "4", "ran"]);
+    assert_eq!(probed.value("square(4) while unwinding"), "16");
+    assert_eq!(probed.value("ran"), "1", "recorded while unwinding, then replayed");
+}
