@@ -195,7 +195,12 @@ mod tests {
             function: "suite::fetch".to_owned(),
             function_id: FUNCTION.to_owned(),
             args: args.to_owned(),
-            outcome: Recorded { kind: OutcomeKind::Return, payload: Payload::Json(value.into()), error_type: None },
+            outcome: Recorded {
+                kind: OutcomeKind::Return,
+                payload: Payload::Json(value.into()),
+                error_type: None,
+                partial: false,
+            },
             calls: Vec::new(),
         }
     }

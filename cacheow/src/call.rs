@@ -32,7 +32,7 @@ pub fn call_sync<R>(function: &'static Function, args: Args, codec: Codec<R>, bo
         std::thread::sleep(latency);
     }
     match settle(plan, &args, &codec.decode) {
-        Start::Replay(value) => value,
+        Start::Replay { value, .. } => value,
         Start::Run(sink) => {
             let started = Instant::now();
             let value = {
@@ -67,7 +67,7 @@ pub async fn call_async<R, F: Future<Output = R>>(
         futures_timer::Delay::new(latency).await;
     }
     match settle(plan, &args, &codec.decode) {
-        Start::Replay(value) => value,
+        Start::Replay { value, .. } => value,
         Start::Run(sink) => {
             let started = Instant::now();
             let body = InBodyFuture::new(body);
@@ -88,8 +88,9 @@ pub async fn call_async<R, F: Future<Output = R>>(
 
 /// What a call does, once planned and settled.
 pub(crate) enum Start<R> {
-    /// Return this recorded value.
-    Replay(R),
+    /// Return this recorded value. `stopped_early`: a test's fixture of a
+    /// sequence the test stopped consuming before its end.
+    Replay { value: R, stopped_early: bool },
     /// Run the function; its outcome goes to the sink.
     Run(Sink),
     /// Run the function; nothing is recorded.
@@ -139,7 +140,9 @@ pub(crate) fn settle<R>(
     match plan {
         Plan::Plain => Start::Plain,
         Plan::Scope { function, hook, decision } => match decision {
-            Decision::Replay(outcome) => Start::Replay(scope::replay(function, &outcome, decode)),
+            Decision::Replay(outcome) => {
+                Start::Replay { value: scope::replay(function, &outcome, decode), stopped_early: outcome.partial }
+            }
             Decision::Call { ticket: Some(ticket) } => Start::Run(Sink::Scope { hook, ticket }),
             Decision::Call { ticket: None } => Start::Plain,
             Decision::Fail(message) => panic!("{message}"),
@@ -152,7 +155,7 @@ pub(crate) fn settle<R>(
                 Some((value, replayed)) => {
                     let event = if mode == Mode::Mock { CallEvent::Mock } else { CallEvent::Hit };
                     state.log_call(event, args, Some(&replayed), started, started.elapsed());
-                    Start::Replay(value)
+                    Start::Replay { value, stopped_early: false }
                 }
                 None => Start::Run(Sink::Runtime { state, event: CallEvent::Miss }),
             }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::files::{self, Style};
 use crate::ids;
-use crate::outcome::Outcome;
+use crate::outcome::{Flags, Outcome};
 use crate::scope::Recorded;
 
 /// One outcome of a fixture.
@@ -33,7 +33,12 @@ impl FixtureOutcome {
 
     fn numeric_id(&self) -> u64 {
         let payload = &self.outcome.payload;
-        ids::outcome_id(&[self.outcome.kind.as_str(), &self.args, payload.encoding(), payload.text()])
+        let mut parts = vec![self.outcome.kind.as_str(), &self.args, payload.encoding(), payload.text()];
+        // As the data dir names it: a partial recording is another outcome.
+        if self.outcome.partial {
+            parts.push("partial");
+        }
+        ids::outcome_id(&parts)
     }
 
     /// The text of its file, `<id>.json`: the content's [`id`](Self::id),
@@ -47,7 +52,7 @@ impl FixtureOutcome {
             args: self.args.as_str().into(),
             payload: self.outcome.payload.clone(),
             error_type: self.outcome.error_type.as_deref().map(Into::into),
-            flags: Default::default(),
+            flags: Flags { partial: self.outcome.partial, ..Flags::default() },
             recorded_at_ms: 0,
             duration: Duration::ZERO,
             count: AtomicU64::new(1),
@@ -74,6 +79,7 @@ impl FixtureOutcome {
                 kind: outcome.kind,
                 payload: outcome.payload,
                 error_type: outcome.error_type.map(|label| label.to_string()),
+                partial: outcome.flags.partial,
             },
             calls,
         })
@@ -114,6 +120,7 @@ mod tests {
                 kind: OutcomeKind::Return,
                 payload: Payload::Json(r#"{"name":"Ann"}"#.into()),
                 error_type: None,
+                partial: false,
             },
             calls: vec![0, 1],
         };

@@ -78,6 +78,9 @@ pub struct FunctionMeta {
     pub version: u32,
     /// `#[cacheow(record_panics = false)]` turns it off.
     pub record_panics: bool,
+    /// Its calls may return different types (type parameters, `Self`):
+    /// outcomes are then checked only when they replay.
+    pub generic: bool,
 }
 
 /// What the function is: how it runs, and what it returns.
@@ -110,6 +113,9 @@ impl FunctionKind {
 struct Names {
     qualified: &'static str,
     id: &'static str,
+    /// A method of a generic `impl` block: its return type may be the
+    /// block's type parameter.
+    in_generic_impl: bool,
 }
 
 /// Hit, miss and call counts of a function, over every process that used
@@ -255,18 +261,22 @@ impl Function {
 
     fn names(&self) -> &Names {
         self.names.get_or_init(|| {
-            let qualified = ids::qualified_name((self.meta.probe)());
+            let probe = (self.meta.probe)();
+            // A generic block's parameters show as `_`: `app::Repo<_>::load`.
+            let in_generic_impl = probe.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|part| part == "_");
+            let qualified = ids::qualified_name(probe);
             let mut key = self.meta.stable_name.map_or_else(|| qualified.clone(), str::to_owned);
             if self.meta.version > 0 {
                 key = format!("{key}#v{}", self.meta.version);
             }
-            Names { id: leak(ids::function_id(&key)), qualified: leak(qualified) }
+            Names { id: leak(ids::function_id(&key)), qualified: leak(qualified), in_generic_impl }
         })
     }
 
-    /// Notes how the function's outcomes decode, at its first call.
+    /// Notes how the function's outcomes decode, at its first call; not
+    /// when its calls may return different types.
     pub(crate) fn learn(&self, checker: Checker) {
-        if self.checker.get().is_none() {
+        if self.checker.get().is_none() && !self.meta.generic && !self.names().in_generic_impl {
             let _ = self.checker.set(checker);
         }
     }
@@ -345,7 +355,8 @@ fn unregistered(qualified: String) -> &'static Function {
             format_args!("cacheow::handle!: `{qualified}` is not a #[cacheow] function of this program"),
         );
     }
-    let names = Names { id: leak(ids::function_id(&qualified)), qualified: leak(qualified.clone()) };
+    let names =
+        Names { id: leak(ids::function_id(&qualified)), qualified: leak(qualified.clone()), in_generic_impl: false };
     let function: &'static Function = Box::leak(Box::new(Function {
         meta: FunctionMeta {
             probe: || "",
@@ -358,6 +369,7 @@ fn unregistered(qualified: String) -> &'static Function {
             stable_name: None,
             version: 0,
             record_panics: true,
+            generic: false,
         },
         names: OnceLock::from(names),
         state: OnceLock::new(),

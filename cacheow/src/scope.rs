@@ -51,6 +51,8 @@ pub struct Recorded {
     pub payload: Payload,
     /// For errors, the error's type.
     pub error_type: Option<String>,
+    /// The items of a sequence the caller stopped consuming before its end.
+    pub partial: bool,
 }
 
 thread_local! {

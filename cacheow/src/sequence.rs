@@ -34,7 +34,7 @@ pub fn call_iter<I: Iterator<Item = T>, T>(
             if !latency.is_zero() {
                 std::thread::sleep(latency);
             }
-            Items(ItemsState::Replayed(items.into_iter()))
+            Items(ItemsState::Replayed(items))
         }
         Begin::Record(recorder) => {
             let inner = recorder.run(function, body);
@@ -55,7 +55,7 @@ pub fn call_stream<S: Stream<Item = T>, T>(
         Begin::Replay { items, latency } => StreamItems {
             inner: None,
             recorder: None,
-            replayed: Some(items.into_iter()),
+            replayed: Some(items),
             // Awaited on the first poll: it never blocks the executor.
             delay: (!latency.is_zero()).then(|| futures_timer::Delay::new(latency)),
         },
@@ -70,7 +70,7 @@ pub fn call_stream<S: Stream<Item = T>, T>(
 /// How a call of a sequence starts.
 enum Begin<T> {
     /// The recorded items, after the function's latency.
-    Replay { items: Vec<T>, latency: Duration },
+    Replay { items: Replayed<T>, latency: Duration },
     /// The function runs, and its items are recorded.
     Record(Recorder<T>),
     /// The function runs, and nothing is recorded.
@@ -83,7 +83,10 @@ fn start<T>(function: &'static Function, args: Args, item: Codec<T>) -> Begin<T>
     let latency = plan.latency();
     let decode = |kind, payload: &Payload| decode_values(item, kind, payload);
     match call::settle(plan, &args, &decode) {
-        Start::Replay(items) => Begin::Replay { items, latency },
+        Start::Replay { value, stopped_early } => {
+            let stopped_early = stopped_early.then_some(function);
+            Begin::Replay { items: Replayed { total: value.len(), items: value.into_iter(), stopped_early }, latency }
+        }
         Start::Run(sink) => Begin::Record(Recorder::new(sink, item, args)),
         Start::Plain => Begin::Plain,
     }
@@ -106,6 +109,7 @@ impl Sink {
                     kind: outcome.kind,
                     payload: outcome.payload,
                     error_type: outcome.error_type.map(str::to_owned),
+                    partial: outcome.partial,
                 };
                 hook.record(*ticket, recorded, started.elapsed());
             }
@@ -141,6 +145,21 @@ impl<T> Recorder<T> {
                     sink.record(&self.args, outcome, self.started);
                 }
             }),
+        }
+    }
+
+    /// Records what the sequence gave; `rest` is its size hint after it.
+    /// A sequence known to be at its end is recorded whole at once: a
+    /// caller that takes exactly all its items never asks for the end.
+    fn saw(&mut self, item: Option<&T>, rest: (usize, Option<usize>)) {
+        match item {
+            Some(item) => {
+                self.item(item);
+                if rest == (0, Some(0)) {
+                    self.finish(false);
+                }
+            }
+            None => self.finish(false),
         }
     }
 
@@ -185,7 +204,37 @@ pub struct Items<I, T>(ItemsState<I, T>);
 
 enum ItemsState<I, T> {
     Live { inner: I, recorder: Option<Recorder<T>> },
-    Replayed(std::vec::IntoIter<T>),
+    Replayed(Replayed<T>),
+}
+
+/// Recorded items, as a replay gives them.
+struct Replayed<T> {
+    items: std::vec::IntoIter<T>,
+    total: usize,
+    /// The function of a test fixture recorded from a sequence the test
+    /// stopped consuming early: what came after is unknown, so asking past
+    /// its items fails the test rather than end the sequence there.
+    stopped_early: Option<&'static Function>,
+}
+
+impl<T> Replayed<T> {
+    fn next(&mut self) -> Option<T> {
+        let item = self.items.next();
+        if let (None, Some(function)) = (&item, self.stopped_early) {
+            panic!(
+                "cacheow-test: the fixture of `{}` holds the {} item(s) the test consumed when it was recorded, \
+                 and the test stopped there; it now asks for more. Re-record it: CACHEOW_RECORD=all cargo test",
+                function.name(),
+                self.total,
+            );
+        }
+        item
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let (low, high) = self.items.size_hint();
+        (low, if self.stopped_early.is_some() { None } else { high })
+    }
 }
 
 impl<I, T> Items<I, T> {
@@ -204,10 +253,7 @@ impl<I: Iterator<Item = T>, T> Iterator for Items<I, T> {
             ItemsState::Live { inner, recorder } => {
                 let item = inner.next();
                 if let Some(recorder) = recorder {
-                    match &item {
-                        Some(item) => recorder.item(item),
-                        None => recorder.finish(false),
-                    }
+                    recorder.saw(item.as_ref(), inner.size_hint());
                 }
                 item
             }
@@ -230,7 +276,7 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: Option<S>,
         recorder: Option<Recorder<T>>,
-        replayed: Option<std::vec::IntoIter<T>>,
+        replayed: Option<Replayed<T>>,
         delay: Option<futures_timer::Delay>,
     }
 }
@@ -257,15 +303,20 @@ impl<S: Stream<Item = T>, T> Stream for StreamItems<S, T> {
         if let Some(items) = this.replayed {
             return Poll::Ready(items.next());
         }
-        let Some(inner) = this.inner.as_pin_mut() else { return Poll::Ready(None) };
-        let item = std::task::ready!(inner.poll_next(cx));
+        let Some(mut inner) = this.inner.as_pin_mut() else { return Poll::Ready(None) };
+        let item = std::task::ready!(inner.as_mut().poll_next(cx));
         if let Some(recorder) = this.recorder {
-            match &item {
-                Some(item) => recorder.item(item),
-                None => recorder.finish(false),
-            }
+            recorder.saw(item.as_ref(), inner.size_hint());
         }
         Poll::Ready(item)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match (&self.replayed, &self.inner) {
+            (Some(items), _) => items.size_hint(),
+            (None, Some(inner)) => inner.size_hint(),
+            (None, None) => (0, Some(0)),
+        }
     }
 }
 

@@ -89,6 +89,7 @@ fn registration(function: &Function) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let (version, record_panics) = (options.version, options.record_panics);
+    let generic = return_type_varies(sig);
     quote! {
         static __CACHEOW_FUNCTION: ::cacheow::__private::Function =
             ::cacheow::__private::Function::new(::cacheow::__private::FunctionMeta {
@@ -102,6 +103,7 @@ fn registration(function: &Function) -> TokenStream {
                 stable_name: #stable_name,
                 version: #version,
                 record_panics: #record_panics,
+                generic: #generic,
             });
         // Its type name is the function's path, `Self` type included, which
         // an attribute on a method cannot otherwise know.
@@ -252,6 +254,24 @@ fn output_type(output: &ReturnType) -> TokenStream {
 }
 
 /// `fn fetch(&self, id: u32) -> User`, for people reading the control panel.
+/// Whether one function's calls may return different types: it has type
+/// parameters, or `impl Trait` ones, or its return type names `Self` (a
+/// trait's method). One static handle serves every instantiation.
+fn return_type_varies(sig: &syn::Signature) -> bool {
+    fn names(tokens: TokenStream, word: &str) -> bool {
+        tokens.into_iter().any(|token| match token {
+            TokenTree::Ident(ident) => ident == word,
+            TokenTree::Group(group) => names(group.stream(), word),
+            _ => false,
+        })
+    }
+    let generics = &sig.generics;
+    generics.type_params().next().is_some()
+        || generics.const_params().next().is_some()
+        || sig.inputs.iter().any(|input| names(input.to_token_stream(), "impl"))
+        || names(sig.output.to_token_stream(), "Self")
+}
+
 fn signature_text(sig: &syn::Signature) -> String {
     let mut sig = sig.clone();
     sig.generics.where_clause = None;

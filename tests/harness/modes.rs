@@ -257,3 +257,35 @@ fn iterators_and_panics_are_fixtures_too() {
     assert_eq!(scope(Record::None).run(read), recorded, "replayed: the items, and the panic");
     assert_eq!(PAGES_RAN.load(SeqCst), 1);
 }
+
+static CHAPTERS_RAN: AtomicU64 = AtomicU64::new(0);
+
+#[cacheow]
+fn chapters(book: &str) -> impl Iterator<Item = String> {
+    CHAPTERS_RAN.fetch_add(1, SeqCst);
+    let book = book.to_owned();
+    (1..=3).map(move |n| format!("{book} ch{n}"))
+}
+
+#[test]
+fn a_sequence_the_test_stopped_early_replays_no_further_than_it_went() {
+    let root = tempfile::tempdir().expect("a temporary dir");
+    let scope = |record| Scope::new("harness::modes::stopped_early").fixtures_dir(root.path()).force_record(record);
+    let first = || chapters("iliad").next();
+    assert_eq!(scope(Record::Once).run(first).as_deref(), Some("iliad ch1"));
+    let files = tree(&scope(Record::Once).fixture_dir());
+    let text: String = files.iter().map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned()).collect();
+    assert!(text.contains("\"partial\": true"), "{text}");
+    assert_eq!(scope(Record::None).run(first).as_deref(), Some("iliad ch1"), "replayed as far as it went");
+
+    // The test now reads further than the fixture knows: it fails, and says
+    // how to re-record, rather than end the sequence early.
+    let further = std::panic::catch_unwind(|| scope(Record::None).run(|| chapters("iliad").count()));
+    let payload = further.expect_err("the test fails");
+    let message = payload.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        message.contains("holds the 1 item(s) the test consumed") && message.contains("CACHEOW_RECORD=all"),
+        "{message}"
+    );
+    assert_eq!(CHAPTERS_RAN.load(SeqCst), 1);
+}

@@ -301,3 +301,62 @@ fn async_fns_of_trait_impls_and_generic_functions() -> Result<(), Error> {
     assert_eq!(DESCRIBED.load(SeqCst), 2, "keyed by the argument values");
     Ok(())
 }
+
+static DIGITS_RAN: AtomicU32 = AtomicU32::new(0);
+
+#[cacheow]
+fn digits(n: u32) -> impl Iterator<Item = u32> {
+    DIGITS_RAN.fetch_add(1, SeqCst);
+    0..n
+}
+
+#[test]
+fn a_caller_that_takes_every_item_records_the_whole_sequence() -> Result<(), Error> {
+    let f = handle!(digits);
+    // `take(3)` never asks for the end: the iterator's size says it is there.
+    assert_eq!(digits(3).take(3).collect::<Vec<_>>(), [0, 1, 2]);
+    let outcomes = f.outcomes()?;
+    assert_eq!(outcomes.len(), 1);
+    assert!(!outcomes[0].partial, "every item was consumed");
+    f.set_mode(Mode::Cache)?;
+    assert_eq!(digits(3).collect::<Vec<_>>(), [0, 1, 2], "a cache hit");
+    assert_eq!(DIGITS_RAN.load(SeqCst), 1);
+    Ok(())
+}
+
+static IDENTITY_RAN: AtomicU32 = AtomicU32::new(0);
+
+#[cacheow]
+fn identity<T: serde::Serialize + serde::de::DeserializeOwned>(value: T) -> T {
+    IDENTITY_RAN.fetch_add(1, SeqCst);
+    value
+}
+
+struct Repo<T>(std::marker::PhantomData<T>);
+
+impl<T: serde::Serialize + serde::de::DeserializeOwned + Default> Repo<T> {
+    #[cacheow]
+    fn load(id: u32) -> T {
+        let _ = id;
+        T::default()
+    }
+}
+
+#[test]
+fn generic_return_types_keep_every_instantiation_s_outcomes() -> Result<(), Error> {
+    // One function, two return types: neither is "the" type to check against.
+    assert_eq!((identity(7u32), identity("seven".to_owned())), (7, "seven".to_owned()));
+    let f = handle!(identity::<u32>);
+    let rebuilt = f.rebuild_index()?;
+    assert_eq!((rebuilt.indexed, rebuilt.corrupt.len()), (2, 0), "{:?}", rebuilt.corrupt);
+    f.add_manual_outcome(cacheow::ManualOutcome::returns(vec![1, 2]).mock_only())?;
+    f.set_mode(Mode::Cache)?;
+    assert_eq!((identity(7u32), identity("seven".to_owned())), (7, "seven".to_owned()));
+    assert_eq!(IDENTITY_RAN.load(SeqCst), 2, "both replayed");
+
+    // The same for a method of a generic `impl` block.
+    assert_eq!((Repo::<u32>::load(1), Repo::<String>::load(2)), (0, String::new()));
+    let rebuilt = handle!(Repo::<u32>::load).rebuild_index()?;
+    assert_eq!((rebuilt.indexed, rebuilt.corrupt.len()), (2, 0), "{:?}", rebuilt.corrupt);
+    Ok(())
+}

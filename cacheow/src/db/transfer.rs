@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::Db;
 use crate::files::{self, Style};
 use crate::fixture::{FixtureOutcome, function_dir_name, function_id_of_dir};
-use crate::scope::Recorded;
+use crate::outcome::now_millis;
 use crate::{Error, ids};
 
 /// What an import brought in, per function.
@@ -35,21 +35,12 @@ impl Db {
         })?;
         let mut written = Vec::new();
         for outcome in loaded.outcomes {
-            let fixture = FixtureOutcome {
-                function: function.qualified_name.clone(),
-                function_id: function_id.to_owned(),
-                args: outcome.args.to_string(),
-                outcome: Recorded {
-                    kind: outcome.kind,
-                    payload: outcome.payload.clone(),
-                    error_type: outcome.error_type.as_deref().map(str::to_owned),
-                },
-                // Any call with these arguments.
-                calls: Vec::new(),
-            };
-            let id = outcome.id_hex();
-            let text = fixture.render(&id).map_err(|reason| Error::InvalidOutcome { reason })?;
-            let path = target.join(format!("{id}.json"));
+            // No call positions: any call with these arguments. The flags
+            // (manual, mock-only, partial) go along.
+            let style = Style::Fixture { calls: &[] };
+            let text = files::render(&function.qualified_name, function_id, &outcome, style)
+                .map_err(|reason| Error::InvalidOutcome { reason })?;
+            let path = target.join(format!("{}.json", outcome.id_hex()));
             files::write_atomic(&path, text.as_bytes()).map_err(|source| Error::Io {
                 action: "write",
                 path: path.clone(),
@@ -107,8 +98,15 @@ impl Db {
                 path: path.clone(),
                 source,
             })?;
-            let (outcome, _) = files::parse_file(id, &text)
+            let (mut outcome, _) = files::parse_file(id, &text)
                 .map_err(|reason| Error::InvalidOutcome { reason: format!("{}: {reason}", path.display()) })?;
+            // Fixtures hold no times: an imported outcome is as new as its
+            // import, not the oldest for retention to drop.
+            if outcome.recorded_at_ms == 0 {
+                let now = now_millis();
+                outcome.recorded_at_ms = now;
+                outcome.last_seen_ms = now.into();
+            }
             let fixture = FixtureOutcome::parse(function_id, function_id, &ids::id_hex(id), &text)
                 .map_err(|reason| Error::InvalidOutcome { reason })?;
             let target = files::outcome_path(&self.data_dir, function_id, id);
