@@ -67,6 +67,8 @@ pub struct OutcomeSummary {
     pub recorded_at: String,
     pub manual: bool,
     pub mock_only: bool,
+    /// The items of a sequence its caller dropped before the end.
+    pub partial: bool,
 }
 
 /// A file a rebuild left out.
@@ -187,6 +189,7 @@ fn outcome_summary(row: &OutcomeRow) -> OutcomeSummary {
         recorded_at: humantime::format_rfc3339_seconds(crate::outcome::from_millis(row.recorded_at_ms)).to_string(),
         manual: row.manual,
         mock_only: row.mock_only,
+        partial: row.partial,
     }
 }
 

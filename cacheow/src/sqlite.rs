@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::index::MockEntry;
 use crate::outcome::{Outcome, now_millis, preview};
-use crate::{Error, Mode, Stats, ids};
+use crate::{Error, Mode, Stats, files, ids};
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -70,6 +70,7 @@ CREATE TABLE IF NOT EXISTS outcomes (
     count INTEGER NOT NULL DEFAULT 1,
     manual INTEGER NOT NULL DEFAULT 0,
     mock_only INTEGER NOT NULL DEFAULT 0,
+    partial INTEGER NOT NULL DEFAULT 0,
     UNIQUE (function_id, id)
 );
 CREATE INDEX IF NOT EXISTS outcomes_by_function ON outcomes (function_id, recorded_at_ms);
@@ -130,6 +131,7 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("outcomes", "manual", "INTEGER NOT NULL DEFAULT 0"),
     ("outcomes", "mock_only", "INTEGER NOT NULL DEFAULT 0"),
     ("functions", "max_outcomes", "INTEGER"),
+    ("outcomes", "partial", "INTEGER NOT NULL DEFAULT 0"),
 ];
 
 /// Brings a database made by an earlier version up to date.
@@ -354,11 +356,17 @@ pub(crate) fn rebuild_outcomes(
                 params![function_id, path, error, now_millis()],
             )?;
         }
-        let counts: HashMap<u64, u64> =
-            outcome_rows(tx, function_id)?.into_iter().map(|row| (row.id, row.count)).collect();
+        let rows: HashMap<u64, OutcomeRow> =
+            outcome_rows(tx, function_id)?.into_iter().map(|row| (row.id, row)).collect();
         tx.execute("DELETE FROM outcomes WHERE function_id = ?1", [function_id])?;
         for outcome in outcomes {
-            let count = counts.get(&outcome.id).map_or(1, |count| i64::try_from(*count).unwrap_or(1));
+            // The files say when each was recorded; the rows, how often and
+            // how lately it was seen since.
+            let mut count = 1;
+            if let Some(row) = rows.get(&outcome.id) {
+                count = i64::try_from(row.count).unwrap_or(1);
+                outcome.last_seen_ms.fetch_max(row.last_seen_ms, std::sync::atomic::Ordering::Relaxed);
+            }
             insert_outcome(tx, function_id, outcome, count)?;
         }
         tx.execute(
@@ -375,8 +383,8 @@ pub(crate) fn rebuild_outcomes(
 pub(crate) fn insert_outcome(conn: &Connection, function_id: &str, outcome: &Outcome, calls: i64) -> Result<(), Error> {
     conn.prepare_cached(
         "INSERT INTO outcomes (function_id, id, kind, arg_key, args, encoding, value_preview, error_type,
-                               duration_ms, recorded_at_ms, last_seen_ms, count, manual, mock_only)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13)
+                               duration_ms, recorded_at_ms, last_seen_ms, count, manual, mock_only, partial)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
          ON CONFLICT (function_id, id) DO UPDATE SET count = count + excluded.count,
              last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)",
     )?
@@ -391,10 +399,16 @@ pub(crate) fn insert_outcome(conn: &Connection, function_id: &str, outcome: &Out
         outcome.error_type.as_deref(),
         outcome.duration.as_micros() as f64 / 1000.0,
         outcome.recorded_at_ms,
+        outcome.last_seen_ms().max(outcome.recorded_at_ms),
         calls,
         outcome.flags.manual,
         outcome.flags.mock_only,
+        outcome.flags.partial,
     ])?;
+    // Its file is written: whatever corrupt file stood there is gone.
+    let path = files::outcome_path(Path::new(""), function_id, outcome.id);
+    conn.prepare_cached("DELETE FROM corrupt_files WHERE function_id = ?1 AND path = ?2")?
+        .execute(params![function_id, path.display().to_string()])?;
     Ok(())
 }
 
@@ -562,10 +576,14 @@ pub(crate) fn max_outcomes(conn: &Connection, function_id: &str) -> Result<Optio
     Ok(max.flatten().and_then(|max| u64::try_from(max).ok()))
 }
 
-/// The outcomes of a function beyond the `keep` seen most recently.
+/// The recorded outcomes of a function beyond the `keep` seen (recorded
+/// again, or hit) most recently. Hand-made outcomes and those the mock
+/// weights list were chosen by someone: they are kept, and not counted.
 pub(crate) fn oldest_beyond(conn: &Connection, function_id: &str, keep: u64) -> Result<Vec<u64>, Error> {
     let mut statement = conn.prepare_cached(
-        "SELECT id FROM outcomes WHERE function_id = ?1 ORDER BY last_seen_ms DESC, seq DESC LIMIT -1 OFFSET ?2",
+        "SELECT id FROM outcomes WHERE function_id = ?1 AND manual = 0
+             AND id NOT IN (SELECT outcome_id FROM mock_outcomes WHERE function_id = ?1)
+         ORDER BY last_seen_ms DESC, seq DESC LIMIT -1 OFFSET ?2",
     )?;
     let rows = statement
         .query_map(params![function_id, i64::try_from(keep).unwrap_or(i64::MAX)], |row| row.get::<_, String>(0))?;

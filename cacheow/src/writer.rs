@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, TransactionBehavior, params};
 
-use crate::call_log::{Drained, RECENT_CALLS, Tally};
+use crate::call_log::{CallEvent, Drained, RECENT_CALLS, Tally};
 use crate::outcome::Outcome;
 use crate::state::FunctionState;
 use crate::warn_once::warn_once;
@@ -260,6 +260,12 @@ impl Batcher {
                      total_duration_ms = total_duration_ms + excluded.total_duration_ms,
                      last_called_at_ms = max(coalesce(last_called_at_ms, 0), excluded.last_called_at_ms)",
             )?;
+            // Hits mark their outcome as seen, for retention. Only those
+            // among the recent calls a batch keeps: an outcome hit often
+            // is among them.
+            let mut hit = tx.prepare_cached(
+                "UPDATE outcomes SET last_seen_ms = max(last_seen_ms, ?3) WHERE function_id = ?1 AND id = ?2",
+            )?;
             let mut add_call = tx.prepare_cached(
                 "INSERT INTO calls (function_id, at_ms, event, duration_ms, arg_key, outcome_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -287,6 +293,9 @@ impl Batcher {
                     ])?;
                 }
                 for call in &drained.recent {
+                    if let (CallEvent::Hit, Some(outcome_id)) = (call.event, call.outcome_id) {
+                        hit.execute(params![function_id, ids::id_hex(outcome_id), call.at_ms])?;
+                    }
                     add_call.execute(params![
                         function_id,
                         call.at_ms,

@@ -405,6 +405,7 @@ async fn rebuild_index_reads_the_files_and_names_the_corrupt_ones() {
         .replace("\"n\": 1", "\"n\": 9")
         .replace("\"n\": 2", "\"n\": 9");
     std::fs::write(dir.join("00000000000000aa.json"), copied).expect("a copy");
+    let edited: Value = serde_json::from_str(&std::fs::read_to_string(&files[1]).expect("a file")).expect("JSON");
     std::fs::write(&files[1], "{ not json").expect("an edit");
 
     let rebuild = request(Method::POST, &format!("/api/functions/{}/rebuild-index", f.id()))
@@ -425,4 +426,11 @@ async fn rebuild_index_reads_the_files_and_names_the_corrupt_ones() {
     let ids: BTreeSet<String> = f.outcomes().expect("outcomes").into_iter().map(|o| o.id).collect();
     assert!(ids.contains("00000000000000aa"), "the copied file is indexed: {ids:?}");
     assert_eq!(ids.len(), 2, "the corrupt one is left out: {ids:?}");
+
+    // Recorded again, its file is whole: no longer reported as corrupt.
+    let detail = format!("/api/functions/{}", f.id());
+    assert_eq!(send(&panel, get(&detail)).await.json()["corrupt_files"].as_array().map(Vec::len), Some(1));
+    rebuilt(u32::try_from(edited["args"]["n"].as_u64().expect("n")).expect("small"));
+    flush();
+    assert_eq!(send(&panel, get(&detail)).await.json()["corrupt_files"], json!([]));
 }

@@ -123,6 +123,39 @@ fn retention_keeps_the_newest_outcomes() -> Result<(), Error> {
 }
 
 #[cacheow]
+fn kept(n: u32) -> u32 {
+    n * 10
+}
+
+#[test]
+fn retention_keeps_chosen_outcomes_and_counts_hits_as_seen() -> Result<(), Error> {
+    let f = handle!(kept);
+    let pause = || std::thread::sleep(std::time::Duration::from_millis(3));
+    for n in 0..3 {
+        pause();
+        kept(n);
+    }
+    let outcomes = f.outcomes()?;
+    let id_of = |n: u32| outcomes.iter().find(|o| o.args == format!(r#"{{"n":{n}}}"#)).map(|o| o.id.clone());
+    let recorded: Vec<String> = (0..3).filter_map(id_of).collect();
+    let manual = f.add_manual_outcome(ManualOutcome::returns(99).mock_only())?;
+    f.set_mock_outcomes([MockOutcome::new(&recorded[1])])?;
+    // A cache hit of the oldest outcome makes it the one seen last.
+    f.set_mode(Mode::Cache)?;
+    pause();
+    assert_eq!(kept(0), 0);
+    cacheow::manager().expect("on").flush();
+
+    f.set_max_outcomes(Some(1))?;
+    let mut kept_ids: Vec<String> = f.outcomes()?.into_iter().map(|outcome| outcome.id).collect();
+    kept_ids.sort();
+    let mut expected = vec![recorded[0].clone(), recorded[1].clone(), manual];
+    expected.sort();
+    assert_eq!(kept_ids, expected, "the hit one, the mock-listed one and the hand-made one stay");
+    Ok(())
+}
+
+#[cacheow]
 fn edited(n: u32) -> u32 {
     n + 1
 }

@@ -94,6 +94,8 @@ pub(crate) struct OutcomeRow {
     pub(crate) count: i64,
     pub(crate) manual: bool,
     pub(crate) mock_only: bool,
+    /// The items of a sequence its caller dropped before the end.
+    pub(crate) partial: bool,
 }
 
 impl OutcomeRow {
@@ -186,7 +188,8 @@ pub(super) fn outcomes(
         .prepare_cached("SELECT COUNT(*) FROM outcomes WHERE function_id = ?1")?
         .query_row([function_id], |row| row.get(0))?;
     let mut statement = conn.prepare_cached(
-        "SELECT id, kind, arg_key, args, value_preview, error_type, duration_ms, recorded_at_ms, count, manual, mock_only
+        "SELECT id, kind, arg_key, args, value_preview, error_type, duration_ms, recorded_at_ms, count, manual, mock_only,
+                partial
          FROM outcomes WHERE function_id = ?1 ORDER BY recorded_at_ms DESC, seq DESC LIMIT ?2 OFFSET ?3",
     )?;
     let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
@@ -203,6 +206,7 @@ pub(super) fn outcomes(
             count: row.get(8)?,
             manual: row.get(9)?,
             mock_only: row.get(10)?,
+            partial: row.get(11)?,
         })
     })?;
     Ok((u64::try_from(total).unwrap_or(0), rows.collect::<Result<_, _>>()?))

@@ -15,7 +15,7 @@ use super::problem::Problem;
 use super::requests::{self, Function, JsonBody, ManualRequest, OutcomeId, PAGE, body_loc};
 use crate::db::{CallRow, FunctionRow, OutcomeRow};
 use crate::outcome::OutcomeKind;
-use crate::{Error, MockOutcome, Mode};
+use crate::{Error, MockOutcome, Mode, Rebuilt};
 
 /// The most outcomes one page may ask for.
 const MAX_PAGE: u64 = 500;
@@ -33,6 +33,7 @@ pub(super) fn routes() -> Router<Panel> {
         .route(&format!("{FUNCTION}/outcomes/manual"), post(add_manual_outcome))
         .route(&format!("{FUNCTION}/outcomes/{{outcome_id}}"), get(outcome).put(replace_outcome).delete(delete_outcome))
         .route(&format!("{FUNCTION}/rebuild-index"), post(rebuild_index))
+        .route("/api/rebuild-index", post(rebuild_all))
         .route(&format!("{FUNCTION}/retention"), post(set_retention))
 }
 
@@ -166,6 +167,26 @@ async fn add_manual_outcome(
 
 async fn rebuild_index(State(panel): State<Panel>, Function(row): Function) -> Result<Json<Value>, Problem> {
     let rebuilt = panel.db.rebuild_index(&row.id)?;
+    Ok(Json(rebuilt_json(&panel, &rebuilt)))
+}
+
+/// Every function the data dir has files or rows for, registered from its
+/// files when no program did.
+async fn rebuild_all(State(panel): State<Panel>) -> Result<Json<Value>, Problem> {
+    let functions: Vec<Value> = panel
+        .db
+        .rebuild_all()?
+        .iter()
+        .map(|(id, rebuilt)| {
+            let mut answer = rebuilt_json(&panel, rebuilt);
+            answer["id"] = json!(id);
+            answer
+        })
+        .collect();
+    Ok(Json(json!({ "functions": functions })))
+}
+
+fn rebuilt_json(panel: &Panel, rebuilt: &Rebuilt) -> Value {
     let data_dir = panel.db.data_dir();
     // Paths within the data dir: the client learns nothing of the machine.
     let corrupt: Vec<Value> = rebuilt
@@ -176,7 +197,7 @@ async fn rebuild_index(State(panel): State<Panel>, Function(row): Function) -> R
             json!({ "path": path.display().to_string(), "error": file.error })
         })
         .collect();
-    Ok(Json(json!({ "indexed": rebuilt.indexed, "corrupt": corrupt })))
+    json!({ "indexed": rebuilt.indexed, "corrupt": corrupt })
 }
 
 #[derive(Deserialize)]
@@ -332,6 +353,9 @@ struct OutcomeJson {
     timestamp: f64,
     is_manual: bool,
     is_mock_only: bool,
+    /// The items of a sequence its caller dropped before the end: never a
+    /// cache hit.
+    is_partial: bool,
     count: i64,
     duration_ms: f64,
     error_type: Option<String>,
@@ -349,6 +373,7 @@ impl From<&OutcomeRow> for OutcomeJson {
             timestamp: seconds(row.recorded_at_ms),
             is_manual: row.manual,
             is_mock_only: row.mock_only,
+            is_partial: row.partial,
             count: row.count,
             duration_ms: row.duration_ms,
             error_type: row.error_type.clone(),

@@ -118,6 +118,10 @@ fn build() -> Value {
                 "summary": "Rebuild the function's outcome index from its files", "operationId": "rebuildIndex",
                 "parameters": [function_id], "responses": responses(ok("Rebuilt"), &["404"])
             } },
+            "/api/rebuild-index": { "post": {
+                "summary": "Rebuild the outcome index of every function from the files alone",
+                "operationId": "rebuildAllIndexes", "responses": responses(ok("RebuiltAll"), &[])
+            } },
             "/api/functions/{function_id}/retention": { "post": {
                 "summary": "Cap the outcomes kept (null: no cap); the oldest go first", "operationId": "setRetention",
                 "parameters": [function_id], "requestBody": body("SetRetentionRequest"),
@@ -174,7 +178,7 @@ fn schemas() -> Value {
             "id": { "type": "string" }, "kind": { "type": "string", "enum": ["success", "exception"] },
             "preview": { "type": "string" }, "arg_key": { "type": ["string", "null"] }, "arg_preview": { "type": "string" },
             "timestamp": seconds, "is_manual": { "type": "boolean" }, "is_mock_only": { "type": "boolean" },
-            "count": { "type": "integer" }, "duration_ms": { "type": "number" }, "error_type": { "type": ["string", "null"] }
+            "is_partial": { "type": "boolean" }, "count": { "type": "integer" }, "duration_ms": { "type": "number" }, "error_type": { "type": ["string", "null"] }
         }), &["id", "kind", "preview", "arg_key", "arg_preview", "timestamp", "is_manual", "is_mock_only"]),
         "OutcomePage": object(json!({
             "total": { "type": "integer" }, "offset": { "type": "integer" }, "limit": { "type": "integer" },
@@ -215,6 +219,12 @@ fn schemas() -> Value {
         "Rebuilt": object(json!({
             "indexed": { "type": "integer" },
             "corrupt": { "type": "array", "items": object(json!({ "path": { "type": "string" }, "error": { "type": "string" } }), &["path", "error"]) }
-        }), &["indexed", "corrupt"])
+        }), &["indexed", "corrupt"]),
+        "RebuiltAll": object(json!({
+            "functions": { "type": "array", "items": { "allOf": [
+                { "$ref": "#/components/schemas/Rebuilt" },
+                object(json!({ "id": { "type": "string" } }), &["id"])
+            ] } }
+        }), &["functions"])
     })
 }

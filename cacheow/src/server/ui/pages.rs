@@ -297,6 +297,9 @@ fn outcome_table(
                                     }
                                     @if outcome.manual { " " span.badge.manual { "manual" } }
                                     @if outcome.mock_only { " " span.badge.mock-only { "mock only" } }
+                                    @if outcome.partial {
+                                        " " span.badge.partial title="The caller stopped early: never a cache hit" { "partial" }
+                                    }
                                 }
                                 td {
                                     span class={ "kind kind-" (outcome.kind) } { (outcome.kind) }
