@@ -3,6 +3,7 @@
 //! after copying files in or deleting `cacheow.db`.
 
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 
 use assert_cmd::Command;
 use serde_json::{Value, json};
@@ -23,12 +24,17 @@ impl Data {
 
     /// Writes an outcome file of `function` (a path) with this id.
     fn outcome(&self, function: &str, function_id: &str, outcome_id: &str, args: Value, value: Value) -> PathBuf {
+        let file = json!({ "function": function, "kind": "return", "args": args, "value": value });
+        self.outcome_file(function_id, outcome_id, file)
+    }
+
+    /// Writes an outcome file with these fields, and the ids.
+    fn outcome_file(&self, function_id: &str, outcome_id: &str, mut file: Value) -> PathBuf {
         let dir = self.dir().join("functions").join(function_id).join("outcomes");
         std::fs::create_dir_all(&dir).expect("a dir");
-        let file = json!({
-            "cacheow": 1, "function": function, "function_id": function_id, "id": outcome_id,
-            "kind": "return", "args": args, "value": value,
-        });
+        file["cacheow"] = json!(1);
+        file["function_id"] = json!(function_id);
+        file["id"] = json!(outcome_id);
         let path = dir.join(format!("{outcome_id}.json"));
         std::fs::write(&path, serde_json::to_string_pretty(&file).expect("JSON")).expect("written");
         path
@@ -147,10 +153,19 @@ fn prune_deletes_what_stale_functions_left() {
 #[test]
 fn export_and_import_move_outcomes_through_a_fixture_folder() {
     let data = sample();
+    // A hand-made mock-only outcome, and the items of a sequence dropped early.
+    let mock_only = json!({ "function": "app::users::fetch", "kind": "return", "args": {}, "value": "Zed",
+                            "manual": true, "mock_only": true });
+    data.outcome_file(FETCH, "00000000000000a1", mock_only);
+    let partial = json!({ "function": "app::users::fetch", "kind": "items", "args": { "id": 3 },
+                          "value": [{ "value": "C" }], "partial": true });
+    data.outcome_file(FETCH, "00000000000000a2", partial);
     data.stdout(&["rebuild-index"]);
+    let shown = data.stdout(&["show", "users::fetch"]);
+    assert!(shown.contains("manual mock-only") && shown.contains(" partial"), "{shown}");
     let fixtures = data.root.path().join("fixtures").join("users").join("loads_users");
     let out = data.stdout(&["export", "users::fetch", &fixtures.display().to_string()]);
-    assert!(out.starts_with("exported 2 outcome(s) of app::users::fetch to "), "{out}");
+    assert!(out.starts_with("exported 4 outcome(s) of app::users::fetch to "), "{out}");
     let folder = fixtures.join(format!("fetch-{FETCH}"));
     let exported: Value = read_json(&folder.join("000000000000000a.json"));
     assert_eq!((&exported["value"], &exported["calls"]), (&json!("Ann"), &json!([])), "a fixture for any call");
@@ -159,12 +174,23 @@ fn export_and_import_move_outcomes_through_a_fixture_folder() {
     let elsewhere = Data::new();
     let fixtures_root = data.root.path().join("fixtures").display().to_string();
     let imported = elsewhere.json(&["import", &fixtures_root]);
-    assert_eq!(imported, json!([{ "id": FETCH, "path": "app::users::fetch", "outcomes": 2 }]));
+    assert_eq!(imported, json!([{ "id": FETCH, "path": "app::users::fetch", "outcomes": 4 }]));
     let listed = elsewhere.json(&["list"]);
-    assert_eq!(listed[0]["outcomes"], 2);
+    assert_eq!(listed[0]["outcomes"], 4);
     let file: Value =
         read_json(&elsewhere.dir().join("functions").join(FETCH).join("outcomes").join("000000000000000b.json"));
     assert_eq!((&file["value"], &file["function"]), (&json!("Bob"), &json!("app::users::fetch")));
+    let recorded_at = file["recorded_at"].as_str().unwrap_or_default();
+    assert!(!recorded_at.starts_with("1970"), "as new as its import, not the first for retention to drop");
+    // What was partial or mock-only stays so: never a cache hit.
+    let shown = elsewhere.json(&["show", "users::fetch"]);
+    let flags = |id: &str| {
+        let outcomes = shown["recent_outcomes"].as_array().cloned().unwrap_or_default();
+        let outcome = outcomes.into_iter().find(|o| o["id"] == id).unwrap_or_default();
+        (outcome["manual"].clone(), outcome["mock_only"].clone(), outcome["partial"].clone())
+    };
+    assert_eq!(flags("00000000000000a1"), (json!(true), json!(true), json!(false)));
+    assert_eq!(flags("00000000000000a2"), (json!(false), json!(false), json!(true)));
 
     let nothing = elsewhere.fails(&["import", &elsewhere.dir().display().to_string()]);
     assert!(nothing.contains("holds no fixture folder"), "{nothing}");
@@ -185,4 +211,19 @@ fn a_data_dir_without_data_is_a_clear_error() {
 
 fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("readable")).expect("JSON")
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_not_the_work() {
+    let data = sample();
+    // `cacheow rebuild-index | head -0`: the pipe is closed before it writes.
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("cacheow"));
+    command.args(["rebuild-index", "--data-dir"]).arg(data.dir());
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("cacheow runs");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("it ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(data.json(&["list"]).as_array().map(Vec::len), Some(2), "the rebuild was done");
 }

@@ -1,7 +1,6 @@
 //! The commands that read and change a data dir: `list`, `show`, `mode`,
 //! `rebuild-index`, `prune`, `export` and `import`. Text for people by
 //! default, `--json` for scripts.
-#![allow(clippy::print_stdout)] // a command line reports to its user
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -100,19 +99,34 @@ pub(crate) fn list(common: Common) -> Result<ExitCode, String> {
         return print_json(&functions);
     }
     if functions.is_empty() {
-        println!("no function is registered in {}", data_dir(&common).display());
+        say!("no function is registered in {}", data_dir(&common).display());
         return Ok(ExitCode::SUCCESS);
     }
     let width = functions.iter().map(|f| f.path.len()).max().unwrap_or(0).max(8);
-    println!(
+    say!(
         "{:width$}  {:7}  {:8}  {:>7}  {:>7}  {:>7}  {:>7}  {:>8}  ID",
-        "FUNCTION", "MODE", "KIND", "CALLS", "HITS", "MISSES", "MOCKS", "OUTCOMES"
+        "FUNCTION",
+        "MODE",
+        "KIND",
+        "CALLS",
+        "HITS",
+        "MISSES",
+        "MOCKS",
+        "OUTCOMES"
     );
     for f in &functions {
         let stale = if f.stale { "  (stale)" } else { "" };
-        println!(
+        say!(
             "{:width$}  {:7}  {:8}  {:>7}  {:>7}  {:>7}  {:>7}  {:>8}  {}{stale}",
-            f.path, f.mode, f.kind, f.total_calls, f.cache_hits, f.cache_misses, f.mock_calls, f.outcomes, f.id
+            f.path,
+            f.mode,
+            f.kind,
+            f.total_calls,
+            f.cache_hits,
+            f.cache_misses,
+            f.mock_calls,
+            f.outcomes,
+            f.id
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -126,38 +140,47 @@ pub(crate) fn show(args: Show) -> Result<ExitCode, String> {
         return print_json(&detail);
     }
     let f = &detail.function;
-    println!("{}  ({}){}", f.path, f.id, if f.stale { "  stale" } else { "" });
-    println!("  {}", detail.signature);
-    println!("  {} · {} · mode {} · latency {} ms", detail.source, f.kind, f.mode, f.latency_ms);
+    say!("{}  ({}){}", f.path, f.id, if f.stale { "  stale" } else { "" });
+    say!("  {}", detail.signature);
+    say!("  {} · {} · mode {} · latency {} ms", detail.source, f.kind, f.mode, f.latency_ms);
     let cap = f.max_outcomes.map_or_else(String::new, |max| format!(" (kept: at most {max})"));
-    println!("  {} outcomes{cap}", f.outcomes);
-    println!(
+    say!("  {} outcomes{cap}", f.outcomes);
+    say!(
         "  calls {} · cache hits {} · misses {} · mocks {} · errors {}",
-        f.total_calls, f.cache_hits, f.cache_misses, f.mock_calls, f.errors
+        f.total_calls,
+        f.cache_hits,
+        f.cache_misses,
+        f.mock_calls,
+        f.errors
     );
     if !detail.recent_outcomes.is_empty() {
-        println!("newest outcomes:");
+        say!("newest outcomes:");
         for outcome in &detail.recent_outcomes {
-            let flags = [(outcome.manual, " manual"), (outcome.mock_only, " mock-only")];
+            let flags = [(outcome.manual, " manual"), (outcome.mock_only, " mock-only"), (outcome.partial, " partial")];
             let flags: String = flags.iter().filter(|(on, _)| *on).map(|(_, name)| *name).collect();
-            println!(
+            say!(
                 "  {}  {:6}  {} -> {}  x{}  {}{flags}",
-                outcome.id, outcome.kind, outcome.args, outcome.value, outcome.count, outcome.recorded_at
+                outcome.id,
+                outcome.kind,
+                outcome.args,
+                outcome.value,
+                outcome.count,
+                outcome.recorded_at
             );
         }
     }
     if !detail.mock_outcomes.is_empty() {
-        println!("mock weights (only these replay in mock mode):");
+        say!("mock weights (only these replay in mock mode):");
         for entry in &detail.mock_outcomes {
             let any = if entry.ignore_args { "any arguments" } else { "its arguments" };
             let on = if entry.enabled { "" } else { ", disabled" };
-            println!("  {}  weight {}  {any}{on}", entry.outcome_id, entry.weight);
+            say!("  {}  weight {}  {any}{on}", entry.outcome_id, entry.weight);
         }
     }
     if !detail.corrupt_files.is_empty() {
-        println!("corrupt files (left out at the last rebuild):");
+        say!("corrupt files (left out at the last rebuild):");
         for file in &detail.corrupt_files {
-            println!("  {}: {}", file.path, file.error);
+            say!("  {}: {}", file.path, file.error);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -175,7 +198,7 @@ pub(crate) fn set_mode(args: SetMode) -> Result<ExitCode, String> {
     if args.common.json {
         return print_json(&serde_json::json!({ "id": function.id, "path": function.path, "mode": mode.as_str() }));
     }
-    println!("{} is now in {mode} mode; running programs switch within 100 ms", function.path);
+    say!("{} is now in {mode} mode; running programs switch within 100 ms", function.path);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -192,12 +215,12 @@ pub(crate) fn rebuild(args: Rebuild) -> Result<ExitCode, String> {
         return print_json(&rebuilt);
     }
     if rebuilt.is_empty() {
-        println!("{} holds no outcome files", data_dir(&args.common).display());
+        say!("{} holds no outcome files", data_dir(&args.common).display());
     }
     for function in &rebuilt {
-        println!("{}: {} outcomes indexed", function.path, function.indexed);
+        say!("{}: {} outcomes indexed", function.path, function.indexed);
         for file in &function.corrupt {
-            println!("  left out {}: {}", file.path, file.error);
+            say!("  left out {}: {}", file.path, file.error);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -211,8 +234,8 @@ pub(crate) fn prune(args: Prune) -> Result<ExitCode, String> {
         return print_json(&pruned);
     }
     match pruned.len() {
-        0 => println!("no function is stale"),
-        n => println!("pruned {n} stale function(s): {}", pruned.join(", ")),
+        0 => say!("no function is stale"),
+        n => say!("pruned {n} stale function(s): {}", pruned.join(", ")),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -225,7 +248,7 @@ pub(crate) fn export(args: Export) -> Result<ExitCode, String> {
         return print_json(&written);
     }
     let folder = written.first().and_then(|path| path.parent()).map_or_else(|| args.dir.clone(), Path::to_path_buf);
-    println!("exported {} outcome(s) of {} to {}", written.len(), function.path, folder.display());
+    say!("exported {} outcome(s) of {} to {}", written.len(), function.path, folder.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -245,7 +268,7 @@ pub(crate) fn import(args: Import) -> Result<ExitCode, String> {
         return print_json(&imported);
     }
     for (id, outcomes) in &imported {
-        println!("imported {outcomes} outcome(s) of {}", path_of(id));
+        say!("imported {outcomes} outcome(s) of {}", path_of(id));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -262,15 +285,22 @@ fn data_dir(common: &Common) -> PathBuf {
 /// The data dir, which must hold cacheow's data unless `create`.
 fn open(common: &Common, create: bool) -> Result<DataDir, String> {
     let dir = data_dir(common);
-    let has_data = dir.join("cacheow.db").is_file() || dir.join("functions").is_dir();
-    if !has_data && !create {
-        return Err(format!(
-            "{} holds no cacheow data: run your program once with CACHEOW_ENABLE=1, or point --data-dir at the \
-             data dir it records into",
-            dir.display()
-        ));
+    if !create {
+        check_holds_data(&dir)?;
     }
     admin::open(&dir).map_err(text)
+}
+
+/// A database, or outcome files (copied in, or left by a deleted database).
+pub(crate) fn check_holds_data(dir: &Path) -> Result<(), String> {
+    if dir.join("cacheow.db").is_file() || dir.join("functions").is_dir() {
+        return Ok(());
+    }
+    Err(format!(
+        "{} holds no cacheow data: run your program once with CACHEOW_ENABLE=1, or point --data-dir at the data \
+         dir it records into",
+        dir.display()
+    ))
 }
 
 /// The one function `query` names: an id, a path, or the end of a path.
@@ -298,7 +328,7 @@ fn resolve(data: &DataDir, query: &str) -> Result<FunctionSummary, String> {
 
 fn print_json(value: &impl Serialize) -> Result<ExitCode, String> {
     let text = serde_json::to_string_pretty(value).map_err(|error| error.to_string())?;
-    println!("{text}");
+    say!("{text}");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -5,7 +5,7 @@
 //! notes the fixtures it uses, then lists the fixture files and test
 //! directories nobody noted: those of renamed or deleted tests, and
 //! outcomes tests no longer ask for.
-#![allow(clippy::print_stdout, clippy::print_stderr)] // a command line reports to its user
+#![allow(clippy::print_stderr)] // a command line reports to its user
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -47,19 +47,19 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     }
     let unused = unused(&dir, &used.paths);
     if unused.is_empty() {
-        println!("every fixture in {} is used", dir.display());
+        say!("every fixture in {} is used", dir.display());
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{} fixtures in {} are used by no test:", unused.len(), dir.display());
+    say!("{} fixtures in {} are used by no test:", unused.len(), dir.display());
     for path in &unused {
-        println!("  {}", path.strip_prefix(&dir).unwrap_or(path).display());
+        say!("  {}", path.strip_prefix(&dir).unwrap_or(path).display());
     }
     if args.delete {
         for path in &unused {
             let removed = if path.is_dir() { std::fs::remove_dir_all(path) } else { std::fs::remove_file(path) };
             removed.map_err(|error| format!("cannot delete {}: {error}", path.display()))?;
         }
-        println!("deleted them");
+        say!("deleted them");
     }
     Ok(if args.check && !args.delete { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -8,10 +8,19 @@
 //! cacheow fixtures --unused
 //! ```
 
+/// `println!` for the commands' output. Output is a report: a reader that
+/// went away (`cacheow show f | head -1`) does not stop the work, nor panic.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::say(::std::format_args!($($arg)*))
+    };
+}
+
 mod data;
 mod fixtures;
 mod serve;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -44,6 +53,10 @@ enum Command {
     Serve(serve::Args),
     /// Work on the fixtures cacheow-test records.
     Fixtures(fixtures::Args),
+}
+
+fn say(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
 fn main() -> ExitCode {

@@ -1,7 +1,6 @@
 //! `cacheow serve`: the control panel over a data dir while no program runs.
 //! Changes made there reach programs that run later, and running ones
 //! within 100 ms: they read them from the data dir's database.
-#![allow(clippy::print_stdout)] // a command line reports to its user
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,18 +28,12 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     if let Some(dir) = args.data_dir {
         settings.data_dir = dir;
     }
-    if !settings.data_dir.join("cacheow.db").is_file() {
-        return Err(format!(
-            "{} holds no cacheow data: run your program once with CACHEOW_ENABLE=1, or point --data-dir at \
-             the data dir it records into",
-            settings.data_dir.display()
-        ));
-    }
+    crate::data::check_holds_data(&settings.data_dir)?;
     settings.server_port = args.port.unwrap_or(settings.server_port);
     settings.server_host = args.host.unwrap_or(settings.server_host);
     let data_dir = settings.data_dir.clone();
     cacheow::__private::serve(settings, |url| {
-        println!("cacheow control panel for {}: {url}", data_dir.display());
+        say!("cacheow control panel for {}: {url}", data_dir.display());
     })
     .map_err(|error| error.to_string())?;
     Ok(ExitCode::SUCCESS)
