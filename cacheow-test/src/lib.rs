@@ -1,4 +1,4 @@
-//! Record-then-replay test fixtures for [cacheow](cacheow) functions.
+//! Record-then-replay test fixtures for [`cacheow`] functions.
 //!
 //! A test that calls expensive functions (a paid API, a slow computation, a
 //! database) records their outcomes on a developer's machine into fixture

@@ -5,9 +5,8 @@
 //!
 //! Each entry point hands off to three stages that work on `proc_macro2`
 //! tokens, so that each one is unit-testable from strings:
-//! [`parse`](crate::parse) reads the attribute and the function,
-//! [`validate`](crate::validate) collects every error at once, and
-//! [`render`](crate::render) writes the expansion.
+//! `parse` reads the attribute and the function, `validate` collects every
+//! error at once, and `render` writes the expansion.
 
 mod error;
 mod output;
