@@ -21,13 +21,8 @@ fn data_dir() -> PathBuf {
 
 #[ctor::ctor(unsafe)]
 fn enable_cacheow() {
-    let _ = std::fs::remove_dir_all(data_dir());
-    // SAFETY: no other thread exists before `main`.
-    unsafe {
-        std::env::set_var("CACHEOW_ENABLE", "1");
-        std::env::set_var("CACHEOW_DATA_DIR", data_dir());
-        std::env::set_var("CACHEOW_START_SERVER", "0");
-    }
+    // SAFETY: before `main`, on the only thread.
+    unsafe { cacheow_bench::enable_cacheow(&data_dir(), false) }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -133,6 +133,12 @@ impl DataDir {
         self.db.function(function_id)?.ok_or_else(|| Error::UnknownFunction { id: function_id.to_owned() })
     }
 
+    /// Whether `query` is the id of a function with outcome files, which a
+    /// rebuild can register though no program did.
+    pub fn has_files_of(&self, query: &str) -> bool {
+        crate::ids::is_id(query) && crate::files::function_dir(self.db.data_dir(), query).is_dir()
+    }
+
     /// Sets a function's mode.
     pub fn set_mode(&self, function_id: &str, mode: Mode) -> Result<(), Error> {
         self.db.set_mode(function_id, mode)

@@ -32,13 +32,11 @@ impl FixtureOutcome {
     }
 
     fn numeric_id(&self) -> u64 {
-        let payload = &self.outcome.payload;
-        let mut parts = vec![self.outcome.kind.as_str(), &self.args, payload.encoding(), payload.text()];
-        // As the data dir names it: a partial recording is another outcome.
-        if self.outcome.partial {
-            parts.push("partial");
-        }
-        ids::outcome_id(&parts)
+        self.flags().outcome_id(self.outcome.kind, &self.args, &self.outcome.payload)
+    }
+
+    fn flags(&self) -> Flags {
+        Flags { partial: self.outcome.partial, ..Flags::default() }
     }
 
     /// The text of its file, `<id>.json`: the content's [`id`](Self::id),
@@ -52,7 +50,7 @@ impl FixtureOutcome {
             args: self.args.as_str().into(),
             payload: self.outcome.payload.clone(),
             error_type: self.outcome.error_type.as_deref().map(Into::into),
-            flags: Flags { partial: self.outcome.partial, ..Flags::default() },
+            flags: self.flags(),
             recorded_at_ms: 0,
             duration: Duration::ZERO,
             count: AtomicU64::new(1),

@@ -112,6 +112,20 @@ impl Flags {
     pub(crate) fn cacheable(self) -> bool {
         !self.mock_only && !self.partial
     }
+
+    /// The id of an outcome: a hash of what it holds and of its flags, so
+    /// that a partial or hand-made outcome is not the recorded one.
+    pub(crate) fn outcome_id(self, kind: OutcomeKind, args: &str, payload: &Payload) -> u64 {
+        let mut parts = [kind.as_str(), args, payload.encoding(), payload.text(), "", "", ""];
+        let mut len = 4;
+        for (on, word) in [(self.manual, "manual"), (self.mock_only, "mock_only"), (self.partial, "partial")] {
+            if on {
+                parts[len] = word;
+                len += 1;
+            }
+        }
+        crate::ids::outcome_id(&parts[..len])
+    }
 }
 
 /// What a replay needs of an outcome, cheap to clone.

@@ -16,7 +16,7 @@ use crate::index::{MockEntry, OutcomeIndex};
 use crate::outcome::{Flags, Outcome, Replay};
 use crate::sqlite::Control;
 use crate::writer::{NewOutcome, Op, Writer};
-use crate::{Mode, OutcomeInfo, ids};
+use crate::{Mode, OutcomeInfo};
 
 pub(crate) struct FunctionState {
     pub(crate) id: &'static str,
@@ -133,11 +133,8 @@ impl FunctionState {
     pub(crate) fn record(&self, args: &Args, encoded: Encoded, started: Instant, duration: Duration, event: CallEvent) {
         let at_ms = self.calls.millis_at(started);
         let (kind, payload) = (encoded.kind, encoded.payload);
-        let mut parts = vec![kind.as_str(), &args.text, payload.encoding(), payload.text()];
-        if encoded.partial {
-            parts.push("partial");
-        }
-        let id = ids::outcome_id(&parts);
+        let flags = Flags { partial: encoded.partial, ..Flags::default() };
+        let id = flags.outcome_id(kind, &args.text, &payload);
         self.calls.log(event, started, duration, args.key, Some((id, kind)));
         // Recorded again, and still the newest for its arguments: a count.
         if self.index().repeat(id, at_ms) {
@@ -151,7 +148,7 @@ impl FunctionState {
             args: args.text.as_str().into(),
             payload,
             error_type: encoded.error_type.map(Into::into),
-            flags: Flags { partial: encoded.partial, ..Flags::default() },
+            flags,
             recorded_at_ms: at_ms,
             duration,
             count: AtomicU64::new(1),

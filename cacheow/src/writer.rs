@@ -292,9 +292,11 @@ impl Batcher {
                         t.last_call_ms
                     ])?;
                 }
+                let mut hits: HashMap<u64, i64> = HashMap::new();
                 for call in &drained.recent {
                     if let (CallEvent::Hit, Some(outcome_id)) = (call.event, call.outcome_id) {
-                        hit.execute(params![function_id, ids::id_hex(outcome_id), call.at_ms])?;
+                        let seen = hits.entry(outcome_id).or_insert(call.at_ms);
+                        *seen = (*seen).max(call.at_ms);
                     }
                     add_call.execute(params![
                         function_id,
@@ -304,6 +306,9 @@ impl Batcher {
                         ids::arg_key_hex(call.arg_key),
                         call.outcome_id.map(ids::id_hex),
                     ])?;
+                }
+                for (outcome_id, at_ms) in hits {
+                    hit.execute(params![function_id, ids::id_hex(outcome_id), at_ms])?;
                 }
                 if !drained.recent.is_empty() {
                     prune.execute(params![function_id, RECENT_CALLS as i64])?;

@@ -11,14 +11,12 @@ mod stacks;
 
 #[path = "../support/fs.rs"]
 mod fs;
+#[path = "../support/panics.rs"]
+mod panics;
 
 use fs::tree;
 
 /// The message of a panic.
 fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|message| (*message).to_owned()))
-        .unwrap_or_default()
+    panics::panic_text(&*panic)
 }

@@ -281,8 +281,7 @@ fn a_sequence_the_test_stopped_early_replays_no_further_than_it_went() {
     // The test now reads further than the fixture knows: it fails, and says
     // how to re-record, rather than end the sequence early.
     let further = std::panic::catch_unwind(|| scope(Record::None).run(|| chapters("iliad").count()));
-    let payload = further.expect_err("the test fails");
-    let message = payload.downcast_ref::<String>().cloned().unwrap_or_default();
+    let message = crate::panic_message(further.expect_err("the test fails"));
     assert!(
         message.contains("holds the 1 item(s) the test consumed") && message.contains("CACHEOW_RECORD=all"),
         "{message}"

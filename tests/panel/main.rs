@@ -7,6 +7,8 @@
 #![allow(unsafe_code)] // the environment is set before `main`, on the only thread
 
 mod api;
+#[path = "../support/enable.rs"]
+mod enable;
 mod openapi;
 mod pages;
 mod security;
@@ -20,17 +22,8 @@ use tower::ServiceExt;
 /// cacheow reads its settings on first use: set them before anything runs.
 #[ctor::ctor(unsafe)]
 fn enable_cacheow() {
-    let data_dir = tempfile::Builder::new()
-        .prefix("panel-")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-        .expect("a temporary data dir")
-        .keep();
-    // SAFETY: no other thread exists before `main`.
-    unsafe {
-        std::env::set_var("CACHEOW_ENABLE", "1");
-        std::env::set_var("CACHEOW_DATA_DIR", data_dir);
-        std::env::set_var("CACHEOW_START_SERVER", "0");
-    }
+    // SAFETY: before `main`, on the only thread.
+    unsafe { enable::enable_cacheow("panel-") }
 }
 
 /// The panel's router with the default settings: loopback, no token.

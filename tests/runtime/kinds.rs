@@ -13,12 +13,7 @@ use futures::stream::{self, BoxStream, Stream, StreamExt};
 
 /// The message of the panic `run` raised.
 fn panic_message(run: impl FnOnce()) -> String {
-    let payload = catch_unwind(AssertUnwindSafe(run)).expect_err("it panics");
-    match (payload.downcast_ref::<String>(), payload.downcast_ref::<&str>()) {
-        (Some(message), _) => message.clone(),
-        (_, Some(message)) => (*message).to_owned(),
-        _ => "?".to_owned(),
-    }
+    crate::panics::panic_text(&*catch_unwind(AssertUnwindSafe(run)).expect_err("it panics"))
 }
 
 static COUNTDOWN_RAN: AtomicU32 = AtomicU32::new(0);

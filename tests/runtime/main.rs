@@ -6,10 +6,14 @@
 #![allow(unsafe_code)] // the environment is set before `main`, on the only thread
 
 mod control;
+#[path = "../support/enable.rs"]
+mod enable;
 mod keys;
 mod kinds;
 mod management;
 mod modes;
+#[path = "../support/panics.rs"]
+mod panics;
 mod values;
 
 /// What cacheow logged, for the tests of its warnings.
@@ -38,17 +42,8 @@ fn warnings() -> String {
 #[ctor::ctor(unsafe)]
 fn enable_cacheow() {
     tracing_subscriber::fmt().with_writer(|| LogWriter).with_ansi(false).init();
-    let data_dir = tempfile::Builder::new()
-        .prefix("runtime-")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-        .expect("a temporary data dir")
-        .keep();
-    // SAFETY: no other thread exists before `main`.
-    unsafe {
-        std::env::set_var("CACHEOW_ENABLE", "1");
-        std::env::set_var("CACHEOW_DATA_DIR", data_dir);
-        std::env::set_var("CACHEOW_START_SERVER", "0");
-    }
+    // SAFETY: before `main`, on the only thread.
+    unsafe { enable::enable_cacheow("runtime-") }
 }
 
 /// The data dir of this test binary.

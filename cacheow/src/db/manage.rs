@@ -40,19 +40,16 @@ impl Db {
         }
         let control = self.lock()?;
         let name = registered_name(&control.conn, function_id)?;
-        let mut parts = vec![manual.kind.as_str(), &args, payload.encoding(), payload.text(), "manual"];
-        if manual.mock_only {
-            parts.push("mock_only");
-        }
+        let flags = Flags { manual: true, mock_only: manual.mock_only, partial: false };
         let now = now_millis();
         let outcome = Outcome {
-            id: ids::outcome_id(&parts),
+            id: flags.outcome_id(manual.kind, &args, &payload),
             kind: manual.kind,
             arg_key: ids::arg_key(&args),
             args: args.into(),
             payload,
             error_type: manual.error_type.map(Into::into),
-            flags: Flags { manual: true, mock_only: manual.mock_only, partial: false },
+            flags,
             recorded_at_ms: now,
             duration: Duration::ZERO,
             count: AtomicU64::new(1),
@@ -295,7 +292,7 @@ impl Db {
         Ok(OutcomeFile { function_name, id, path: files::outcome_path(&self.data_dir, function_id, id) })
     }
 
-    fn write_outcome_file(&self, name: &str, function_id: &str, outcome: &Outcome) -> Result<(), Error> {
+    pub(super) fn write_outcome_file(&self, name: &str, function_id: &str, outcome: &Outcome) -> Result<(), Error> {
         let path = files::outcome_path(&self.data_dir, function_id, outcome.id);
         let text = files::render(name, function_id, outcome, Style::Runtime)
             .map_err(|reason| Error::InvalidOutcome { reason })?;

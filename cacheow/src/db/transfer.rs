@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::Db;
 use crate::files::{self, Style};
-use crate::fixture::{FixtureOutcome, function_dir_name, function_id_of_dir};
+use crate::fixture::{function_dir_name, function_id_of_dir};
 use crate::outcome::now_millis;
 use crate::{Error, ids};
 
@@ -107,14 +107,10 @@ impl Db {
                 outcome.recorded_at_ms = now;
                 outcome.last_seen_ms = now.into();
             }
-            let fixture = FixtureOutcome::parse(function_id, function_id, &ids::id_hex(id), &text)
-                .map_err(|reason| Error::InvalidOutcome { reason })?;
-            let target = files::outcome_path(&self.data_dir, function_id, id);
-            let rendered = files::render(&fixture.function, function_id, &outcome, Style::Runtime)
-                .map_err(|reason| Error::InvalidOutcome { reason })?;
-            std::fs::create_dir_all(files::outcomes_dir(&self.data_dir, function_id))
-                .and_then(|()| files::write_atomic(&target, rendered.as_bytes()))
-                .map_err(|source| Error::Io { action: "write", path: target, source })?;
+            // A file written by hand may not name its function.
+            let named: Option<serde_json::Value> = serde_json::from_str(&text).ok();
+            let function = named.as_ref().and_then(|file| file["function"].as_str()).unwrap_or(function_id);
+            self.write_outcome_file(function, function_id, &outcome)?;
             count += 1;
         }
         let mut control = self.lock()?;

@@ -15,7 +15,7 @@ use super::problem::Problem;
 use super::requests::{self, Function, JsonBody, ManualRequest, OutcomeId, PAGE, body_loc};
 use crate::db::{CallRow, FunctionRow, OutcomeRow};
 use crate::outcome::OutcomeKind;
-use crate::{Error, MockOutcome, Mode, Rebuilt};
+use crate::{MockOutcome, Mode, Rebuilt};
 
 /// The most outcomes one page may ask for.
 const MAX_PAGE: u64 = 500;
@@ -72,8 +72,7 @@ async fn set_mode(
     Function(row): Function,
     JsonBody(request): JsonBody<ModeRequest>,
 ) -> Result<Json<Value>, Problem> {
-    let mode: Mode =
-        request.mode.parse().map_err(|error: Error| Problem::invalid(body_loc(&["mode"]), error.to_string()))?;
+    let mode: Mode = request.mode.parse().map_err(|error| Problem::from_error(error, || body_loc(&["mode"])))?;
     panel.db.set_mode(&row.id, mode)?;
     Ok(Json(json!({ "status": "ok", "mode": mode.as_str() })))
 }

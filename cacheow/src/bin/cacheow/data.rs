@@ -206,7 +206,7 @@ pub(crate) fn rebuild(args: Rebuild) -> Result<ExitCode, String> {
     let data = open(&args.common, false)?;
     // An id of outcome files no program registered here is fine too.
     let id = match args.function.as_deref() {
-        Some(query) if is_files_of(&args.common, query) => Some(query.to_owned()),
+        Some(query) if data.has_files_of(query) => Some(query.to_owned()),
         Some(query) => Some(resolve(&data, query)?.id),
         None => None,
     };
@@ -271,11 +271,6 @@ pub(crate) fn import(args: Import) -> Result<ExitCode, String> {
         say!("imported {outcomes} outcome(s) of {}", path_of(id));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Whether `query` is the id of a function with outcome files.
-fn is_files_of(common: &Common, query: &str) -> bool {
-    query.len() == 16 && data_dir(common).join("functions").join(query).is_dir()
 }
 
 fn data_dir(common: &Common) -> PathBuf {
