@@ -9,7 +9,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use cacheow::__private::scope::{FixtureOutcome, function_dir_name, function_id_of_dir, write_atomic};
+use cacheow::__harness::{FixtureOutcome, function_dir_name, function_id_of_dir, write_atomic};
 
 /// The fixtures of one test.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -186,7 +186,7 @@ fn prune_dir(dir: &Path, kept: &[PathBuf], kept_dirs: &[PathBuf]) -> io::Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cacheow::__private::scope::{OutcomeKind, Payload, Recorded};
+    use cacheow::__harness::{OutcomeKind, Payload, Recorded};
 
     const FUNCTION: &str = "0123456789abcdef";
 

@@ -86,8 +86,7 @@ macro_rules! assert_outcomes_snapshot {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::scope::scope_for as scope;
-    pub use cacheow::__private::handle_of;
-    pub use cacheow::Mode;
+    pub use cacheow::{Mode, handle};
     pub use insta;
 
     /// The running test's outcomes, for `assert_outcomes_snapshot!`.

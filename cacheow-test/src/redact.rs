@@ -1,7 +1,7 @@
 //! Secrets never reach a fixture: named fields and secret values are
 //! replaced, in arguments and in outcomes, before anything is written.
 
-use cacheow::__private::scope::{Payload, canonical_json};
+use cacheow::__harness::{Payload, canonical_json};
 use serde_json::Value;
 
 /// What replaces a secret.

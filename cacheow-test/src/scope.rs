@@ -235,12 +235,12 @@ impl<T, E> TestResult for Result<T, E> {
 
 /// Enters `session` on this thread, where cacheow's calls find it.
 fn enter(session: &Arc<Session>) -> Entered {
-    Entered(cacheow::__private::scope::enter(Arc::clone(session) as Arc<dyn cacheow::__private::scope::Hook>))
+    Entered(cacheow::__harness::enter(Arc::clone(session) as Arc<dyn cacheow::__harness::Hook>))
 }
 
 /// Leaves the test's scope when dropped.
 #[must_use = "the test's scope is left when this guard drops"]
-pub struct Entered(#[allow(dead_code)] cacheow::__private::scope::Entered);
+pub struct Entered(#[allow(dead_code)] cacheow::__harness::Entered);
 
 /// The test running on this thread, to bind other threads and tasks to it.
 ///
@@ -249,7 +249,7 @@ pub struct Entered(#[allow(dead_code)] cacheow::__private::scope::Entered);
 /// Outside a `#[cacheow_test]` (or [`Scope::run`]), with a message that
 /// says so.
 pub fn current() -> CurrentTest {
-    cacheow::__private::scope::current()
+    cacheow::__harness::current()
         .and_then(|hook| hook.into_any().downcast::<Session>().ok())
         .map(|session| CurrentTest { session })
         .unwrap_or_else(|| panic!("cacheow_test::current() is called outside any #[cacheow_test]"))

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use cacheow::__private::scope::{Decision, FixtureOutcome, Hook, Recorded, Running, function_dir_name};
+use cacheow::__harness::{Decision, FixtureOutcome, Hook, Recorded, Running, function_dir_name};
 use cacheow::{Function, Mode};
 
 use crate::Record;

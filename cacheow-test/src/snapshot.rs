@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use cacheow::__private::scope::{OutcomeKind, Payload, Recorded};
+use cacheow::__harness::{OutcomeKind, Payload, Recorded};
 use cacheow::Function;
 use serde::Serialize;
 use serde_json::Value;
@@ -34,7 +34,7 @@ impl Entry {
                 _ => "return",
             },
             value,
-            error_type: outcome.error_type.clone(),
+            error_type: outcome.error_type.as_deref().map(str::to_owned),
             duration_ms: duration.as_micros() as f64 / 1000.0,
         }
     }

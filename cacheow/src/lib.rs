@@ -78,53 +78,42 @@
 //! panics are documented: mock mode with nothing recorded to replay, and a
 //! recorded panic replayed.
 
-#[cfg(feature = "cli")]
-mod admin;
-mod args;
-mod call;
-mod call_log;
-mod canonical;
-mod codec;
+// The layers, bottom up; each uses only those below it. See the README's
+// "Development" section.
+pub mod admin;
 mod db;
-mod enable;
-mod error;
-mod files;
-mod fixture;
-mod function;
-mod ids;
-mod index;
+mod handle;
 mod manager;
-mod manual;
-mod mock;
-mod mode;
-mod outcome;
-mod panics;
-mod retention;
-mod scope;
-mod sequence;
+mod model;
 #[cfg(feature = "server")]
-mod server;
-mod settings;
-mod sqlite;
-mod state;
-mod warn_once;
-mod writer;
+mod panel;
+mod runtime;
+mod store;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
+/// What cacheow-test needs of cacheow: **unstable**, for cacheow-test
+/// alone; it changes without notice.
+#[doc(hidden)]
+#[path = "harness.rs"]
+pub mod __harness;
+
 pub use cacheow_macros::cacheow;
-pub use db::{Db, MAX_LATENCY, Rebuilt};
-pub use error::Error;
-pub use files::CorruptFile;
-pub use function::{Function, Stats};
-pub use manager::{Manager, manager};
-pub use manual::ManualOutcome;
-pub use mock::MockOutcome;
-pub use mode::Mode;
-pub use outcome::{OutcomeInfo, OutcomeKind};
-pub use settings::Settings;
+pub use db::Db;
+pub use manager::{Bound, Manager, manager};
+pub use model::error::Error;
+pub use model::event::Stats;
+pub use model::latency::MAX_LATENCY;
+pub use model::manual::ManualOutcome;
+pub use model::mock::MockOutcome;
+pub use model::mode::Mode;
+pub use model::outcome::{OutcomeInfo, OutcomeKind};
+pub use model::settings::Settings;
+pub use runtime::function::Function;
+pub use runtime::manage::Rebuilt;
+pub use store::files::CorruptFile;
 
 /// The [`Function`] handle of a decorated function, by its path.
 ///

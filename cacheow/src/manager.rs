@@ -1,21 +1,22 @@
-//! The process-wide [`Manager`]: started on first use when cacheow is on,
-//! flushed when the process exits normally.
+//! The composition root: [`Manager`] opens a data dir's store, builds the
+//! runtime over it and starts the control panel. The process-wide one,
+//! [`manager()`], starts on first use when cacheow is on and is flushed
+//! when the process exits normally; tests and tools open their own.
 
-use std::sync::OnceLock;
-use std::time::Duration;
+use std::marker::PhantomData;
+use std::sync::{Arc, OnceLock};
 
 use crate::db::Db;
-use crate::function::{self, Function};
-use crate::state::FunctionState;
-use crate::{Error, Settings};
-
-/// How often other processes' changes are looked for: modes set elsewhere
-/// take effect within this, well under 100 ms.
-const REFRESH_EVERY: Duration = Duration::from_millis(25);
+use crate::model::error::Error;
+use crate::model::report;
+use crate::model::settings::Settings;
+use crate::runtime::binding::{self, Binding, Rebound};
+use crate::runtime::{Runtime, enable};
 
 static MANAGER: OnceLock<Manager> = OnceLock::new();
 
-/// cacheow's runtime in this process: its settings and its database.
+/// cacheow's runtime over one data dir: its settings, its database, and the
+/// control panel of the process-wide one.
 ///
 /// ```no_run
 /// let manager = cacheow::manager().expect("run with CACHEOW_ENABLE=1");
@@ -24,65 +25,114 @@ static MANAGER: OnceLock<Manager> = OnceLock::new();
 /// ```
 pub struct Manager {
     settings: Settings,
+    runtime: Arc<Runtime>,
     db: Db,
     /// The control panel's address, once it was started (or not).
     panel: OnceLock<Option<std::net::SocketAddr>>,
-    /// The process that started it: a forked child has no writer to flush.
+    /// The process that opened it: a forked child has no writer to flush.
     pid: u32,
 }
 
-/// The runtime, or `None` when cacheow is off (`CACHEOW_ENABLE` is not `1`,
-/// or the `instrument` feature is off).
+/// The process-wide runtime, or `None` when cacheow is off
+/// (`CACHEOW_ENABLE` is not `1`, or the `instrument` feature is off).
 ///
 /// The first call starts it: it opens the data dir, registers the program's
-/// decorated functions and starts its background writer.
+/// decorated functions, starts its background writer and, unless
+/// `CACHEOW_START_SERVER=0`, the control panel.
 pub fn manager() -> Option<&'static Manager> {
-    if !crate::enable::enabled() {
+    if !enable::enabled() {
         return None;
     }
-    let manager = MANAGER.get_or_init(|| Manager::start(Settings::from_env()));
+    let manager = MANAGER.get_or_init(|| Manager::open(Settings::from_env()));
     manager.panel.get_or_init(|| manager.start_panel());
     Some(manager)
 }
 
-/// Starts the runtime with `settings`, whatever the environment says; for
-/// test harnesses. Fails when it already runs with other settings.
-pub(crate) fn start_with(settings: Settings) -> Result<&'static Manager, Error> {
-    crate::enable::force_on();
-    let manager = MANAGER.get_or_init(|| Manager::start(settings.clone()));
-    if manager.settings.data_dir != settings.data_dir {
-        return Err(Error::StorageUnavailable {
-            path: settings.data_dir,
-            reason: format!("cacheow already runs with the data dir {}", manager.settings.data_dir.display()),
-        });
+/// The process-wide runtime, for decorated calls: what
+/// `crate::runtime::Global` names.
+pub(crate) fn global_runtime() -> Option<&'static Runtime> {
+    manager().map(|manager| &*manager.runtime)
+}
+
+/// The runtime the calls and handles of this thread use: the one bound to
+/// it, else the process-wide one.
+pub(crate) fn current_runtime() -> Result<Arc<Runtime>, Error> {
+    if let Some(runtime) = binding::runtime() {
+        return Ok(runtime);
     }
-    Ok(manager)
+    manager().map(|manager| Arc::clone(&manager.runtime)).ok_or(Error::Disabled)
 }
 
 impl Manager {
-    fn start(settings: Settings) -> Manager {
-        let db = Db::open(&settings.data_dir, settings.seed);
-        db.register_all(&function::registered());
-        let _ = std::thread::Builder::new().name("cacheow-refresh".to_owned()).spawn(refresh_forever);
-        Manager { settings, db, panel: OnceLock::new(), pid: std::process::id() }
+    /// A runtime over `settings.data_dir` of its own, apart from the
+    /// process-wide one and whatever `CACHEOW_ENABLE` says: for tests and
+    /// tools that want a data dir to themselves. It starts no control panel
+    /// (see [`panel_router`](Self::panel_router)), and what it recorded is
+    /// on disk when it is dropped.
+    ///
+    /// Decorated calls use it on the threads it is [bound](Self::bind) to.
+    ///
+    /// ```no_run
+    /// # #[cacheow::cacheow] fn fetch(id: u32) -> u32 { id }
+    /// let mut settings = cacheow::Settings::default();
+    /// settings.data_dir = "target/my-test-data".into();
+    /// let manager = cacheow::Manager::open(settings);
+    /// let _bound = manager.bind();
+    /// fetch(7); // recorded into target/my-test-data
+    /// ```
+    pub fn open(settings: Settings) -> Manager {
+        let runtime = Runtime::open(&settings.data_dir, settings.seed);
+        let db = Db::new(Arc::clone(&runtime));
+        Manager { settings, runtime, db, panel: OnceLock::new(), pid: std::process::id() }
+    }
+
+    /// The runtime, for the layers above it (the CLI's commands).
+    pub(crate) fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// Makes the decorated calls made on this thread, and the methods of
+    /// their handles, use this manager's data dir until the guard drops,
+    /// as `insta`'s `Settings::bind_to_scope` does for its settings. A
+    /// `#[cacheow_test]` scope entered on the thread still comes first.
+    pub fn bind(&self) -> Bound {
+        Bound { _rebound: binding::bind(Binding::Runtime(Arc::clone(&self.runtime))), _thread: PhantomData }
     }
 
     /// Starts the control panel when the settings ask for it.
-    fn start_panel(&'static self) -> Option<std::net::SocketAddr> {
+    fn start_panel(&self) -> Option<std::net::SocketAddr> {
         #[cfg(feature = "server")]
         if self.settings.start_server {
-            return crate::server::start(&self.db, &self.settings);
+            return crate::panel::start(Arc::clone(&self.runtime), &self.settings);
         }
         None
     }
 
+    /// The control panel's routes over this manager's data dir, with the
+    /// access rules of its settings: to serve the panel from an axum
+    /// application of one's own, or to test it with `tower::ServiceExt`.
+    /// Refused, as the panel a program starts is, for a host other machines
+    /// reach without a `server_token`.
+    #[cfg(feature = "server")]
+    pub fn panel_router(&self) -> Result<axum::Router, Error> {
+        crate::panel::router(Arc::clone(&self.runtime), &self.settings)
+    }
+
+    /// Serves the control panel over this manager's data dir on the current
+    /// thread, until the process ends: what `cacheow serve` runs.
+    /// `on_listen` gets its URL once it listens.
+    #[cfg(feature = "server")]
+    pub fn serve_panel(&self, on_listen: impl FnOnce(&str)) -> Result<(), Error> {
+        crate::panel::serve(Arc::clone(&self.runtime), &self.settings, on_listen)
+    }
+
     /// The control panel's URL, `http://127.0.0.1:8765/`; `None` when it
-    /// is off (`CACHEOW_START_SERVER=0`) or could not start (a warning
-    /// said why).
+    /// is off (`CACHEOW_START_SERVER=0`), could not start (a warning said
+    /// why), or this manager was [opened](Self::open) apart.
     pub fn panel_url(&self) -> Option<String> {
         #[cfg(feature = "server")]
         if let Some(Some(address)) = self.panel.get() {
-            return Some(crate::server::url(*address));
+            return Some(crate::panel::url(*address));
         }
         None
     }
@@ -103,33 +153,30 @@ impl Manager {
     /// too, so calling this is only needed before reading the data dir from
     /// elsewhere while the program still runs.
     pub fn flush(&self) {
-        if !self.db.flush_writer(true) {
-            tracing::warn!("cacheow: flushing outcomes took over a minute; some may not be on disk yet");
+        if !self.runtime.flush(true) {
+            report::warn(format_args!("cacheow: flushing outcomes took over a minute; some may not be on disk yet"));
         }
-    }
-
-    pub(crate) fn load(&self, function: &Function) -> std::sync::Arc<FunctionState> {
-        self.db.load(function)
     }
 }
 
-/// Applies other processes' changes, for as long as the process runs.
-fn refresh_forever() {
-    loop {
-        std::thread::sleep(REFRESH_EVERY);
-        // The manager is in its static by the time the first refresh runs.
-        let Some(manager) = MANAGER.get() else { continue };
-        // A bug here must not stop the refreshes, nor reach the program.
-        let refreshed = std::panic::catch_unwind(|| manager.db.refresh());
-        let error = match refreshed {
-            Ok(Ok(())) => continue,
-            Ok(Err(error)) => error.to_string(),
-            Err(_) => "a panic in cacheow; please report it".to_owned(),
-        };
-        crate::warn_once::warn_once(
-            "refresh",
-            format_args!("cacheow could not read changes made by other processes: {error}"),
-        );
+impl std::fmt::Debug for Manager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Manager").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+/// A thread bound to a [`Manager`] by [`Manager::bind`]; unbound, back to
+/// what it used before, when dropped on that same thread.
+#[must_use = "the thread is unbound when this guard drops"]
+pub struct Bound {
+    _rebound: Rebound,
+    /// A binding belongs to its thread.
+    _thread: PhantomData<*const ()>,
+}
+
+impl std::fmt::Debug for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Bound")
     }
 }
 

@@ -1,66 +1,75 @@
 //! What `#[cacheow]` and `handle!` expand to call. Not a public API: it
-//! changes without notice.
+//! changes without notice. Decorated calls run in the process-wide runtime,
+//! which the composition root starts on first use, unless their thread is
+//! bound to another.
 
-pub use crate::args::{Args, ArgsWriter, KeyArg, Uncaptured, capture_args};
-pub use crate::call::{call_async, call_sync};
-pub use crate::enable::is_active;
-pub use crate::function::{Function, FunctionKind, FunctionMeta};
-pub use crate::scope::check_uncaptured;
-pub use crate::sequence::{Items, StreamItems, call_iter, call_stream};
+use std::future::Future;
+
+use futures_core::Stream;
+
+pub use crate::model::args::{Args, ArgsWriter, KeyArg, Uncaptured, capture_args};
+pub use crate::model::kind::FunctionKind;
+pub use crate::runtime::enable::is_active;
+pub use crate::runtime::function::{Function, FunctionMeta};
+pub use crate::runtime::scope::check_uncaptured;
+pub use crate::runtime::sequence::{Items, StreamItems};
 pub use ctor;
+
+use crate::manager::global_runtime;
+use crate::model::codec::Codec;
+use crate::runtime::{call, registry, sequence};
 
 /// How return values are recorded; see the module's documentation.
 pub mod codec {
-    pub use crate::codec::{
-        Codec, CodecError, Encoded, Recordable, RecordableError, Tag, ViaAnyhowResult, ViaIoResult, ViaSerdeResult,
+    pub use crate::model::codec::{
+        Codec, CodecError, Recordable, RecordableError, Tag, ViaAnyhowResult, ViaIoResult, ViaSerdeResult,
         ViaUnsupported, ViaUnsupportedResult, ViaValue,
     };
 }
 
-/// Test scopes and fixtures, for cacheow-test.
-pub mod scope {
-    pub use crate::files::write_atomic;
-    pub use crate::fixture::{FixtureOutcome, canonical_json, function_dir_name, function_id_of_dir};
-    pub use crate::outcome::{OutcomeKind, Payload};
-    pub use crate::scope::{Decision, Entered, Hook, Recorded, Running, current, enter};
+/// Calls a synchronous function through cacheow.
+pub fn call_sync<R>(function: &'static Function, args: Args, codec: Codec<R>, body: impl FnOnce() -> R) -> R {
+    call::call_sync(function, args, codec, body, global_runtime)
+}
+
+/// Calls an `async` function through cacheow.
+pub async fn call_async<R, F: Future<Output = R>>(
+    function: &'static Function,
+    args: Args,
+    codec: Codec<R>,
+    body: F,
+) -> R {
+    call::call_async(function, args, codec, body, global_runtime).await
+}
+
+/// Calls a function that returns an iterator.
+pub fn call_iter<I: Iterator<Item = T>, T>(
+    function: &'static Function,
+    args: Args,
+    item: Codec<T>,
+    body: impl FnOnce() -> I,
+) -> Items<I, T> {
+    sequence::call_iter(function, args, item, body, global_runtime)
+}
+
+/// Calls a function that returns a stream.
+pub fn call_stream<S: Stream<Item = T>, T>(
+    function: &'static Function,
+    args: Args,
+    item: Codec<T>,
+    body: impl FnOnce() -> S,
+) -> StreamItems<S, T> {
+    sequence::call_stream(function, args, item, body, global_runtime)
 }
 
 /// Registers a decorated function before `main`.
 pub fn register(function: &'static Function) {
-    crate::function::register(function);
+    registry::register(function);
 }
 
 /// The handle of the function `item` names, for `handle!`.
 pub fn handle_of<F>(item: &F) -> &'static Function {
-    crate::function::by_type_name(std::any::type_name_of_val(item))
-}
-
-/// Starts cacheow with these settings, whatever the environment says: for
-/// test harnesses that imply `CACHEOW_ENABLE=1`.
-pub fn start_with(settings: crate::Settings) -> Result<&'static crate::Manager, crate::Error> {
-    crate::manager::start_with(settings)
-}
-
-/// What the `cacheow` command line does to a data dir.
-#[cfg(feature = "cli")]
-pub mod admin {
-    pub use crate::admin::*;
-}
-
-/// Serves the control panel over the settings' data dir until the process
-/// ends: `cacheow serve`. `on_listen` gets its URL once it listens.
-#[cfg(feature = "server")]
-pub fn serve(settings: crate::Settings, on_listen: impl FnOnce(&str)) -> Result<(), crate::Error> {
-    let serve_settings = settings.clone();
-    let manager = crate::manager::start_with(crate::Settings { start_server: false, ..settings })?;
-    crate::server::serve(manager.db(), &serve_settings, on_listen)
-}
-
-/// The control panel's routes over the running cacheow, for tests.
-#[cfg(feature = "server")]
-pub fn panel_router(settings: &crate::Settings) -> Result<axum::Router, crate::Error> {
-    let manager = crate::manager().ok_or(crate::Error::Disabled)?;
-    Ok(crate::server::router(manager.db(), crate::server::Access::from_settings(settings)?))
+    registry::by_type_name(std::any::type_name_of_val(item))
 }
 
 /// Keeps the instrumented version of a function when the `instrument`

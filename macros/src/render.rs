@@ -4,7 +4,7 @@
 //! name, the signature, the argument values, the return type) and hands the
 //! call to `::cacheow::__private`, which does the work in ordinary Rust.
 
-use proc_macro2::{Delimiter, Spacing, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Spacing, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::ReturnType;
 use syn::ext::IdentExt;
@@ -38,14 +38,20 @@ pub(crate) fn fallback(function: &Function, errors: Errors) -> TokenStream {
 fn plain_function(function: &Function) -> TokenStream {
     let syn::ItemFn { attrs, vis, sig, .. } = &function.item;
     let body = body(function);
-    quote! { #(#attrs)* #vis #sig { #body } }
+    quote! { #(#attrs)* #vis #sig #body }
 }
 
-/// The original body, after the `let`s that restore destructured parameters.
+/// The original body, after the `let`s that restore destructured
+/// parameters: one block, in braces that carry the span of the block as
+/// written. Not the block inside another, which a one-line body would have
+/// the compiler call unnecessary braces.
 fn body(function: &Function) -> TokenStream {
     let destructure = &function.destructure;
     let block = &function.item.block;
-    quote! { #(#destructure)* #block }
+    let stmts = &block.stmts;
+    let mut braced = Group::new(Delimiter::Brace, quote! { #(#destructure)* #(#stmts)* });
+    braced.set_span(block.brace_token.span.join());
+    braced.into_token_stream()
 }
 
 fn instrumented_function(function: &Function) -> TokenStream {
@@ -141,7 +147,7 @@ fn sync_call(function: &Function) -> TokenStream {
     let codec = codec(&function.item.sig.output);
     quote! {
         #[allow(unused_mut)]
-        let mut __cacheow_body = move || -> #output { #body };
+        let mut __cacheow_body = move || -> #output #body;
         match __cacheow_args {
             ::core::option::Option::None => __cacheow_body(),
             ::core::option::Option::Some(::core::result::Result::Ok(__cacheow_args)) => ::cacheow::__private::call_sync(
@@ -165,7 +171,7 @@ fn async_call(function: &Function) -> TokenStream {
     quote! {
         // The annotated `let` gives `?` and `return` in the body their type.
         let __cacheow_body = async move {
-            let __cacheow_output: #output = { #body };
+            let __cacheow_output: #output = #body;
             #[allow(unreachable_code)]
             __cacheow_output
         };
@@ -209,7 +215,7 @@ fn sequence_call(function: &Function, call: TokenStream, item: &syn::Type, wrap:
         recorded = quote!(::std::boxed::Box::pin(#recorded));
     }
     quote! {
-        let __cacheow_body = move || { #body };
+        let __cacheow_body = move || #body;
         match __cacheow_args {
             ::core::option::Option::None => #plain,
             ::core::option::Option::Some(::core::result::Result::Ok(__cacheow_args)) => #recorded,

@@ -10,7 +10,7 @@ use axum::http::{Method, StatusCode};
 use cacheow::{Mode, cacheow, handle};
 use serde_json::{Value, json};
 
-use super::{flush, get, json, panel, post, request, send};
+use super::{get, json, panel, post, request, send};
 
 fn keys(value: &Value) -> BTreeSet<&str> {
     value.as_object().map(|object| object.keys().map(String::as_str).collect()).unwrap_or_default()
@@ -36,7 +36,7 @@ async fn lists_and_details_functions_in_the_python_shapes() {
     listed(2);
     handle!(listed).set_mode(Mode::Cache).expect("set_mode");
     listed(1);
-    flush();
+    panel.flush();
 
     let health = send(&panel, get("/api/health")).await;
     assert_eq!((health.status, health.json()), (StatusCode::OK, json!({ "status": "ok" })));
@@ -101,7 +101,7 @@ async fn modes_and_latency_set_over_http_apply_to_the_next_call() {
     let panel = panel();
     let f = handle!(switched);
     assert_eq!(switched(1), 101);
-    flush();
+    panel.flush();
     let answer = send(&panel, post(&format!("/api/functions/{}/mode", f.id()), &json!({ "mode": "mock" }))).await;
     assert_eq!((answer.status, answer.json()), (StatusCode::OK, json!({ "status": "ok", "mode": "mock" })));
     assert_eq!(f.mode(), Mode::Mock);
@@ -123,7 +123,7 @@ async fn bad_input_is_a_422_that_changes_nothing() {
     let panel = panel();
     let f = handle!(guarded);
     guarded(1);
-    flush();
+    panel.flush();
     let outcome = f.outcomes().expect("outcomes")[0].id.clone();
     let path = |end: &str| format!("/api/functions/{}/{end}", f.id());
     let bad: Vec<(&str, Value, &str)> = vec![
@@ -173,7 +173,7 @@ fn looked_up(n: u32) -> u32 {
 async fn unknown_and_malformed_ids_are_404() {
     let panel = panel();
     looked_up(2);
-    flush();
+    panel.flush();
     let known = handle!(looked_up).id();
     let unknown = "0000000000000000";
     let paths = [
@@ -211,7 +211,7 @@ async fn unknown_and_malformed_ids_are_404() {
 async fn bodies_over_the_limit_are_refused() {
     let panel = panel();
     guarded(3);
-    flush();
+    panel.flush();
     let huge = json!({ "outcome_type": "return", "value": "x".repeat(5 * 1024 * 1024) });
     let answer = send(&panel, post(&format!("/api/functions/{}/outcomes/manual", handle!(guarded).id()), &huge)).await;
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
@@ -231,7 +231,7 @@ async fn manual_outcomes_and_weights_decide_what_mock_mode_replays() {
     let panel = panel();
     let f = handle!(weighed);
     weighed("Oslo".to_owned());
-    flush();
+    panel.flush();
     let manual = send(
         &panel,
         post(
@@ -280,7 +280,7 @@ async fn manual_errors_replay_and_their_type_is_only_a_label() {
     let panel = panel();
     let f = handle!(lookup);
     lookup(1).expect("recorded");
-    flush();
+    panel.flush();
     // The Python cacheow imports and calls whatever type it is given.
     let body = json!({
         "outcome_type": "exception",
@@ -320,7 +320,7 @@ async fn outcomes_page_newest_first() {
         paged(n);
         std::thread::sleep(Duration::from_millis(2));
     }
-    flush();
+    panel.flush();
     let page = |query: &str| get(&format!("/api/functions/{}/outcomes{query}", f.id()));
     let all = send(&panel, page("")).await.json();
     assert_eq!((all["total"].as_u64(), all["offset"].as_u64(), all["limit"].as_u64()), (Some(7), Some(0), Some(50)));
@@ -351,7 +351,7 @@ async fn outcomes_are_read_replaced_after_checking_and_deleted() {
     let f = handle!(edited);
     edited(4);
     edited(5);
-    flush();
+    panel.flush();
     let id = f.outcomes().expect("outcomes").into_iter().find(|o| o.args.contains('4')).expect("recorded").id;
     let url = format!("/api/functions/{}/outcomes/{id}", f.id());
     let file = send(&panel, get(&url)).await.json();
@@ -395,8 +395,8 @@ async fn rebuild_index_reads_the_files_and_names_the_corrupt_ones() {
     let f = handle!(rebuilt);
     rebuilt(1);
     rebuilt(2);
-    flush();
-    let dir = cacheow::manager().expect("on").settings().data_dir.join("functions").join(f.id()).join("outcomes");
+    panel.flush();
+    let dir = panel.data_dir().join("functions").join(f.id()).join("outcomes");
     let mut files: Vec<_> = std::fs::read_dir(&dir).expect("outcomes").flatten().map(|entry| entry.path()).collect();
     files.sort();
     // A copy from elsewhere, and a hand edit gone wrong.
@@ -431,6 +431,6 @@ async fn rebuild_index_reads_the_files_and_names_the_corrupt_ones() {
     let detail = format!("/api/functions/{}", f.id());
     assert_eq!(send(&panel, get(&detail)).await.json()["corrupt_files"].as_array().map(Vec::len), Some(1));
     rebuilt(u32::try_from(edited["args"]["n"].as_u64().expect("n")).expect("small"));
-    flush();
+    panel.flush();
     assert_eq!(send(&panel, get(&detail)).await.json()["corrupt_files"], json!([]));
 }

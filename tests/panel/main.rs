@@ -2,37 +2,74 @@
 //! `tower::ServiceExt::oneshot`: the JSON API, the pages and their forms,
 //! the OpenAPI document, and the access rules.
 //!
-//! Every test has functions of its own: they share one data dir and run at
-//! once. No answer may be a 500: [`send`] checks it.
-#![allow(unsafe_code)] // the environment is set before `main`, on the only thread
+//! Every test makes the panel over a data dir of its own, which its
+//! decorated calls record into: nothing is set in the environment, and
+//! tests run at once. No answer may be a 500: [`send`] checks it.
 
 mod api;
-#[path = "../support/enable.rs"]
-mod enable;
 mod openapi;
 mod pages;
 mod security;
 
+use std::path::Path;
+
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use cacheow::{Bound, Manager, Settings};
 use serde_json::Value;
 use tower::ServiceExt;
 
-/// cacheow reads its settings on first use: set them before anything runs.
-#[ctor::ctor(unsafe)]
-fn enable_cacheow() {
-    // SAFETY: before `main`, on the only thread.
-    unsafe { enable::enable_cacheow("panel-") }
+/// A test's panel: its router over a data dir of its own, which the
+/// decorated calls of the test's thread record into while it lives.
+struct TestPanel {
+    router: Router,
+    _bound: Bound,
+    manager: Manager,
+    /// Kept after the run below the target dir, for a look at what failed.
+    data_dir: std::path::PathBuf,
 }
 
-/// The panel's router with the default settings: loopback, no token.
-fn panel() -> Router {
-    panel_with(cacheow::Settings::default())
+impl TestPanel {
+    /// Waits until the outcomes recorded so far are in the database the
+    /// panel reads.
+    fn flush(&self) {
+        self.manager.flush();
+    }
+
+    fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
 }
 
-fn panel_with(settings: cacheow::Settings) -> Router {
-    cacheow::__private::panel_router(&settings).unwrap_or_else(|error| panic!("{error}"))
+impl std::ops::Deref for TestPanel {
+    type Target = Router;
+
+    fn deref(&self) -> &Router {
+        &self.router
+    }
+}
+
+/// The panel with the default settings: loopback, no token.
+fn panel() -> TestPanel {
+    panel_with(Settings::default())
+}
+
+fn panel_with(settings: Settings) -> TestPanel {
+    let manager = open(settings);
+    let router = manager.panel_router().unwrap_or_else(|error| panic!("{error}"));
+    let data_dir = manager.settings().data_dir.clone();
+    TestPanel { router, _bound: manager.bind(), manager, data_dir }
+}
+
+/// cacheow over a fresh data dir below the target dir.
+fn open(mut settings: Settings) -> Manager {
+    settings.data_dir = tempfile::Builder::new()
+        .prefix("panel-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("a temporary data dir")
+        .keep();
+    Manager::open(settings)
 }
 
 /// A request as a browser or a script on this machine sends it.
@@ -93,10 +130,4 @@ async fn send(router: &Router, request: Request<Body>) -> Answer {
     let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
     assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR, "{what}: {}", String::from_utf8_lossy(&body));
     Answer { status, headers, body }
-}
-
-/// Waits until the outcomes recorded so far are in the database the panel
-/// reads.
-fn flush() {
-    cacheow::manager().expect("cacheow is on").flush();
 }

@@ -5,7 +5,7 @@ use axum::http::{Method, StatusCode};
 use cacheow::{cacheow, handle};
 use serde_json::{Value, json};
 
-use super::{flush, get, json, panel, send};
+use super::{get, json, panel, send};
 
 #[cacheow]
 fn documented(n: u32) -> u32 {
@@ -16,7 +16,7 @@ fn documented(n: u32) -> u32 {
 async fn every_documented_operation_is_served_as_documented() {
     let panel = panel();
     documented(1);
-    flush();
+    panel.flush();
     let function_id = handle!(documented).id();
     let outcome_id = handle!(documented).outcomes().expect("outcomes")[0].id.clone();
     let document = send(&panel, get("/api/openapi.json")).await.json();

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{Method, StatusCode, header};
 use cacheow::{Mode, cacheow, handle};
 
-use super::{Answer, flush, get, panel, request, send};
+use super::{Answer, get, panel, request, send};
 
 /// The form token in a page.
 fn form_token(page: &str) -> String {
@@ -53,7 +53,7 @@ async fn the_index_lists_functions_with_their_counts_and_stale_marker() {
     shown(1);
     handle!(shown).set_mode(Mode::Cache).expect("set_mode");
     shown(1);
-    flush();
+    panel.flush();
     let page = send(&panel, get("/")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(page.headers.get(header::CONTENT_TYPE).map(|v| v.as_bytes()), Some(&b"text/html; charset=utf-8"[..]));
@@ -65,8 +65,7 @@ async fn the_index_lists_functions_with_their_counts_and_stale_marker() {
     assert_eq!(numbers, ["2", "1", "0", "0"], "calls, hits, misses, mocks");
     assert!(!row.contains("stale"));
 
-    let db =
-        rusqlite::Connection::open(cacheow::manager().expect("on").settings().data_dir.join("cacheow.db")).expect("db");
+    let db = rusqlite::Connection::open(panel.data_dir().join("cacheow.db")).expect("db");
     db.execute("UPDATE functions SET stale = 1 WHERE id = ?1", [handle!(shown).id()]).expect("marked");
     let html = send(&panel, get("/")).await.text();
     let row = html.split("<tr>").find(|row| row.contains(handle!(shown).id())).expect("a row for shown");
@@ -87,7 +86,7 @@ async fn forms_switch_mode_set_latency_add_outcomes_and_weights() {
     let panel = panel();
     let f = handle!(driven);
     driven(1);
-    flush();
+    panel.flush();
     let page = format!("/ui/functions/{}", f.id());
     let html = send(&panel, get(&page)).await.text();
     for part in ["fn driven(n: u32) -&gt; String", "Recent calls", "<svg", "Mock weights", "Add a manual outcome"] {
@@ -151,7 +150,7 @@ async fn a_bad_form_shows_the_error_and_keeps_what_was_typed() {
     let panel = panel();
     let f = handle!(typed);
     typed(2);
-    flush();
+    panel.flush();
     let page = format!("/ui/functions/{}", f.id());
     let before = f.outcomes().expect("outcomes").len();
     let manual = [("outcome_type", "return"), ("value", "{\"name\": Ann}")];
@@ -183,7 +182,7 @@ async fn an_outcome_page_shows_edits_and_deletes_the_payload() {
     let panel = panel();
     let f = handle!(viewed);
     viewed(8);
-    flush();
+    panel.flush();
     let id = f.outcomes().expect("outcomes")[0].id.clone();
     let function_page = send(&panel, get(&format!("/ui/functions/{}", f.id()))).await.text();
     let page = format!("/ui/functions/{}/outcomes/{id}", f.id());
@@ -219,7 +218,7 @@ async fn outcomes_are_paged_on_the_function_page() {
     for n in 0..120 {
         many(n);
     }
-    flush();
+    panel.flush();
     let page = format!("/ui/functions/{}", f.id());
     let first = send(&panel, get(&page)).await.text();
     assert!(first.contains("1–50 of 120") && first.contains("Page 1 of 3"), "{first}");

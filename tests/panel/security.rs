@@ -6,7 +6,7 @@ use axum::http::{Method, StatusCode, header};
 use cacheow::{Mode, Settings, cacheow, handle};
 use serde_json::json;
 
-use super::{flush, get, panel, panel_with, post, request, send};
+use super::{get, panel, panel_with, post, request, send};
 
 #[cacheow]
 fn secured(n: u32) -> u32 {
@@ -43,7 +43,7 @@ async fn hosts_other_than_loopback_are_refused() {
 async fn cross_site_and_non_json_writes_are_refused() {
     let panel = panel();
     secured(1);
-    flush();
+    panel.flush();
     let body = json!({ "mode": "mock" }).to_string();
     let refused = [
         // A form on another site: a simple request, no preflight.
@@ -99,10 +99,10 @@ async fn cross_site_and_non_json_writes_are_refused() {
 fn a_host_other_machines_reach_needs_a_token() {
     let mut settings = Settings::default();
     settings.server_host = "0.0.0.0".to_owned();
-    let error = cacheow::__private::panel_router(&settings).expect_err("no token");
+    let error = super::open(settings.clone()).panel_router().expect_err("no token");
     assert!(error.to_string().contains("set CACHEOW_TOKEN"), "{error}");
     settings.server_host = "192.168.1.20".to_owned();
-    assert!(cacheow::__private::panel_router(&settings).is_err());
+    assert!(super::open(settings).panel_router().is_err());
 }
 
 #[tokio::test]
@@ -147,7 +147,7 @@ fn shouting(text: String) -> String {
 async fn recorded_values_show_as_text() {
     let panel = panel();
     shouting("<script>alert(1)</script>".to_owned());
-    flush();
+    panel.flush();
     let page = send(&panel, get(&format!("/ui/functions/{}", handle!(shouting).id()))).await;
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
@@ -163,7 +163,7 @@ async fn recorded_values_show_as_text() {
 async fn posts_without_the_form_token_change_nothing() {
     let panel = panel();
     secured(2);
-    flush();
+    panel.flush();
     let form = |token: &str| {
         request(Method::POST, &format!("/ui/functions/{}/mode", handle!(secured).id()))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")

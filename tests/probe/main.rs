@@ -168,11 +168,12 @@ fn run(args: &mut dyn Iterator<Item = &str>, runtime: &tokio::runtime::Runtime) 
             }
             "serve" => {
                 // What `cacheow serve` runs, until the test kills it.
-                cacheow::__private::serve(cacheow::Settings::from_env(), |url| {
-                    println!("serving = {url}");
-                    let _ = std::io::stdout().flush();
-                })
-                .expect("the panel serves");
+                cacheow::Manager::open(cacheow::Settings::from_env())
+                    .serve_panel(|url| {
+                        println!("serving = {url}");
+                        let _ = std::io::stdout().flush();
+                    })
+                    .expect("the panel serves");
                 "served".to_owned()
             }
             "interactive" => {

@@ -55,7 +55,7 @@ fn settings(options: &Options) -> TokenStream {
     }
     for (mode, path) in &options.pins {
         settings.extend(quote! {
-            .pin(::cacheow_test::__private::handle_of(&#path), ::cacheow_test::__private::Mode::#mode)
+            .pin(::cacheow_test::__private::handle!(#path), ::cacheow_test::__private::Mode::#mode)
         });
     }
     if let Some(fixtures) = &options.fixtures {

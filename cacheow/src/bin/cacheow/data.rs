@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use cacheow::__private::admin::{self, DataDir, FunctionSummary};
+use cacheow::admin::{DataDir, FunctionSummary};
 use cacheow::{Mode, Settings};
 use serde::Serialize;
 
@@ -121,10 +121,10 @@ pub(crate) fn list(common: Common) -> Result<ExitCode, String> {
             f.path,
             f.mode,
             f.kind,
-            f.total_calls,
-            f.cache_hits,
-            f.cache_misses,
-            f.mock_calls,
+            f.stats.total_calls,
+            f.stats.cache_hits,
+            f.stats.cache_misses,
+            f.stats.mock_calls,
             f.outcomes,
             f.id
         );
@@ -147,11 +147,11 @@ pub(crate) fn show(args: Show) -> Result<ExitCode, String> {
     say!("  {} outcomes{cap}", f.outcomes);
     say!(
         "  calls {} · cache hits {} · misses {} · mocks {} · errors {}",
-        f.total_calls,
-        f.cache_hits,
-        f.cache_misses,
-        f.mock_calls,
-        f.errors
+        f.stats.total_calls,
+        f.stats.cache_hits,
+        f.stats.cache_misses,
+        f.stats.mock_calls,
+        f.stats.errors
     );
     if !detail.recent_outcomes.is_empty() {
         say!("newest outcomes:");
@@ -180,7 +180,7 @@ pub(crate) fn show(args: Show) -> Result<ExitCode, String> {
     if !detail.corrupt_files.is_empty() {
         say!("corrupt files (left out at the last rebuild):");
         for file in &detail.corrupt_files {
-            say!("  {}: {}", file.path, file.error);
+            say!("  {}: {}", file.path.display(), file.error);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -220,7 +220,7 @@ pub(crate) fn rebuild(args: Rebuild) -> Result<ExitCode, String> {
     for function in &rebuilt {
         say!("{}: {} outcomes indexed", function.path, function.indexed);
         for file in &function.corrupt {
-            say!("  left out {}: {}", file.path, file.error);
+            say!("  left out {}: {}", file.path.display(), file.error);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -263,12 +263,14 @@ pub(crate) fn import(args: Import) -> Result<ExitCode, String> {
     if args.common.json {
         let imported: Vec<_> = imported
             .iter()
-            .map(|(id, outcomes)| serde_json::json!({ "id": id, "path": path_of(id), "outcomes": outcomes }))
+            .map(|done| {
+                serde_json::json!({ "id": done.function_id, "path": path_of(&done.function_id), "outcomes": done.outcomes })
+            })
             .collect();
         return print_json(&imported);
     }
-    for (id, outcomes) in &imported {
-        say!("imported {outcomes} outcome(s) of {}", path_of(id));
+    for done in &imported {
+        say!("imported {} outcome(s) of {}", done.outcomes, path_of(&done.function_id));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -283,7 +285,7 @@ fn open(common: &Common, create: bool) -> Result<DataDir, String> {
     if !create {
         check_holds_data(&dir)?;
     }
-    admin::open(&dir).map_err(text)
+    DataDir::open(&dir).map_err(text)
 }
 
 /// A database, or outcome files (copied in, or left by a deleted database).

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use cacheow::__private::scope::function_id_of_dir;
+use cacheow::admin::fixture_function_id;
 
 /// `cacheow fixtures`.
 #[derive(clap::Args)]
@@ -151,5 +151,5 @@ fn subdirs(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn is_function_dir(dir: &Path) -> bool {
-    dir.file_name().and_then(|name| name.to_str()).and_then(function_id_of_dir).is_some()
+    dir.file_name().and_then(|name| name.to_str()).and_then(fixture_function_id).is_some()
 }

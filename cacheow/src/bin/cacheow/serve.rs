@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use cacheow::Settings;
+use cacheow::{Manager, Settings};
 
 /// `cacheow serve`. Unset options come from the `CACHEOW_*` variables, as in
 /// a program; `CACHEOW_TOKEN` is only read from the environment, to keep it
@@ -32,9 +32,8 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     settings.server_port = args.port.unwrap_or(settings.server_port);
     settings.server_host = args.host.unwrap_or(settings.server_host);
     let data_dir = settings.data_dir.clone();
-    cacheow::__private::serve(settings, |url| {
-        say!("cacheow control panel for {}: {url}", data_dir.display());
-    })
-    .map_err(|error| error.to_string())?;
+    Manager::open(settings)
+        .serve_panel(|url| say!("cacheow control panel for {}: {url}", data_dir.display()))
+        .map_err(|error| error.to_string())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,11 @@
+//! What a test harness needs of cacheow: the hooks of a test's scope, and
+//! the fixture files. For cacheow-test alone: **unstable**, it changes with
+//! cacheow-test, without notice, in any release.
+
+pub use crate::model::canonical::canonical_json;
+pub use crate::model::outcome::{OutcomeKind, Payload, Recorded};
+pub use crate::runtime::binding::{Entered, enter, hook as current};
+pub use crate::runtime::hook::{Decision, Hook};
+pub use crate::runtime::scope::Running;
+pub use crate::store::files::write_atomic;
+pub use crate::store::fixture::{FixtureOutcome, function_dir_name, function_id_of_dir};

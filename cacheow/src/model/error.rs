@@ -1,0 +1,121 @@
+//! The error type of every fallible cacheow operation.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What went wrong in a cacheow operation, and how to fix it.
+///
+/// Errors only come from the control API (`set_mode`, `outcomes`, ...). A
+/// decorated function never returns one: a failure inside cacheow during a
+/// call logs a `tracing` warning and the function returns its real result.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// cacheow is not enabled in this process.
+    #[error(
+        "cacheow is disabled: set CACHEOW_ENABLE=1 (and keep the `instrument` feature of cacheow, on by default) \
+         to record, cache and mock"
+    )]
+    Disabled,
+
+    /// The text is not a function id.
+    #[error("`{id}` is not a function id: ids are 16 lowercase hex characters, as `handle!(f).id()` gives")]
+    InvalidId {
+        /// The text given as an id.
+        id: String,
+    },
+
+    /// No decorated function with this id was ever registered in the data dir.
+    #[error(
+        "no #[cacheow] function has the id `{id}`: run the program that defines it once with CACHEOW_ENABLE=1 \
+         so that it is registered, or take the id from `handle!(f).id()`"
+    )]
+    UnknownFunction {
+        /// The id that was looked up.
+        id: String,
+    },
+
+    /// No outcome with this id is recorded for the function.
+    #[error("function `{function_id}` has no outcome `{outcome_id}`")]
+    UnknownOutcome {
+        /// The function's id.
+        function_id: String,
+        /// The outcome id that was looked up.
+        outcome_id: String,
+    },
+
+    /// An outcome given by hand (a manual outcome, an edited outcome file)
+    /// that cacheow cannot read.
+    #[error("this is not a valid outcome: {reason}")]
+    InvalidOutcome {
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The text is not a mode.
+    #[error("unknown mode `{0}`: expected `default`, `cache` or `mock`")]
+    InvalidMode(String),
+
+    /// A mock weight that is not a positive number.
+    #[error(
+        "a mock weight of {weight} is not valid: weights are positive numbers; disable an outcome with `enabled: false`"
+    )]
+    InvalidWeight {
+        /// The weight that was given.
+        weight: f64,
+    },
+
+    /// A cap of no outcomes at all.
+    #[error("a cap of 0 outcomes would keep nothing: give at least 1, or no cap (`None`)")]
+    InvalidRetention,
+
+    /// An artificial latency longer than cacheow accepts.
+    #[error("a latency of {latency:?} is too long: the most cacheow accepts is {max:?}", max = crate::model::latency::MAX_LATENCY)]
+    InvalidLatency {
+        /// The latency that was asked for.
+        latency: Duration,
+    },
+
+    /// The data dir could not be used, so nothing can be read or persisted.
+    #[error(
+        "cacheow's data dir {path} is unavailable ({reason}); calls still work but nothing is persisted. \
+         Point CACHEOW_DATA_DIR at a writable directory"
+    )]
+    StorageUnavailable {
+        /// The data dir.
+        path: PathBuf,
+        /// Why it could not be used.
+        reason: String,
+    },
+
+    /// A file of the data dir could not be read or written.
+    #[error("cacheow could not {action} {path}: {source}")]
+    Io {
+        /// What cacheow was doing.
+        action: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The control panel could not start.
+    #[error("cacheow's control panel cannot serve {address}: {reason}")]
+    PanelUnavailable {
+        /// The host and port it was to listen on.
+        address: String,
+        /// Why it cannot, and what to do.
+        reason: String,
+    },
+
+    /// The SQLite database of the data dir failed.
+    #[error("cacheow's database failed: {0}")]
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Self {
+        Error::Database(Box::new(error))
+    }
+}

@@ -1,0 +1,157 @@
+//! [`Settings`]: the `CACHEOW_*` variables, else the defaults. A bad value
+//! logs one warning naming the variable and falls back to the default; it
+//! never panics.
+
+use std::path::PathBuf;
+
+use crate::model::env::{self, BadValue, DATA_DIR, SEED, SERVER_HOST, SERVER_PORT, START_SERVER, TOKEN};
+use crate::model::report;
+
+/// Where cacheow keeps its data and how it serves the control panel.
+///
+/// Read once, from the environment, when cacheow starts:
+///
+/// | Variable | Default | |
+/// |---|---|---|
+/// | `CACHEOW_ENABLE` | unset | `1` turns cacheow on |
+/// | `CACHEOW_DATA_DIR` | `.cacheow` | where outcomes are recorded |
+/// | `CACHEOW_SERVER_HOST` | `127.0.0.1` | control panel address |
+/// | `CACHEOW_SERVER_PORT` | `8765` | control panel port |
+/// | `CACHEOW_START_SERVER` | `1` | `0` keeps the control panel off |
+/// | `CACHEOW_SEED` | unset | makes mock choices reproducible |
+/// | `CACHEOW_TOKEN` | unset | a secret every control panel request must carry; needed to serve a non-loopback host |
+/// | `CACHEOW_LOG` | `info` | without a `tracing` subscriber, what cacheow prints on stderr: `off`, `warn` (warnings) or `info` (and the panel's URL) |
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Settings {
+    /// The data directory, made absolute when cacheow starts.
+    pub data_dir: PathBuf,
+    /// The control panel's host.
+    pub server_host: String,
+    /// The control panel's port; `0` picks a free one.
+    pub server_port: u16,
+    /// Whether the control panel starts with the program.
+    pub start_server: bool,
+    /// Seed of the random choice among mock outcomes; random when `None`.
+    pub seed: Option<u64>,
+    /// The secret every control panel request must carry, when set.
+    pub server_token: Option<String>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token is a secret: settings end up in logs.
+        f.debug_struct("Settings")
+            .field("data_dir", &self.data_dir)
+            .field("server_host", &self.server_host)
+            .field("server_port", &self.server_port)
+            .field("start_server", &self.start_server)
+            .field("seed", &self.seed)
+            .field("server_token", &self.server_token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: PathBuf::from(".cacheow"),
+            server_host: "127.0.0.1".to_owned(),
+            server_port: 8765,
+            start_server: true,
+            seed: None,
+            server_token: None,
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the settings from the `CACHEOW_*` environment variables.
+    ///
+    /// A relative `CACHEOW_DATA_DIR` is resolved against the current directory.
+    pub fn from_env() -> Settings {
+        let mut settings = Settings::from_lookup(env::lookup);
+        if settings.data_dir.is_relative()
+            && let Ok(cwd) = std::env::current_dir()
+        {
+            settings.data_dir = cwd.join(&settings.data_dir);
+        }
+        settings
+    }
+
+    /// Reads the settings from `lookup`, which plays the environment.
+    pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Settings {
+        let defaults = Settings::default();
+        Settings {
+            data_dir: or_default(env::parse(&lookup, DATA_DIR, "a directory path", env::parse_path), defaults.data_dir),
+            server_host: or_default(
+                env::parse(&lookup, SERVER_HOST, "a host name or IP address", env::parse_host),
+                defaults.server_host,
+            ),
+            server_port: or_default(
+                env::parse(&lookup, SERVER_PORT, "a port number from 0 to 65535", |raw| raw.parse().ok()),
+                defaults.server_port,
+            ),
+            start_server: or_default(
+                env::parse(&lookup, START_SERVER, "1 or 0", env::parse_bool),
+                defaults.start_server,
+            ),
+            seed: or_default(env::parse(&lookup, SEED, "an unsigned integer", |raw| raw.parse().ok().map(Some)), None),
+            server_token: lookup(TOKEN).filter(|token| !token.is_empty()),
+        }
+    }
+}
+
+/// The variable's value when it is set and parses, else the default; a bad
+/// value is logged, naming the variable, what it holds and what it should.
+fn or_default<T: std::fmt::Debug>(read: Result<Option<T>, BadValue>, default: T) -> T {
+    match read {
+        Ok(value) => value.unwrap_or(default),
+        Err(bad) => {
+            report::warn(format_args!("{bad}; using the default {default:?}"));
+            default
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Settings {
+        Settings::from_lookup(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()))
+    }
+
+    #[test]
+    fn defaults_are_the_python_ones() {
+        let defaults = settings(&[]);
+        assert_eq!(defaults.data_dir, PathBuf::from(".cacheow"));
+        assert_eq!((defaults.server_host.as_str(), defaults.server_port), ("127.0.0.1", 8765));
+        assert!(defaults.start_server);
+        assert_eq!(defaults.seed, None);
+    }
+
+    #[test]
+    fn reads_every_variable() {
+        let read = settings(&[
+            (DATA_DIR, "/tmp/x"),
+            (SERVER_HOST, "0.0.0.0"),
+            (SERVER_PORT, "0"),
+            (START_SERVER, "0"),
+            (SEED, "42"),
+            (TOKEN, "s3cret"),
+        ]);
+        assert_eq!(read.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!((read.server_host.as_str(), read.server_port), ("0.0.0.0", 0));
+        assert!(!read.start_server);
+        assert_eq!(read.seed, Some(42));
+        assert_eq!(read.server_token.as_deref(), Some("s3cret"));
+        assert!(!format!("{read:?}").contains("s3cret"), "the token stays out of logs");
+    }
+
+    #[test]
+    fn bad_values_fall_back_to_defaults() {
+        let read = settings(&[(SERVER_PORT, "abc"), (START_SERVER, "maybe"), (SEED, "-1"), (DATA_DIR, " ")]);
+        assert_eq!(read, Settings::default());
+    }
+}

@@ -1,0 +1,208 @@
+//! A function's runtime state in this process: mode, latency and outcome
+//! index, served from memory and kept in step with the database.
+
+use std::sync::atomic::{AtomicI64, AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+
+use rand::rngs::SmallRng;
+use rand::{RngExt, SeedableRng};
+
+use crate::model::args::Args;
+use crate::model::event::CallEvent;
+use crate::model::mock::MockEntries;
+use crate::model::mode::Mode;
+use crate::model::outcome::{Flags, Outcome, OutcomeInfo, Recorded, Replay};
+use crate::runtime::call_log::CallLog;
+use crate::runtime::index::OutcomeIndex;
+use crate::store::functions::Control;
+use crate::store::writer::{NewOutcome, Op, Writer};
+
+pub(crate) struct FunctionState {
+    pub(crate) id: &'static str,
+    pub(crate) name: &'static str,
+    mode: AtomicU8,
+    latency_nanos: AtomicU64,
+    /// The database's generation of the outcomes this index was loaded from.
+    generation: AtomicI64,
+    index: RwLock<OutcomeIndex>,
+    /// Seeded from `CACHEOW_SEED`: mock choices are reproducible.
+    seeded_rng: Option<Mutex<SmallRng>>,
+    /// Calls not yet written to the database.
+    pub(crate) calls: CallLog,
+    writer: Option<Writer>,
+}
+
+impl FunctionState {
+    pub(crate) fn new(
+        id: &'static str,
+        name: &'static str,
+        control: Control,
+        index: OutcomeIndex,
+        seed: Option<u64>,
+        writer: Option<Writer>,
+    ) -> FunctionState {
+        let state = FunctionState {
+            id,
+            name,
+            mode: AtomicU8::new(0),
+            latency_nanos: AtomicU64::new(0),
+            generation: AtomicI64::new(control.generation),
+            index: RwLock::new(index),
+            seeded_rng: seed.map(|seed| {
+                let per_function = seed ^ xxhash_rust::xxh3::xxh3_64(id.as_bytes());
+                Mutex::new(SmallRng::seed_from_u64(per_function))
+            }),
+            calls: CallLog::new(),
+            writer,
+        };
+        state.apply(control);
+        state
+    }
+
+    pub(crate) fn mode(&self) -> Mode {
+        Mode::from_u8(self.mode.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn latency(&self) -> Duration {
+        Duration::from_nanos(self.latency_nanos.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn set_mode(&self, mode: Mode) {
+        self.mode.store(mode.to_u8(), Ordering::Relaxed);
+    }
+
+    pub(crate) fn set_latency(&self, latency: Duration) {
+        let nanos = u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX);
+        self.latency_nanos.store(nanos, Ordering::Relaxed);
+    }
+
+    /// Takes the mode and latency the database holds.
+    pub(crate) fn apply(&self, control: Control) {
+        self.set_mode(control.mode);
+        self.set_latency(control.latency);
+    }
+
+    pub(crate) fn generation(&self) -> i64 {
+        self.generation.load(Ordering::Relaxed)
+    }
+
+    /// Changes the index in place, to match `generation` of the database.
+    pub(crate) fn change_index(&self, generation: i64, change: impl FnOnce(&mut OutcomeIndex)) {
+        change(&mut self.index_mut());
+        self.generation.store(generation, Ordering::Relaxed);
+    }
+
+    /// Swaps in an index reloaded from disk at `generation`.
+    pub(crate) fn reload(&self, index: OutcomeIndex, generation: i64) {
+        *self.index_mut() = index;
+        self.generation.store(generation, Ordering::Relaxed);
+    }
+
+    pub(crate) fn index(&self) -> RwLockReadGuard<'_, OutcomeIndex> {
+        self.index.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn index_mut(&self) -> RwLockWriteGuard<'_, OutcomeIndex> {
+        self.index.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Cache mode: the newest outcome recorded for these arguments.
+    pub(crate) fn cached(&self, args: &Args) -> Option<Replay> {
+        self.index().newest(args.key).map(|outcome| outcome.replay())
+    }
+
+    /// Mock mode: a weighted random outcome for these arguments.
+    pub(crate) fn mock(&self, args: &Args) -> Option<Replay> {
+        let unit = match &self.seeded_rng {
+            Some(rng) => rng.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).random::<f64>(),
+            None => rand::rng().random::<f64>(),
+        };
+        {
+            let index = self.index();
+            if index.has_sampler() {
+                return index.pick(args.key, unit).cloned();
+            }
+        }
+        let mut index = self.index_mut();
+        index.build_sampler();
+        index.pick(args.key, unit).cloned()
+    }
+
+    /// Records what a call of the function gave.
+    pub(crate) fn record(
+        &self,
+        args: &Args,
+        recorded: Recorded,
+        started: Instant,
+        duration: Duration,
+        event: CallEvent,
+    ) {
+        let at_ms = self.calls.millis_at(started);
+        let id = Outcome::id_of(&args.text, &recorded, Flags::default());
+        self.calls.log(event, started, duration, args.key, Some((id, recorded.kind)));
+        // Recorded again, and still the newest for its arguments: a count.
+        if self.index().repeat(id, at_ms) {
+            self.calls.repeat(id, at_ms);
+            return;
+        }
+        let outcome = Arc::new(Outcome::new(id, args.text.as_str(), recorded, Flags::default(), at_ms, duration));
+        let mut index = self.index_mut();
+        if !index.record(Arc::clone(&outcome), at_ms) {
+            self.calls.repeat(id, at_ms);
+        } else if let Some(writer) = &self.writer {
+            // Sent under the lock: a repeat of this outcome, which needs the
+            // lock to be seen, is logged after the outcome reached the writer.
+            writer.send(Op::Record(Box::new(NewOutcome { function_id: self.id, function_name: self.name, outcome })));
+        }
+    }
+
+    /// Takes the mock configuration the database holds, if it changed.
+    pub(crate) fn set_mock_entries(&self, entries: MockEntries) {
+        if self.index().mock_entries() != &entries {
+            self.index_mut().set_mock_entries(entries);
+        }
+    }
+
+    /// Drops an outcome that no longer decodes into the function's type, so
+    /// that it is not replayed again and recording it rewrites its file.
+    pub(crate) fn discard(&self, id: u64) {
+        self.index_mut().remove(id);
+    }
+
+    /// Logs a call that recorded nothing: a replay, or a value that could
+    /// not be encoded.
+    pub(crate) fn log_call(
+        &self,
+        event: CallEvent,
+        args: &Args,
+        replayed: Option<&Replay>,
+        started: Instant,
+        duration: Duration,
+    ) {
+        self.calls.log(event, started, duration, args.key, replayed.map(|replay| (replay.id, replay.kind)));
+    }
+
+    pub(crate) fn outcome_infos(&self) -> Vec<OutcomeInfo> {
+        self.index().infos()
+    }
+}
+
+/// A function's state, as a call holds it: borrowed from its handle, for
+/// the process-wide runtime, or shared with a runtime bound to the thread.
+/// The common case costs no reference count.
+pub(crate) enum StateRef {
+    Static(&'static FunctionState),
+    Shared(Arc<FunctionState>),
+}
+
+impl std::ops::Deref for StateRef {
+    type Target = FunctionState;
+
+    fn deref(&self) -> &FunctionState {
+        match self {
+            StateRef::Static(state) => state,
+            StateRef::Shared(state) => state,
+        }
+    }
+}

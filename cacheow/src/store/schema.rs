@@ -1,0 +1,189 @@
+//! `<data_dir>/cacheow.db`: its tables (registrations, modes, latencies,
+//! mock weights, stats, the outcome index and recent calls), opened in WAL
+//! mode, shared by every process that uses the data dir.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use crate::model::error::Error;
+
+/// How long a writer waits for another process's transaction.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS functions (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    qualified_name TEXT NOT NULL,
+    module_path TEXT NOT NULL,
+    crate_name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    source TEXT NOT NULL,
+    mode TEXT NOT NULL DEFAULT 'default',
+    latency_ms REAL NOT NULL DEFAULT 0,
+    stale INTEGER NOT NULL DEFAULT 0,
+    -- The program that registered it last, by executable name.
+    registered_by TEXT NOT NULL DEFAULT '',
+    -- Bumped when outcomes are deleted, so other processes reload theirs.
+    generation INTEGER NOT NULL DEFAULT 0,
+    -- The most outcomes kept; the oldest go first. NULL: no cap.
+    max_outcomes INTEGER,
+    registered_at_ms INTEGER NOT NULL,
+    last_seen_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stats (
+    function_id TEXT PRIMARY KEY,
+    total_calls INTEGER NOT NULL DEFAULT 0,
+    cache_hits INTEGER NOT NULL DEFAULT 0,
+    cache_misses INTEGER NOT NULL DEFAULT 0,
+    mock_calls INTEGER NOT NULL DEFAULT 0,
+    errors INTEGER NOT NULL DEFAULT 0,
+    total_duration_ms REAL NOT NULL DEFAULT 0,
+    last_called_at_ms INTEGER
+);
+CREATE TABLE IF NOT EXISTS outcomes (
+    -- Grows with every new row: other processes read what is new since the
+    -- last sequence number they saw.
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    function_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    arg_key TEXT NOT NULL,
+    args TEXT NOT NULL,
+    encoding TEXT NOT NULL,
+    value_preview TEXT NOT NULL,
+    error_type TEXT,
+    duration_ms REAL NOT NULL,
+    recorded_at_ms INTEGER NOT NULL,
+    last_seen_ms INTEGER NOT NULL,
+    count INTEGER NOT NULL DEFAULT 1,
+    manual INTEGER NOT NULL DEFAULT 0,
+    mock_only INTEGER NOT NULL DEFAULT 0,
+    partial INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (function_id, id)
+);
+CREATE INDEX IF NOT EXISTS outcomes_by_function ON outcomes (function_id, recorded_at_ms);
+CREATE TABLE IF NOT EXISTS mock_outcomes (
+    function_id TEXT NOT NULL,
+    outcome_id TEXT NOT NULL,
+    weight REAL NOT NULL,
+    enabled INTEGER NOT NULL,
+    ignore_args INTEGER NOT NULL,
+    PRIMARY KEY (function_id, outcome_id)
+);
+CREATE TABLE IF NOT EXISTS calls (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    function_id TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    duration_ms REAL NOT NULL,
+    arg_key TEXT NOT NULL,
+    outcome_id TEXT
+);
+CREATE INDEX IF NOT EXISTS calls_by_function ON calls (function_id, id);
+CREATE TABLE IF NOT EXISTS corrupt_files (
+    function_id TEXT NOT NULL,
+    -- Within the data dir.
+    path TEXT NOT NULL,
+    error TEXT NOT NULL,
+    found_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (function_id, path)
+);
+";
+
+/// Opens the database, creating it and its tables when needed.
+pub(crate) fn open(data_dir: &Path) -> Result<Connection, Error> {
+    let conn = Connection::open(data_dir.join("cacheow.db"))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Several processes may create the database at once; switching to WAL
+    // needs a moment alone with it, which the busy handler does not wait for.
+    retry_busy(|| conn.pragma_update(None, "journal_mode", "WAL"))?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    retry_busy(|| {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(SCHEMA)?;
+        add_missing_columns(&tx)?;
+        tx.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?1)",
+            [SCHEMA_VERSION.to_string()],
+        )?;
+        tx.commit()
+    })?;
+    Ok(conn)
+}
+
+/// Columns added to a table after it was first made: (table, column, definition).
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("functions", "registered_by", "TEXT NOT NULL DEFAULT ''"),
+    ("stats", "total_duration_ms", "REAL NOT NULL DEFAULT 0"),
+    ("stats", "last_called_at_ms", "INTEGER"),
+    ("outcomes", "manual", "INTEGER NOT NULL DEFAULT 0"),
+    ("outcomes", "mock_only", "INTEGER NOT NULL DEFAULT 0"),
+    ("functions", "max_outcomes", "INTEGER"),
+    ("outcomes", "partial", "INTEGER NOT NULL DEFAULT 0"),
+];
+
+/// Brings a database made by an earlier version up to date.
+fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
+    for (table, column, definition) in ADDED_COLUMNS {
+        let present: i64 = conn.query_row(
+            &format!("SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = ?1"),
+            [column],
+            |row| row.get(0),
+        )?;
+        if present == 0 {
+            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {definition}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn retry_busy<T>(mut operation: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let mut attempts = 0;
+    loop {
+        match operation() {
+            Err(rusqlite::Error::SqliteFailure(error, _))
+                if error.code == rusqlite::ErrorCode::DatabaseBusy && attempts < 300 =>
+            {
+                attempts += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            result => return result,
+        }
+    }
+}
+
+/// Changes when another connection commits: the cheap test of whether
+/// anything needs reloading.
+pub(crate) fn data_version(conn: &Connection) -> Result<i64, Error> {
+    Ok(conn.query_row("PRAGMA data_version", [], |row| row.get(0))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn databases_of_earlier_versions_gain_the_new_columns() -> Result<(), Error> {
+        let dir = tempfile::tempdir().map_err(|e| Error::Io { action: "create", path: "tmp".into(), source: e })?;
+        let old = Connection::open(dir.path().join("cacheow.db"))?;
+        old.execute_batch(&SCHEMA.replace("registered_by TEXT NOT NULL DEFAULT '',", ""))?;
+        drop(old);
+        let conn = open(dir.path())?;
+        let present: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('functions') WHERE name = 'registered_by'",
+            [],
+            |row| row.get(0),
+        )?;
+        assert_eq!(present, 1);
+        Ok(())
+    }
+}
