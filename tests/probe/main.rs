@@ -55,13 +55,24 @@ fn unix_micros() -> u128 {
 }
 
 fn main() {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    // `bare`: a program that installs no `tracing` subscriber (until its
+    // `subscribe` command), as most small programs.
+    if args.first().is_some_and(|first| first == "bare") {
+        args.remove(0);
+    } else {
+        subscribe();
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+    run(&mut args.iter().map(String::as_str), &runtime);
+}
+
+/// Installs a `tracing` subscriber that writes to stderr.
+fn subscribe() {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    run(&mut args.iter().map(String::as_str), &runtime);
 }
 
 /// Runs the commands `args` holds, printing a line for each.
@@ -162,6 +173,10 @@ fn run(args: &mut dyn Iterator<Item = &str>, runtime: &tokio::runtime::Runtime) 
                 "flushed".to_owned()
             }
             "ready" => "ready".to_owned(),
+            "subscribe" => {
+                subscribe();
+                "subscribed".to_owned()
+            }
             "panel" => {
                 let url = cacheow::manager().expect("cacheow is on").panel_url();
                 format!("panel = {}", url.as_deref().unwrap_or("none"))

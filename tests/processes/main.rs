@@ -4,6 +4,7 @@
 //! Each test runs `cacheow-probe` (tests/probe), a program with decorated
 //! functions, as child processes sharing a data dir.
 
+mod fallback;
 #[path = "../support/interactive.rs"]
 mod interactive;
 mod panel;

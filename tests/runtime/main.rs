@@ -5,6 +5,7 @@
 //! share a mode.
 #![allow(unsafe_code)] // the environment is set before `main`, on the only thread
 
+mod apart;
 mod control;
 #[path = "../support/enable.rs"]
 mod enable;

@@ -56,7 +56,7 @@ pub(crate) fn enabled() -> Result<bool, BadValue> {
 }
 
 /// What the stderr fallback prints, as `CACHEOW_LOG` says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum LogLevel {
     /// Nothing.
     Off,
@@ -66,9 +66,20 @@ pub(crate) enum LogLevel {
     Info,
 }
 
+impl fmt::Debug for LogLevel {
+    /// As `CACHEOW_LOG` names it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LogLevel::Off => "off",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+        })
+    }
+}
+
 /// `CACHEOW_LOG`: `off`, `warn` or `info`.
-pub(crate) fn log_level() -> Result<LogLevel, BadValue> {
-    let level = parse(&lookup, LOG, "off, warn or info", |raw| match raw.to_ascii_lowercase().as_str() {
+pub(crate) fn log_level(lookup: &impl Fn(&str) -> Option<String>) -> Result<LogLevel, BadValue> {
+    let level = parse(lookup, LOG, "off, warn or info", |raw| match raw.to_ascii_lowercase().as_str() {
         "off" | "0" | "none" => Some(LogLevel::Off),
         "warn" => Some(LogLevel::Warn),
         "info" | "" => Some(LogLevel::Info),

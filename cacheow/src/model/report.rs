@@ -63,18 +63,16 @@ fn fallback(level: LogLevel, message: fmt::Arguments<'_>) {
     if level > fallback_level() {
         return;
     }
+    // `cacheow could not ...` reads `cacheow: could not ...`.
     let text = message.to_string();
-    let text = text.strip_prefix("cacheow: ").unwrap_or(&text).replace('\n', " ");
+    let text = ["cacheow: ", "cacheow "].iter().find_map(|prefix| text.strip_prefix(prefix)).unwrap_or(&text);
     // A closed stderr loses the line, never the program.
-    let _ = writeln!(std::io::stderr().lock(), "cacheow: {text}");
+    let _ = writeln!(std::io::stderr().lock(), "cacheow: {}", text.replace('\n', " "));
 }
 
+/// What `CACHEOW_LOG` says; a bad value is told when the settings are
+/// read, and means the default meanwhile.
 fn fallback_level() -> LogLevel {
     static LEVEL: OnceLock<LogLevel> = OnceLock::new();
-    *LEVEL.get_or_init(|| {
-        env::log_level().unwrap_or_else(|bad| {
-            let _ = writeln!(std::io::stderr().lock(), "cacheow: {bad}; using the default, info");
-            LogLevel::Info
-        })
-    })
+    *LEVEL.get_or_init(|| env::log_level(&env::lookup).unwrap_or(LogLevel::Info))
 }

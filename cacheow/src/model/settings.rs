@@ -81,6 +81,8 @@ impl Settings {
 
     /// Reads the settings from `lookup`, which plays the environment.
     pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Settings {
+        // `CACHEOW_LOG` is read where cacheow reports; a bad value is told here.
+        or_default(env::log_level(&lookup).map(Some), env::LogLevel::Info);
         let defaults = Settings::default();
         Settings {
             data_dir: or_default(env::parse(&lookup, DATA_DIR, "a directory path", env::parse_path), defaults.data_dir),
