@@ -78,8 +78,10 @@
 //! panics are documented: mock mode with nothing recorded to replay, and a
 //! recorded panic replayed.
 
-// The layers, bottom up; each uses only those below it. See the README's
-// "Development" section.
+// The layers, each using only those below it: `model`, then `store`,
+// `runtime`, `panel`, and on top the composition root (`manager`) with the
+// public faces over it (`db`, `handle`, `admin`). The README's
+// "Development" section draws them.
 pub mod admin;
 mod db;
 mod handle;

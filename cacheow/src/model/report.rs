@@ -29,6 +29,7 @@ pub(crate) fn warn(message: fmt::Arguments<'_>) {
 }
 
 /// Logs what a person wants to see once, such as the panel's URL.
+#[cfg_attr(not(feature = "server"), allow(dead_code))] // the panel's alone, for now
 pub(crate) fn info(message: fmt::Arguments<'_>) {
     if subscribed() {
         tracing::info!("{message}");

@@ -28,6 +28,7 @@ pub(crate) struct CallTotals {
 }
 
 impl CallTotals {
+    #[cfg_attr(not(feature = "server"), allow(dead_code))] // shown by the panel
     pub(crate) fn average_duration_ms(&self) -> f64 {
         match self.counts.total_calls {
             0 => 0.0,
@@ -188,6 +189,7 @@ pub(crate) struct CallRow {
 
 impl CallRow {
     /// Whether the call gave an error or a panic.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))] // shown by the panel
     pub(crate) fn failed(&self) -> bool {
         self.outcome_kind.is_some_and(OutcomeKind::failed)
     }

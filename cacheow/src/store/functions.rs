@@ -199,6 +199,7 @@ pub(crate) struct FunctionRow {
 
 impl FunctionRow {
     /// The path within its module, as the Python cacheow's `qualname`.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))] // shown by the panel
     pub(crate) fn qualname(&self) -> &str {
         self.qualified_name
             .strip_prefix(&self.module_path)

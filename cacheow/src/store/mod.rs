@@ -121,6 +121,7 @@ pub(crate) struct Recordings {
     /// A page of its outcomes, newest first.
     pub(crate) outcomes: Vec<OutcomeRow>,
     /// Its most recent calls, newest first.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))] // shown by the panel
     pub(crate) calls: Vec<CallRow>,
     pub(crate) mock_outcomes: Vec<MockOutcome>,
     /// The files the last rebuild left out, with their paths within the
