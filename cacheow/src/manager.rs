@@ -159,6 +159,14 @@ impl Manager {
     }
 }
 
+impl Drop for Manager {
+    /// What it recorded is on disk once it is dropped, even while its
+    /// refresher or a router still holds its runtime.
+    fn drop(&mut self) {
+        self.runtime.flush(true);
+    }
+}
+
 impl std::fmt::Debug for Manager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Manager").field("settings", &self.settings).finish_non_exhaustive()

@@ -85,3 +85,21 @@ fn calls_shared_while_another_test_mocks_it() {
     }
     assert_eq!(RAN_HERE.get(), 200);
 }
+
+#[test]
+fn a_scope_comes_before_a_manager_bound_inside_it() {
+    let root = tempfile::tempdir().expect("a temporary dir");
+    let mut settings = cacheow::Settings::default();
+    settings.data_dir = root.path().join("data");
+    let apart = cacheow::Manager::open(settings);
+    let scope = Scope::new("harness::isolation::bound_inside").fixtures_dir(root.path().join("fixtures"));
+    scope.force_record(Record::Once).run(|| {
+        let _bound = apart.bind();
+        assert_eq!(shared(3), 30);
+        cacheow_test::current(); // still inside the test
+    });
+    let test_dir = root.path().join("fixtures").join("harness").join("isolation").join("bound_inside");
+    assert!(test_dir.is_dir(), "the test's fixtures took the call");
+    let data_dir = apart.settings().data_dir.join("functions").join(handle!(shared).id());
+    assert!(!data_dir.exists(), "the bound data dir did not");
+}

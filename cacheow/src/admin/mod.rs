@@ -34,7 +34,9 @@ use crate::store::outcomes::OutcomeRow;
 
 pub use transfer::Imported;
 
-/// A data dir, opened apart from the process-wide runtime.
+/// A data dir, opened apart from the process-wide runtime: what this
+/// process records into the same data dir is seen here once flushed
+/// ([`Manager::flush`]).
 pub struct DataDir {
     manager: Manager,
 }
@@ -207,7 +209,7 @@ fn summary(row: &FunctionRow) -> FunctionSummary {
         path: row.qualified_name.clone(),
         kind: row.kind.as_str().to_owned(),
         mode: row.mode,
-        latency_ms: time::as_millis_f64(row.latency),
+        latency_ms: row.latency_ms(),
         stale: row.stale,
         outcomes: row.outcomes,
         max_outcomes: row.max_outcomes,

@@ -1,6 +1,7 @@
 //! What the decorated calls of a thread answer to: a test's scope
 //! (cacheow-test's fixtures), a runtime bound to the thread
-//! (`Manager::bind`), or, when neither, the process-wide runtime.
+//! (`Manager::bind`), or, when neither, the process-wide runtime. A scope
+//! comes first, whichever was entered last.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -18,21 +19,38 @@ pub(crate) enum Binding {
     Runtime(Arc<Runtime>),
 }
 
-thread_local! {
-    static CURRENT: RefCell<Option<Binding>> = const { RefCell::new(None) };
+/// A thread's bindings: one of each kind, each restored when the guard that
+/// set it drops.
+#[derive(Default)]
+struct Bindings {
+    scope: Option<Arc<dyn Hook>>,
+    runtime: Option<Arc<Runtime>>,
 }
 
-/// The binding of this thread.
+thread_local! {
+    static CURRENT: RefCell<Bindings> = RefCell::new(Bindings::default());
+}
+
+/// The binding of this thread: its test scope, else its runtime.
 pub(crate) fn current() -> Option<Binding> {
-    CURRENT.with(|current| current.borrow().clone())
+    CURRENT.with(|current| {
+        let current = current.borrow();
+        match (&current.scope, &current.runtime) {
+            (Some(hook), _) => Some(Binding::Scope(Arc::clone(hook))),
+            (None, Some(runtime)) => Some(Binding::Runtime(Arc::clone(runtime))),
+            (None, None) => None,
+        }
+    })
 }
 
 /// The test scope entered on this thread, if one is.
 pub fn hook() -> Option<Arc<dyn Hook>> {
-    match current()? {
-        Binding::Scope(hook) => Some(hook),
-        Binding::Runtime(_) => None,
-    }
+    CURRENT.with(|current| current.borrow().scope.clone())
+}
+
+/// The runtime bound to this thread, if one is.
+pub(crate) fn runtime() -> Option<Arc<Runtime>> {
+    CURRENT.with(|current| current.borrow().runtime.clone())
 }
 
 /// Enters a test's scope on this thread until the guard drops.
@@ -44,40 +62,49 @@ pub fn enter(hook: Arc<dyn Hook>) -> Entered {
 #[must_use = "the scope is left when this guard drops"]
 pub struct Entered(#[allow(dead_code)] Rebound);
 
-/// The runtime bound to this thread, if one is.
-pub(crate) fn runtime() -> Option<Arc<Runtime>> {
-    match current()? {
-        Binding::Runtime(runtime) => Some(runtime),
-        Binding::Scope(_) => None,
-    }
-}
-
 /// Binds this thread until the guard drops, which restores what it was
 /// bound to before.
 pub(crate) fn bind(binding: Binding) -> Rebound {
-    let counted = matches!(binding, Binding::Runtime(_));
-    if counted {
-        enable::bound();
-    }
-    let previous = CURRENT.with(|current| current.borrow_mut().replace(binding));
-    Rebound { previous, counted }
+    let previous = CURRENT.with(|current| {
+        let mut current = current.borrow_mut();
+        match binding {
+            Binding::Scope(hook) => Previous::Scope(current.scope.replace(hook)),
+            Binding::Runtime(runtime) => {
+                enable::bound();
+                Previous::Runtime(current.runtime.replace(runtime))
+            }
+        }
+    });
+    Rebound { previous: Some(previous) }
 }
 
-/// Restores the thread's previous binding when dropped.
+/// Restores the thread's previous binding of one kind when dropped.
 #[must_use = "the thread is unbound when this guard drops"]
 pub(crate) struct Rebound {
-    previous: Option<Binding>,
-    counted: bool,
+    previous: Option<Previous>,
+}
+
+/// What a binding replaced: the slot of its kind.
+enum Previous {
+    Scope(Option<Arc<dyn Hook>>),
+    Runtime(Option<Arc<Runtime>>),
 }
 
 impl Drop for Rebound {
     fn drop(&mut self) {
-        let previous = self.previous.take();
-        // Taken out before it drops: dropping a runtime may flush it.
-        let bound = CURRENT.with(|current| std::mem::replace(&mut *current.borrow_mut(), previous));
-        drop(bound);
-        if self.counted {
+        let Some(previous) = self.previous.take() else { return };
+        // Taken out of the thread-local before it drops: dropping a runtime
+        // flushes it, which may take a while.
+        let replaced = CURRENT.with(|current| {
+            let mut current = current.borrow_mut();
+            match previous {
+                Previous::Scope(scope) => Previous::Scope(std::mem::replace(&mut current.scope, scope)),
+                Previous::Runtime(runtime) => Previous::Runtime(std::mem::replace(&mut current.runtime, runtime)),
+            }
+        });
+        if let Previous::Runtime(_) = replaced {
             enable::unbound();
         }
+        drop(replaced);
     }
 }

@@ -122,7 +122,8 @@ fn add_totals(conn: &Connection, function_id: &str, totals: &CallTotals) -> Resu
              cache_hits = cache_hits + excluded.cache_hits, cache_misses = cache_misses + excluded.cache_misses,
              mock_calls = mock_calls + excluded.mock_calls, errors = errors + excluded.errors,
              total_duration_ms = total_duration_ms + excluded.total_duration_ms,
-             last_called_at_ms = max(coalesce(last_called_at_ms, 0), excluded.last_called_at_ms)",
+             last_called_at_ms = coalesce(max(last_called_at_ms, excluded.last_called_at_ms),
+                                          last_called_at_ms, excluded.last_called_at_ms)",
     )?
     .execute(params![
         function_id,
@@ -214,4 +215,35 @@ pub(crate) fn recent(conn: &Connection, function_id: &str, limit: u64) -> Result
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn last_called(conn: &Connection) -> Option<i64> {
+        conn.query_row("SELECT last_called_at_ms FROM stats WHERE function_id = 'f'", [], |row| row.get(0))
+            .unwrap_or(None)
+    }
+
+    #[test]
+    fn a_batch_without_a_call_time_keeps_the_last_one() -> Result<(), Error> {
+        let dir = tempfile::tempdir().map_err(|e| Error::Io { action: "create", path: "tmp".into(), source: e })?;
+        let conn = crate::store::schema::open(dir.path())?;
+        let counted = |last_call_ms| CallTotals {
+            counts: Stats { total_calls: 1, ..Stats::default() },
+            duration_ms: 1.0,
+            last_call_ms,
+        };
+        // A drain can take a call's count before its time: the next batch has it.
+        add_totals(&conn, "f", &counted(None))?;
+        assert_eq!(last_called(&conn), None);
+        add_totals(&conn, "f", &counted(Some(5)))?;
+        add_totals(&conn, "f", &counted(None))?;
+        assert_eq!(last_called(&conn), Some(5));
+        add_totals(&conn, "f", &counted(Some(3)))?;
+        assert_eq!(last_called(&conn), Some(5), "the latest wins");
+        assert_eq!(stats(&conn, "f")?.total_calls, 4);
+        Ok(())
+    }
 }

@@ -37,18 +37,21 @@ pub(crate) fn outcome_path(data_dir: &Path, function_id: &str, outcome_id: u64) 
 
 /// An outcome file, as written and as read. Only `kind` and `value` (or
 /// `value_ron`) are needed: a file written by hand may leave the rest out.
+/// What says what the file is not (its ids, its function's name) and its
+/// flags are read leniently, as they always were: a hand edit that got one
+/// of them wrong still replays.
 #[derive(Serialize, Deserialize)]
 struct OutcomeFile<'a> {
     #[serde(default)]
-    cacheow: u32,
-    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    cacheow: Value,
+    #[serde(default, deserialize_with = "text_or_none", skip_serializing_if = "Option::is_none")]
     function: Option<Cow<'a, str>>,
-    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "text_or_none", skip_serializing_if = "Option::is_none")]
     function_id: Option<Cow<'a, str>>,
-    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "text_or_none", skip_serializing_if = "Option::is_none")]
     id: Option<Cow<'a, str>>,
     kind: OutcomeKind,
-    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "text_or_none", skip_serializing_if = "Option::is_none")]
     arg_key: Option<Cow<'a, str>>,
     #[serde(default = "no_args")]
     args: Value,
@@ -59,16 +62,16 @@ struct OutcomeFile<'a> {
     /// non-string keys).
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     value_ron: Option<Cow<'a, str>>,
-    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "text_or_none", skip_serializing_if = "Option::is_none")]
     error_type: Option<Cow<'a, str>>,
     /// Added by hand, not recorded from a call.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, deserialize_with = "true_or_false", skip_serializing_if = "std::ops::Not::not")]
     manual: bool,
     /// Replayed in mock mode only, never as a cache hit.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, deserialize_with = "true_or_false", skip_serializing_if = "std::ops::Not::not")]
     mock_only: bool,
     /// The items of an iterator dropped before its end.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, deserialize_with = "true_or_false", skip_serializing_if = "std::ops::Not::not")]
     partial: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     duration_ms: Option<f64>,
@@ -78,6 +81,19 @@ struct OutcomeFile<'a> {
     /// arguments, that gave this outcome (0 is the first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     calls: Option<Cow<'a, [u32]>>,
+}
+
+/// A string, or nothing for any other value.
+fn text_or_none<'de, 'a, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+    Ok(match Value::deserialize(deserializer)? {
+        Value::String(text) => Some(Cow::Owned(text)),
+        _ => None,
+    })
+}
+
+/// `true`, or `false` for any other value.
+fn true_or_false<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    Ok(Value::deserialize(deserializer)?.as_bool().unwrap_or(false))
 }
 
 fn no_args() -> Value {
@@ -120,7 +136,7 @@ pub(crate) fn render(
         Style::Fixture { calls } => (None, None, Some(Cow::Borrowed(calls))),
     };
     let file = OutcomeFile {
-        cacheow: FORMAT,
+        cacheow: FORMAT.into(),
         function: Some(function_name.into()),
         function_id: Some(function_id.into()),
         id: Some(outcome.id_hex().into()),
@@ -155,20 +171,20 @@ pub(crate) struct Parsed {
 /// Reads the file of the outcome `id` (its name: what the file says of its
 /// id is not read); the error names what is wrong with it.
 pub(crate) fn parse(id: u64, text: &str) -> Result<Parsed, String> {
-    let file: OutcomeFile<'_> = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text))
-        .map_err(|error| {
-            let at_root = error.path().iter().next().is_none();
-            let path = error.path().to_string();
-            let inner = error.into_inner();
-            match inner.classify() {
-                serde_json::error::Category::Data if !at_root => format!("`{path}`: {inner}"),
-                // `missing field `kind``: it names the field.
-                serde_json::error::Category::Data if inner.to_string().starts_with("missing field") => {
-                    inner.to_string()
-                }
-                _ => format!("not a JSON object: {inner}"),
-            }
-        })?;
+    let mut reader = serde_json::Deserializer::from_str(text);
+    let file: OutcomeFile<'_> = serde_path_to_error::deserialize(&mut reader).map_err(|error| {
+        let at_root = error.path().iter().next().is_none();
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data if !at_root => format!("`{path}`: {inner}"),
+            // `missing field `kind``: it names the field.
+            serde_json::error::Category::Data if inner.to_string().starts_with("missing field") => inner.to_string(),
+            _ => format!("not a JSON object: {inner}"),
+        }
+    })?;
+    // Nothing may follow the object: a merge marker, a second object.
+    reader.end().map_err(|error| format!("not a JSON object: {error}"))?;
     let payload = match (&file.value, &file.value_ron) {
         (Some(value), None) => Payload::Json(canonical_json(value).into()),
         (None, Some(ron)) => Payload::Ron((**ron).into()),
@@ -364,6 +380,16 @@ mod tests {
     }
 
     #[test]
+    fn what_says_what_a_file_is_is_read_leniently() {
+        let text = r#"{"kind": "return", "value": 1, "id": 5, "function": null, "manual": "yes", "error_type": 3}"#;
+        let parsed = parse(1, text).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(
+            (parsed.function, parsed.outcome.flags, parsed.outcome.recorded.error_type),
+            (None, Flags::default(), None)
+        );
+    }
+
+    #[test]
     fn null_values_are_values() {
         let text = r#"{"kind": "return", "args": {}, "value": null}"#;
         assert_eq!(read(text).recorded.payload, Payload::Json("null".into()));
@@ -379,6 +405,7 @@ mod tests {
         assert!(error(r#"{"kind": "return"}"#).contains("`value` is missing"));
         assert!(error(r#"{"kind": "return", "value": 1, "recorded_at": "yesterday"}"#).contains("`recorded_at`"));
         assert!(error(r#"{"kind": "return", "value": 1, "calls": "first"}"#).contains("`calls`"));
+        assert!(error("{\"kind\": \"return\", \"value\": 1}\n>>>>>>> theirs").starts_with("not a JSON object"));
         for duration in ["-1", "1e300", "\"soon\""] {
             let text = format!(r#"{{"kind": "return", "value": 1, "duration_ms": {duration}}}"#);
             assert!(error(&text).contains("`duration_ms`"), "{duration}: {}", error(&text));

@@ -198,6 +198,11 @@ pub(crate) struct FunctionRow {
 }
 
 impl FunctionRow {
+    /// The artificial latency of its replays, in milliseconds.
+    pub(crate) fn latency_ms(&self) -> f64 {
+        self.latency.as_secs_f64() * 1000.0
+    }
+
     /// The path within its module, as the Python cacheow's `qualname`.
     #[cfg_attr(not(feature = "server"), allow(dead_code))] // shown by the panel
     pub(crate) fn qualname(&self) -> &str {

@@ -237,7 +237,7 @@ async fn function(State(panel): State<Panel>, Function(row): Function) -> Result
     let function = &recordings.function;
     let detail = DetailJson {
         function: FunctionJson::from(function),
-        latency_ms: function.latency.as_secs_f64() * 1000.0,
+        latency_ms: function.latency_ms(),
         config: json!({ "max_outcomes": function.max_outcomes }),
         corrupt_files: &recordings.corrupt,
         outcomes: recordings.outcomes.iter().map(OutcomeJson::from).collect(),

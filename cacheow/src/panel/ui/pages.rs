@@ -143,7 +143,7 @@ pub(super) fn function(panel: &Panel, view: &FunctionView, recordings: &Recordin
             (messages(view.notice.as_deref(), view.error.as_deref()))
             div.columns {
                 (mode_form(panel, &base, function.mode))
-                (latency_form(panel, &base, function.latency.as_secs_f64() * 1000.0))
+                (latency_form(panel, &base, function.latency_ms()))
                 (stats(function))
             }
             (recent_calls(calls))
