@@ -11,11 +11,11 @@ use rusqlite::Connection;
 
 use crate::model::error::Error;
 use crate::model::report::warn_once;
+use crate::runtime::Runtime;
 use crate::runtime::function::Function;
 use crate::runtime::index::OutcomeIndex;
 use crate::runtime::registry;
 use crate::runtime::state::FunctionState;
-use crate::runtime::{Runtime, check_id};
 use crate::store::files::{self, CorruptFile};
 use crate::store::functions::{self, Control};
 use crate::store::{mock, outcomes};
@@ -139,14 +139,6 @@ impl Runtime {
         if let Err(error) = functions::register(&mut store.lock().conn, &program(), &registrations, true) {
             warn_once("register", format_args!("cacheow could not register the program's functions: {error}"));
         }
-    }
-
-    /// The path of a registered function, or `UnknownFunction`.
-    pub(crate) fn registered_name(conn: &Connection, function_id: &str) -> Result<String, Error> {
-        check_id(function_id)?;
-        functions::get(conn, function_id)?
-            .map(|function| function.qualified_name)
-            .ok_or_else(|| super::unknown(function_id))
     }
 }
 

@@ -41,7 +41,7 @@ impl Runtime {
             reason: format!("it does not fit the function's return type: {error}"),
         })?;
         let watched = self.lock()?;
-        let name = Runtime::registered_name(&watched.conn, function_id)?;
+        let name = registered_name(&watched.conn, function_id)?;
         files::write_outcome(&self.data_dir, &name, function_id, &outcome)?;
         // A new row, which other processes find without reloading.
         outcomes::insert(&watched.conn, function_id, &outcome, 1)?;
@@ -117,11 +117,11 @@ impl Runtime {
     pub(crate) fn rebuild_index(&self, function_id: &str) -> Result<Rebuilt, Error> {
         let name = {
             let mut watched = self.lock()?;
-            match Runtime::registered_name(&watched.conn, function_id) {
+            match registered_name(&watched.conn, function_id) {
                 // Files copied in, or a deleted database: the files say who.
                 Err(Error::UnknownFunction { .. }) if files::function_dir(&self.data_dir, function_id).is_dir() => {
                     self.register_from_files(&mut watched.conn, function_id)?;
-                    Runtime::registered_name(&watched.conn, function_id)?
+                    registered_name(&watched.conn, function_id)?
                 }
                 name => name?,
             }
@@ -242,7 +242,7 @@ impl Runtime {
     /// A registered function's outcome file, its id checked before it
     /// becomes part of a path: no `../` reaches the disk.
     fn outcome_file(&self, conn: &Connection, function_id: &str, outcome_id: &str) -> Result<OutcomeFile, Error> {
-        let function_name = Runtime::registered_name(conn, function_id)?;
+        let function_name = registered_name(conn, function_id)?;
         let id = ids::parse_id(outcome_id).ok_or_else(|| unknown_outcome(function_id, outcome_id))?;
         Ok(OutcomeFile { function_name, id, path: files::outcome_path(&self.data_dir, function_id, id) })
     }
@@ -278,6 +278,12 @@ fn fits(function_id: &str, outcome: &Outcome) -> Result<(), CodecError> {
         Some(checker) => checker.check(outcome.kind(), outcome.payload()),
         None => Ok(()),
     }
+}
+
+/// The path of a registered function, or `UnknownFunction`.
+fn registered_name(conn: &Connection, function_id: &str) -> Result<String, Error> {
+    check_id(function_id)?;
+    functions::get(conn, function_id)?.map(|function| function.qualified_name).ok_or_else(|| unknown(function_id))
 }
 
 fn unknown_outcome(function_id: &str, outcome_id: &str) -> Error {
