@@ -153,9 +153,24 @@ impl Manager {
     /// too, so calling this is only needed before reading the data dir from
     /// elsewhere while the program still runs.
     pub fn flush(&self) {
-        if !self.runtime.flush(true) {
-            report::warn(format_args!("cacheow: flushing outcomes took over a minute; some may not be on disk yet"));
+        // Without a data dir (a warning said so when cacheow started),
+        // there is nothing to flush.
+        if let (Err(error), Ok(_)) = (self.try_flush(), self.runtime.store()) {
+            report::warn_once("flush", format_args!("{error}"));
         }
+    }
+
+    /// Blocks until every outcome recorded so far is durable on disk, as
+    /// [`flush`](Self::flush) does, and says whether it all got there.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFlushed`] names what did not reach the disk: outcomes
+    /// the writer could not write (a full disk), a writer that stopped, a
+    /// data dir that could not be opened, or a flush that took over a
+    /// minute.
+    pub fn try_flush(&self) -> Result<(), Error> {
+        self.runtime.flush(true).map_err(|reason| Error::NotFlushed { reason })
     }
 }
 
@@ -163,7 +178,7 @@ impl Drop for Manager {
     /// What it recorded is on disk once it is dropped, even while its
     /// refresher or a router still holds its runtime.
     fn drop(&mut self) {
-        self.runtime.flush(true);
+        let _ = self.runtime.flush(true);
     }
 }
 
@@ -189,10 +204,12 @@ impl std::fmt::Debug for Bound {
 }
 
 /// A normal exit flushes what is still queued: nothing recorded is lost.
+/// Quietly: what could not be written was told when it happened, and a
+/// subscriber's thread-locals may be gone by now.
 #[allow(unsafe_code)] // the registration of a function to run at exit
 #[dtor::dtor(unsafe)]
 fn flush_at_exit() {
     if let Some(manager) = MANAGER.get().filter(|manager| manager.pid == std::process::id()) {
-        manager.flush();
+        let _ = manager.try_flush();
     }
 }

@@ -41,6 +41,13 @@ fn function(name: &str) -> &'static Function {
     }
 }
 
+/// What runs when its thread ends.
+type AtExit = Option<OnDrop<Box<dyn FnMut()>>>;
+
+thread_local! {
+    static AT_EXIT: std::cell::RefCell<AtExit> = const { std::cell::RefCell::new(None) };
+}
+
 /// Runs its closure when dropped.
 struct OnDrop<F: FnMut()>(F);
 
@@ -107,6 +114,28 @@ fn run(args: &mut dyn Iterator<Item = &str>, runtime: &tokio::runtime::Runtime) 
                 assert!(unwound.is_err());
                 format!("square({n}) while unwinding = {}", squared.get())
             }
+            "square-in-thread-exit" => {
+                // Calls made from a thread-local's destructor, as the thread
+                // that owns it ends: in the mode the function is in.
+                let n: u64 = next().parse().expect("a number");
+                let squared = std::thread::spawn(move || {
+                    let (sender, receiver) = std::sync::mpsc::channel();
+                    AT_EXIT.with(|slot| {
+                        *slot.borrow_mut() = Some(OnDrop(Box::new(move || {
+                            let _ = sender.send(square(n));
+                        })))
+                    });
+                    // cacheow's own thread-locals, set up after that one,
+                    // are gone before it is.
+                    square(n);
+                    receiver
+                })
+                .join()
+                .expect("the thread ends")
+                .recv()
+                .expect("its destructor ran");
+                format!("square({n}) at thread exit = {squared}")
+            }
             "square-range" => {
                 let (from, to): (u64, u64) = (next().parse().expect("a number"), next().parse().expect("a number"));
                 let sum: u64 = (from..to).map(square).sum();
@@ -129,6 +158,11 @@ fn run(args: &mut dyn Iterator<Item = &str>, runtime: &tokio::runtime::Runtime) 
                 let (name, mode) = (next(), next());
                 function(name).set_mode(mode.parse().expect("a mode")).expect("set_mode");
                 format!("mode {name} = {mode} at {}us", unix_micros())
+            }
+            "cap" => {
+                let (name, max) = (next(), next().parse().expect("a number of outcomes"));
+                function(name).set_max_outcomes(Some(max)).expect("set_max_outcomes");
+                format!("cap {name} = {max}")
             }
             "latency" => {
                 let (name, ms) = (next(), next().parse().expect("milliseconds"));

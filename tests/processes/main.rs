@@ -7,6 +7,7 @@
 mod fallback;
 #[path = "../support/interactive.rs"]
 mod interactive;
+mod load;
 mod panel;
 
 use std::io::{BufRead, BufReader};
@@ -360,7 +361,14 @@ fn a_killed_process_leaves_a_consistent_data_dir_and_loses_only_its_last_moments
     assert_eq!(check, "ok");
     let id = data.id("square");
     let files = data.outcome_files(&id);
-    assert!(files.len() as u64 >= recorded_before, "{} files; {recorded_before} calls a second before", files.len());
+    // What waited for the writer is lost: at most 64 MiB of outcomes, of
+    // some 200 bytes each here in the queue.
+    let lost = recorded_before.saturating_sub(files.len() as u64);
+    assert!(
+        !files.is_empty() && lost <= (64 << 20) / 200,
+        "{} files; {recorded_before} calls a second before",
+        files.len()
+    );
     for file in &files {
         let text = std::fs::read_to_string(file).expect("readable");
         let value: serde_json::Value =
@@ -370,7 +378,7 @@ fn a_killed_process_leaves_a_consistent_data_dir_and_loses_only_its_last_moments
     let mut rows = db.prepare("SELECT id FROM outcomes WHERE function_id = ?1").expect("the query");
     let rows: Vec<String> =
         rows.query_map([&id], |row| row.get(0)).expect("the rows").map(|row| row.expect("a row")).collect();
-    assert!(rows.len() as u64 + 512 >= recorded_before, "rows lag the files by a batch at most");
+    assert!(rows.len() + 4096 >= files.len(), "rows lag the files by a batch at most: {} rows", rows.len());
     for row in &rows {
         let file = data.path().join("functions").join(&id).join("outcomes").join(format!("{row}.json"));
         assert!(file.exists(), "the row {row} has its file");
@@ -429,4 +437,25 @@ fn a_first_call_made_while_a_panic_unwinds_is_recorded_and_aborts_nothing() {
     let probed = data.run(&["square-while-unwinding", "4", "flush", "mode", "square", "cache", "square", "4", "ran"]);
     assert_eq!(probed.value("square(4) while unwinding"), "16");
     assert_eq!(probed.value("ran"), "1", "recorded while unwinding, then replayed");
+}
+
+#[test]
+fn calls_from_a_thread_locals_destructor_run_in_every_mode() {
+    let data = DataDir::new();
+    let probed = data.run(&[
+        "square-in-thread-exit",
+        "5",
+        "flush",
+        "mode",
+        "square",
+        "cache",
+        "square-in-thread-exit",
+        "5",
+        "ran",
+    ]);
+    assert_eq!(probed.values("square(5) at thread exit"), ["25", "25"]);
+    assert_eq!(probed.value("ran"), "2", "run twice in default mode, then replayed twice");
+    let mocked = data.run(&["mode", "square", "mock", "square-in-thread-exit", "6", "ran"]);
+    assert_eq!(mocked.value("square(6) at thread exit"), "25", "mocked: the recorded outcome");
+    assert_eq!(mocked.value("ran"), "0");
 }

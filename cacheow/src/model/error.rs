@@ -109,6 +109,13 @@ pub enum Error {
         reason: String,
     },
 
+    /// Not everything recorded reached the disk.
+    #[error("cacheow could not make everything it recorded durable: {reason}")]
+    NotFlushed {
+        /// What did not reach the disk, and why.
+        reason: String,
+    },
+
     /// The SQLite database of the data dir failed.
     #[error("cacheow's database failed: {0}")]
     Database(#[source] Box<dyn std::error::Error + Send + Sync>),

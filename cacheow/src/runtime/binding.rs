@@ -31,26 +31,29 @@ thread_local! {
     static CURRENT: RefCell<Bindings> = RefCell::new(Bindings::default());
 }
 
+/// Reads this thread's bindings; none once the thread is ending and they
+/// are gone (a call made from another thread-local's destructor).
+fn read<T>(read: impl FnOnce(&Bindings) -> Option<T>) -> Option<T> {
+    CURRENT.try_with(|current| current.try_borrow().ok().and_then(|current| read(&current))).ok().flatten()
+}
+
 /// The binding of this thread: its test scope, else its runtime.
 pub(crate) fn current() -> Option<Binding> {
-    CURRENT.with(|current| {
-        let current = current.borrow();
-        match (&current.scope, &current.runtime) {
-            (Some(hook), _) => Some(Binding::Scope(Arc::clone(hook))),
-            (None, Some(runtime)) => Some(Binding::Runtime(Arc::clone(runtime))),
-            (None, None) => None,
-        }
+    read(|current| match (&current.scope, &current.runtime) {
+        (Some(hook), _) => Some(Binding::Scope(Arc::clone(hook))),
+        (None, Some(runtime)) => Some(Binding::Runtime(Arc::clone(runtime))),
+        (None, None) => None,
     })
 }
 
 /// The test scope entered on this thread, if one is.
 pub fn hook() -> Option<Arc<dyn Hook>> {
-    CURRENT.with(|current| current.borrow().scope.clone())
+    read(|current| current.scope.clone())
 }
 
 /// The runtime bound to this thread, if one is.
 pub(crate) fn runtime() -> Option<Arc<Runtime>> {
-    CURRENT.with(|current| current.borrow().runtime.clone())
+    read(|current| current.runtime.clone())
 }
 
 /// Enters a test's scope on this thread until the guard drops.
@@ -64,8 +67,9 @@ pub struct Entered(#[allow(dead_code)] Rebound);
 
 /// Binds this thread until the guard drops, which restores what it was
 /// bound to before.
+/// A thread that is ending, whose bindings are gone, stays unbound.
 pub(crate) fn bind(binding: Binding) -> Rebound {
-    let previous = CURRENT.with(|current| {
+    let previous = CURRENT.try_with(|current| {
         let mut current = current.borrow_mut();
         match binding {
             Binding::Scope(hook) => Previous::Scope(current.scope.replace(hook)),
@@ -75,7 +79,7 @@ pub(crate) fn bind(binding: Binding) -> Rebound {
             }
         }
     });
-    Rebound { previous: Some(previous) }
+    Rebound { previous: previous.ok() }
 }
 
 /// Restores the thread's previous binding of one kind when dropped.
@@ -95,14 +99,15 @@ impl Drop for Rebound {
         let Some(previous) = self.previous.take() else { return };
         // Taken out of the thread-local before it drops: dropping a runtime
         // flushes it, which may take a while.
-        let replaced = CURRENT.with(|current| {
+        let counted = matches!(previous, Previous::Runtime(_));
+        let replaced = CURRENT.try_with(|current| {
             let mut current = current.borrow_mut();
             match previous {
                 Previous::Scope(scope) => Previous::Scope(std::mem::replace(&mut current.scope, scope)),
                 Previous::Runtime(runtime) => Previous::Runtime(std::mem::replace(&mut current.runtime, runtime)),
             }
         });
-        if let Previous::Runtime(_) = replaced {
+        if counted {
             enable::unbound();
         }
         drop(replaced);

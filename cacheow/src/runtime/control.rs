@@ -112,7 +112,7 @@ impl Runtime {
     /// The call counts of the function with this id, over every process,
     /// this one's included.
     pub(crate) fn stats(&self, function_id: &str) -> Result<Stats, Error> {
-        self.flush(false);
+        self.catch_up();
         calls::stats(&self.lock()?.conn, function_id)
     }
 

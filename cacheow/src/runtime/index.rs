@@ -59,18 +59,28 @@ impl OutcomeIndex {
     }
 
     pub(crate) fn remove(&mut self, id: u64) {
-        let Some(removed) = self.outcomes.remove(&id) else { return };
-        if self.newest.get(&removed.arg_key).is_some_and(|newest| newest.id == id) {
-            self.newest.remove(&removed.arg_key);
-            let successor = self
+        self.remove_all(&[id]);
+    }
+
+    /// Removes outcomes; the newest of each of their arguments that is left
+    /// takes their place, found in one pass over the rest, however many go.
+    pub(crate) fn remove_all(&mut self, ids: &[u64]) {
+        let mut orphaned: IdMap<u128, ()> = IdMap::default();
+        for id in ids {
+            let Some(removed) = self.outcomes.remove(id) else { continue };
+            if self.newest.get(&removed.arg_key).is_some_and(|newest| newest.id == *id) {
+                self.newest.remove(&removed.arg_key);
+                orphaned.insert(removed.arg_key, ());
+            }
+        }
+        if !orphaned.is_empty() {
+            let successors: Vec<Arc<Outcome>> = self
                 .outcomes
                 .values()
-                .filter(|outcome| outcome.arg_key == removed.arg_key && outcome.cacheable())
-                .max_by_key(|outcome| outcome.last_seen_ms())
-                .cloned();
-            if let Some(successor) = successor {
-                self.newest.insert(successor.arg_key, successor);
-            }
+                .filter(|outcome| orphaned.contains_key(&outcome.arg_key) && outcome.cacheable())
+                .cloned()
+                .collect();
+            successors.iter().for_each(|successor| self.offer_newest(successor));
         }
         self.sampler = None;
     }

@@ -36,8 +36,7 @@ impl Activity for Loaded {
 
     fn dropped(&self, function_id: &str, outcome_ids: &[u64]) {
         if let Some(state) = self.get(function_id) {
-            let mut index = state.index_mut();
-            outcome_ids.iter().for_each(|id| index.remove(*id));
+            state.index_mut().remove_all(outcome_ids);
         }
     }
 }

@@ -61,7 +61,7 @@ impl Runtime {
     /// Replaces an outcome with `text`, which must read as an outcome file;
     /// it keeps its id and its count.
     pub(crate) fn replace_outcome(&self, function_id: &str, outcome_id: &str, text: &str) -> Result<(), Error> {
-        self.flush(false);
+        self.catch_up();
         let mut watched = self.lock()?;
         let file = self.outcome_file(&watched.conn, function_id, outcome_id)?;
         if !file.path.exists() {
@@ -82,7 +82,7 @@ impl Runtime {
 
     /// Deletes an outcome: its file, its row and its mock entry.
     pub(crate) fn delete_outcome(&self, function_id: &str, outcome_id: &str) -> Result<(), Error> {
-        self.flush(false);
+        self.catch_up();
         let mut watched = self.lock()?;
         let file = self.outcome_file(&watched.conn, function_id, outcome_id)?;
         if !files::remove_outcome(&self.data_dir, function_id, file.id)? {
@@ -101,7 +101,7 @@ impl Runtime {
     /// Returns how many there were.
     pub(crate) fn delete_outcomes(&self, function_id: &str) -> Result<u64, Error> {
         check_id(function_id)?;
-        self.flush(false);
+        self.catch_up();
         let mut watched = self.lock()?;
         let count = functions::get(&watched.conn, function_id)?.map_or(0, |function| function.outcomes);
         files::remove_function_dir(files::outcomes_dir(&self.data_dir, function_id))?;
@@ -126,7 +126,7 @@ impl Runtime {
                 name => name?,
             }
         };
-        self.flush(false);
+        self.catch_up();
         // Read before taking the lock, which the program's first calls need.
         let loaded = read_outcome_files(&self.data_dir, function_id)?;
         let mut corrupt = loaded.corrupt;
@@ -203,7 +203,7 @@ impl Runtime {
     /// moved or deleted from the program that registered them): their
     /// registration, outcomes, mock weights, stats and calls. Their paths.
     pub(crate) fn prune_stale(&self) -> Result<Vec<String>, Error> {
-        self.flush(false);
+        self.catch_up();
         let mut watched = self.lock()?;
         let stale = functions::marked_stale(&watched.conn)?;
         for (function_id, _) in &stale {
@@ -220,15 +220,14 @@ impl Runtime {
         if max == Some(0) {
             return Err(Error::InvalidRetention);
         }
-        self.flush(false);
+        self.catch_up();
         let mut watched = self.lock()?;
         if !functions::set_max_outcomes(&watched.conn, function_id, max)? {
             return Err(unknown(function_id));
         }
         let dropped = retention::trim(&mut watched.conn, &self.data_dir, function_id)?;
         if let Some(state) = self.loaded(function_id) {
-            let mut index = state.index_mut();
-            dropped.iter().for_each(|id| index.remove(*id));
+            state.index_mut().remove_all(&dropped);
         }
         Ok(())
     }

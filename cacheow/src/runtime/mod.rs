@@ -93,9 +93,22 @@ impl Runtime {
     }
 
     /// Waits until every outcome recorded so far is written; `durable` also
-    /// syncs it to the disk. `false` when that took too long.
-    pub(crate) fn flush(&self, durable: bool) -> bool {
-        self.store.as_ref().is_none_or(|store| store.flush(durable))
+    /// syncs it to the disk. An error says what did not reach it.
+    pub(crate) fn flush(&self, durable: bool) -> Result<(), String> {
+        match &self.store {
+            Some(store) => store.flush(durable),
+            None => {
+                Err("the data dir could not be opened when cacheow started; see the warning logged then".to_owned())
+            }
+        }
+    }
+}
+
+impl Runtime {
+    /// Lets what this process recorded so far reach the database, before
+    /// reading or changing what it holds; a failure was warned about.
+    pub(crate) fn catch_up(&self) {
+        let _ = self.flush(false);
     }
 }
 

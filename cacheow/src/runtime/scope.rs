@@ -44,19 +44,21 @@ pub(crate) struct InBody;
 
 impl InBody {
     pub(crate) fn enter() -> InBody {
-        DEPTH.set(DEPTH.get() + 1);
+        // Gone, as the thread ends (a call from a thread-local's
+        // destructor): such a call is not nested in another.
+        let _ = DEPTH.try_with(|depth| depth.set(depth.get() + 1));
         InBody
     }
 }
 
 impl Drop for InBody {
     fn drop(&mut self) {
-        DEPTH.set(DEPTH.get().saturating_sub(1));
+        let _ = DEPTH.try_with(|depth| depth.set(depth.get().saturating_sub(1)));
     }
 }
 
 pub(crate) fn nested() -> bool {
-    DEPTH.get() > 0
+    DEPTH.try_with(|depth| depth.get() > 0).unwrap_or(false)
 }
 
 /// A call made outside every scope while tests run: which test it belongs

@@ -16,7 +16,7 @@ use crate::model::outcome::{Flags, Outcome, OutcomeInfo, Recorded, Replay};
 use crate::runtime::call_log::CallLog;
 use crate::runtime::index::OutcomeIndex;
 use crate::store::functions::Control;
-use crate::store::writer::{NewOutcome, Op, Writer};
+use crate::store::writer::{NewOutcome, Writer};
 
 pub(crate) struct FunctionState {
     pub(crate) id: &'static str,
@@ -116,7 +116,7 @@ impl FunctionState {
     pub(crate) fn mock(&self, args: &Args) -> Option<Replay> {
         let unit = match &self.seeded_rng {
             Some(rng) => rng.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).random::<f64>(),
-            None => rand::rng().random::<f64>(),
+            None => random_unit(),
         };
         {
             let index = self.index();
@@ -147,13 +147,14 @@ impl FunctionState {
             return;
         }
         let outcome = Arc::new(Outcome::new(id, args.text.as_str(), recorded, Flags::default(), at_ms, duration));
-        let mut index = self.index_mut();
-        if !index.record(Arc::clone(&outcome), at_ms) {
+        let new = self.index_mut().record(Arc::clone(&outcome), at_ms);
+        if !new {
             self.calls.repeat(id, at_ms);
         } else if let Some(writer) = &self.writer {
-            // Sent under the lock: a repeat of this outcome, which needs the
-            // lock to be seen, is logged after the outcome reached the writer.
-            writer.send(Op::Record(Box::new(NewOutcome { function_id: self.id, function_name: self.name, outcome })));
+            // Sent once the index lock is released: the writer's queue may
+            // be full. A repeat another thread logs before this reaches the
+            // writer waits there for the outcome's row.
+            writer.record(NewOutcome { function_id: self.id, function_name: self.name, outcome });
         }
     }
 
@@ -186,6 +187,30 @@ impl FunctionState {
     pub(crate) fn outcome_infos(&self) -> Vec<OutcomeInfo> {
         self.index().infos()
     }
+}
+
+/// A random number in `[0, 1)`, from this thread's generator, or a shared
+/// one once the thread is ending and its own is gone: a mock call made from
+/// a thread-local's destructor still picks.
+fn random_unit() -> f64 {
+    thread_local! {
+        static RNG: std::cell::RefCell<SmallRng> = std::cell::RefCell::new(SmallRng::seed_from_u64(fresh_seed()));
+    }
+    static SHARED: Mutex<Option<SmallRng>> = Mutex::new(None);
+    RNG.try_with(|rng| rng.borrow_mut().random::<f64>()).unwrap_or_else(|_| {
+        let mut shared = SHARED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        shared.get_or_insert_with(|| SmallRng::seed_from_u64(fresh_seed())).random::<f64>()
+    })
+}
+
+/// A seed that differs from thread to thread and run to run, made without
+/// another thread-local (the operating system's generator's may be gone).
+fn fresh_seed() -> u64 {
+    static THREADS: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_nanos());
+    xxhash_rust::xxh3::xxh3_64(
+        &[nanos.to_le_bytes(), u128::from(THREADS.fetch_add(1, Ordering::Relaxed)).to_le_bytes()].concat(),
+    )
 }
 
 /// A function's state, as a call holds it: borrowed from its handle, for

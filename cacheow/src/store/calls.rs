@@ -94,14 +94,14 @@ pub(crate) fn stats(conn: &Connection, function_id: &str) -> Result<Stats, Error
     Ok(totals.unwrap_or_default().counts)
 }
 
-/// Adds a function's batch of calls: counts, repeats, hits and recent calls.
-pub(crate) fn add(conn: &Connection, function_id: &str, batch: &CallBatch) -> Result<(), Error> {
-    let mut repeat = conn.prepare_cached(
-        "UPDATE outcomes SET count = count + ?3, last_seen_ms = max(last_seen_ms, ?4)
-         WHERE function_id = ?1 AND id = ?2",
-    )?;
+/// Adds a function's batch of calls: counts, repeats, hits and recent
+/// calls. The repeats of outcomes that have no row yet come back.
+pub(crate) fn add(conn: &Connection, function_id: &str, batch: &CallBatch) -> Result<HashMap<u64, (u64, i64)>, Error> {
+    let mut unmatched = HashMap::new();
     for (id, (count, last_seen)) in &batch.repeats {
-        repeat.execute(params![function_id, ids::id_hex(*id), sql::count(*count), last_seen])?;
+        if !repeat(conn, function_id, *id, *count, *last_seen)? {
+            unmatched.insert(*id, (*count, *last_seen));
+        }
     }
     if !batch.totals.is_empty() {
         add_totals(conn, function_id, &batch.totals)?;
@@ -109,7 +109,25 @@ pub(crate) fn add(conn: &Connection, function_id: &str, batch: &CallBatch) -> Re
     if !batch.recent.is_empty() {
         add_recent(conn, function_id, &batch.recent)?;
     }
-    Ok(())
+    Ok(unmatched)
+}
+
+/// Counts `count` more calls that gave an outcome; `false` when it has no
+/// row.
+pub(crate) fn repeat(
+    conn: &Connection,
+    function_id: &str,
+    outcome_id: u64,
+    count: u64,
+    last_seen: i64,
+) -> Result<bool, Error> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE outcomes SET count = count + ?3, last_seen_ms = max(last_seen_ms, ?4)
+             WHERE function_id = ?1 AND id = ?2",
+        )?
+        .execute(params![function_id, ids::id_hex(outcome_id), sql::count(count), last_seen])?;
+    Ok(changed > 0)
 }
 
 fn add_totals(conn: &Connection, function_id: &str, totals: &CallTotals) -> Result<(), Error> {

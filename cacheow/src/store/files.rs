@@ -8,7 +8,6 @@ use std::borrow::Cow;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -22,6 +21,10 @@ use crate::model::time::{as_millis_f64, from_millis, to_millis};
 
 /// The version of the file format, written in every file.
 const FORMAT: u32 = 1;
+/// What a temporary file's name has after the outcome id.
+const TEMP: &str = "tmp";
+/// A temporary file older than this was left by a process that died.
+const ABANDONED: std::time::Duration = std::time::Duration::from_secs(600);
 
 pub(crate) fn function_dir(data_dir: &Path, function_id: &str) -> PathBuf {
     data_dir.join("functions").join(function_id)
@@ -218,10 +221,10 @@ pub(crate) fn parse(id: u64, text: &str) -> Result<Parsed, String> {
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over
 /// `path`: a crash leaves the old file or the new one, never half of one.
+/// The temporary name is random: processes that share a volume may each be
+/// PID 1 of a container.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let tmp = path.with_extension(format!("tmp.{}.{n}", std::process::id()));
+    let tmp = path.with_extension(format!("{TEMP}.{:016x}", rand::random::<u64>()));
     let result =
         fs::File::create(&tmp).and_then(|mut file| file.write_all(bytes)).and_then(|()| fs::rename(&tmp, path));
     if result.is_err() {
@@ -300,14 +303,30 @@ pub(crate) fn read_outcomes(data_dir: &Path, function_id: &str) -> io::Result<Lo
     };
     let mut loaded = Loaded::default();
     for entry in entries {
-        let path = entry?.path();
-        let Some(id) = outcome_file_id(&path) else { continue };
+        let entry = entry?;
+        let path = entry.path();
+        let Some(id) = outcome_file_id(&path) else {
+            remove_if_abandoned(&entry);
+            continue;
+        };
         match read_outcome(&path, id) {
             Ok(outcome) => loaded.outcomes.push(outcome),
             Err(error) => loaded.corrupt.push(CorruptFile { path, error }),
         }
     }
     Ok(loaded)
+}
+
+/// Deletes a temporary file that a killed process left: one old enough
+/// that no writer is still at it.
+fn remove_if_abandoned(entry: &fs::DirEntry) {
+    let name = entry.file_name();
+    let temporary = name.to_str().is_some_and(|name| name.split('.').nth(1) == Some(TEMP));
+    let old =
+        entry.metadata().and_then(|meta| meta.modified()).is_ok_and(|at| at.elapsed().is_ok_and(|age| age > ABANDONED));
+    if temporary && old {
+        let _ = fs::remove_file(entry.path());
+    }
 }
 
 /// The path of the function whose outcomes these are, as a file says it:

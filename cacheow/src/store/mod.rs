@@ -30,7 +30,7 @@ use crate::store::calls::CallRow;
 use crate::store::files::CorruptFile;
 use crate::store::functions::FunctionRow;
 use crate::store::outcomes::OutcomeRow;
-use crate::store::writer::{Activity, Op, Writer};
+use crate::store::writer::{Activity, Writer};
 
 /// The longest a flush waits for the writer.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(60);
@@ -77,8 +77,8 @@ impl Store {
     }
 
     /// Waits until every outcome recorded so far is written; `durable` also
-    /// syncs it to the disk. `false` when that took too long.
-    pub(crate) fn flush(&self, durable: bool) -> bool {
+    /// syncs it to the disk. An error says what did not reach it.
+    pub(crate) fn flush(&self, durable: bool) -> Result<(), String> {
         self.writer.flush(durable, FLUSH_TIMEOUT)
     }
 
@@ -108,8 +108,8 @@ impl Drop for Store {
     /// What was recorded is on disk before the store goes, as at a normal
     /// exit; then the writer ends.
     fn drop(&mut self) {
-        self.flush(true);
-        self.writer.send(Op::Stop);
+        let _ = self.flush(true);
+        self.writer.stop();
     }
 }
 

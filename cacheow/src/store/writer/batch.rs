@@ -1,0 +1,274 @@
+//! One batch of the writer: the new outcomes' files, then, in one
+//! transaction, their rows and the calls logged since the last batch; then
+//! retention. What could not be written is counted, for the next flush to
+//! tell.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::Receiver;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::{Activity, NewOutcome, Op};
+use crate::model::error::Error;
+use crate::model::report::warn_once;
+use crate::store::calls::{self, CallBatch};
+use crate::store::{files, outcomes, retention};
+
+/// The most operations written in one transaction.
+const MAX_BATCH: usize = 4096;
+/// How many batches a repeat waits for its outcome's row (sent by another
+/// thread, maybe not yet received) before it is dropped.
+const REPEAT_PATIENCE: u8 = 20;
+
+pub(super) type Flush = (bool, std::sync::mpsc::Sender<Result<(), String>>);
+
+#[derive(Default)]
+pub(super) struct Batch {
+    pub(super) records: Vec<NewOutcome>,
+    pub(super) flushes: Vec<Flush>,
+    pub(super) stop: bool,
+}
+
+impl Batch {
+    pub(super) fn extend(&mut self, ops: impl IntoIterator<Item = Op>) {
+        for op in ops {
+            match op {
+                Op::Record(record) => self.records.push(*record),
+                Op::Flush { durable, done } => self.flushes.push((durable, done)),
+                Op::Stop => self.stop = true,
+            }
+        }
+    }
+
+    /// Takes what is waiting, up to a full batch.
+    pub(super) fn receive(&mut self, ops: &Receiver<Op>) {
+        while !self.stop && self.records.len() + self.flushes.len() < MAX_BATCH {
+            match ops.try_recv() {
+                Ok(op) => self.extend([op]),
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+pub(super) struct Batcher {
+    data_dir: PathBuf,
+    conn: Connection,
+    activity: Arc<dyn Activity>,
+    /// Outcome directories known to exist.
+    dirs: HashSet<PathBuf>,
+    /// Files written, and their folders, since the last durable flush.
+    unsynced_files: Vec<PathBuf>,
+    unsynced_dirs: HashSet<PathBuf>,
+    /// Repeats whose outcome had no row yet, by function and outcome id,
+    /// with how many batches they waited: the outcome's record, sent by
+    /// the thread that first recorded it, may still be on its way.
+    carried: HashMap<(&'static str, u64), Repeat>,
+    /// What could not be written since the last flush, and the last why.
+    lost: u64,
+    why_lost: Option<String>,
+}
+
+impl Batcher {
+    pub(super) fn new(data_dir: PathBuf, conn: Connection, activity: Arc<dyn Activity>) -> Self {
+        Batcher {
+            data_dir,
+            conn,
+            activity,
+            dirs: HashSet::new(),
+            unsynced_files: Vec::new(),
+            unsynced_dirs: HashSet::new(),
+            carried: HashMap::new(),
+            lost: 0,
+            why_lost: None,
+        }
+    }
+
+    /// The calls logged since the last batch.
+    pub(super) fn drain_logs(&self) -> Vec<(&'static str, CallBatch)> {
+        let mut logs = self.activity.drain();
+        logs.retain(|(_, batch)| !batch.is_empty());
+        logs
+    }
+
+    pub(super) fn write(&mut self, mut records: Vec<NewOutcome>, logs: Vec<(&'static str, CallBatch)>, durable: bool) {
+        // Files first: a row never points at a file that is not there.
+        records.retain(|record| self.write_file(record));
+        if durable {
+            self.sync();
+        }
+        let anything = !records.is_empty() || !logs.is_empty() || !self.carried.is_empty();
+        if let Err(error) = if anything { self.write_rows(&records, &logs) } else { Ok(()) } {
+            let why = format!("cacheow could not record calls in {}: {error}", self.data_dir.display());
+            self.lose(records.len() as u64, "database", why);
+        }
+        let mut grown: Vec<&'static str> = records.iter().map(|record| record.function_id).collect();
+        grown.sort_unstable();
+        grown.dedup();
+        for function_id in grown {
+            self.trim(function_id);
+        }
+    }
+
+    /// Answers the flushes: what could not be written since the last one.
+    pub(super) fn answer(&mut self, flushes: Vec<Flush>) {
+        if flushes.is_empty() {
+            return;
+        }
+        let answer = match std::mem::take(&mut self.lost) {
+            0 => Ok(()),
+            lost => Err(format!(
+                "{lost} outcome(s) could not be written since the last flush: {}",
+                self.why_lost.take().unwrap_or_default()
+            )),
+        };
+        for (_, done) in flushes {
+            let _ = done.send(answer.clone());
+        }
+    }
+
+    /// Counts what could not be written, and says why, once per `cause`.
+    fn lose(&mut self, count: u64, cause: &str, why: String) {
+        warn_once(format!("writer:{cause}"), format_args!("{why}"));
+        self.lost += count;
+        self.why_lost = Some(why);
+    }
+
+    /// Keeps a function that gained outcomes within its cap, if it has one.
+    fn trim(&mut self, function_id: &'static str) {
+        match retention::trim(&mut self.conn, &self.data_dir, function_id) {
+            Ok(dropped) if !dropped.is_empty() => self.activity.dropped(function_id, &dropped),
+            Ok(_) => {}
+            Err(error) => warn_once(
+                format!("writer:retention:{function_id}"),
+                format_args!("cacheow could not drop the oldest outcomes of {function_id}: {error}"),
+            ),
+        }
+    }
+
+    /// Writes the file of a new outcome; `false` when it could not.
+    fn write_file(&mut self, record: &NewOutcome) -> bool {
+        let path = files::outcome_path(&self.data_dir, record.function_id, record.outcome.id);
+        let text = match files::render(record.function_name, record.function_id, &record.outcome, files::Style::Runtime)
+        {
+            Ok(text) => text,
+            Err(error) => {
+                self.lose(
+                    1,
+                    "render",
+                    format!("cacheow could not write an outcome of `{}`: {error}", record.function_name),
+                );
+                return false;
+            }
+        };
+        let mut result = self.ensure_dir(&path).and_then(|()| files::write_atomic(&path, text.as_bytes()));
+        if result.as_ref().is_err_and(|error| error.kind() == std::io::ErrorKind::NotFound) {
+            // The directory was deleted (its outcomes cleared): make it again.
+            self.dirs.clear();
+            result = self.ensure_dir(&path).and_then(|()| files::write_atomic(&path, text.as_bytes()));
+        }
+        match result {
+            Ok(()) => {
+                if let Some(dir) = path.parent() {
+                    self.unsynced_dirs.insert(dir.to_path_buf());
+                }
+                self.unsynced_files.push(path);
+                true
+            }
+            Err(error) => {
+                let why = format!("cacheow could not write the outcome file {}: {error}", path.display());
+                self.lose(1, &format!("file:{:?}", error.kind()), why);
+                false
+            }
+        }
+    }
+
+    fn ensure_dir(&mut self, file: &Path) -> std::io::Result<()> {
+        let Some(dir) = file.parent() else { return Ok(()) };
+        if !self.dirs.contains(dir) {
+            std::fs::create_dir_all(dir)?;
+            self.dirs.insert(dir.to_path_buf());
+        }
+        Ok(())
+    }
+
+    fn write_rows(&mut self, records: &[NewOutcome], logs: &[(&'static str, CallBatch)]) -> Result<(), Error> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for record in records {
+            outcomes::insert(&tx, record.function_id, &record.outcome, 1)?;
+        }
+        let mut carried = HashMap::new();
+        for (function_id, batch) in logs {
+            for (outcome_id, (count, last_seen)) in calls::add(&tx, function_id, batch)? {
+                carried.insert((*function_id, outcome_id), Repeat { count, last_seen, waited: 0 });
+            }
+        }
+        for ((function_id, outcome_id), repeat) in std::mem::take(&mut self.carried) {
+            let waited = repeat.waited + 1;
+            if !calls::repeat(&tx, function_id, outcome_id, repeat.count, repeat.last_seen)? && waited < REPEAT_PATIENCE
+            {
+                let waiting = carried.entry((function_id, outcome_id)).or_insert(Repeat { waited, ..repeat });
+                if waiting.waited == 0 {
+                    waiting.count += repeat.count;
+                    waiting.last_seen = waiting.last_seen.max(repeat.last_seen);
+                }
+            }
+        }
+        tx.commit()?;
+        self.carried = carried;
+        Ok(())
+    }
+
+    /// Makes the files written since the last durable flush, and their
+    /// folders, durable: one `fdatasync` each, several at once, which the
+    /// file system commits together.
+    fn sync(&mut self) {
+        let files = std::mem::take(&mut self.unsynced_files);
+        let dirs: Vec<PathBuf> = self.unsynced_dirs.drain().collect();
+        if let Err(error) = sync_all(&files, &dirs) {
+            let why = format!("cacheow could not sync the outcome files of {}: {error}", self.data_dir.display());
+            self.lose(files.len().max(1) as u64, "sync", why);
+        }
+    }
+}
+
+/// Calls that gave an outcome again, not yet counted in its row.
+#[derive(Debug, Clone, Copy)]
+struct Repeat {
+    count: u64,
+    last_seen: i64,
+    /// Batches it waited for the row.
+    waited: u8,
+}
+
+/// `fdatasync`s the files, on a few threads, then `fsync`s the folders.
+fn sync_all(files: &[PathBuf], dirs: &[PathBuf]) -> std::io::Result<()> {
+    const THREADS: usize = 8;
+    let chunk = files.len().div_ceil(THREADS).max(1);
+    std::thread::scope(|scope| {
+        let syncing: Vec<_> = files
+            .chunks(chunk)
+            .map(|chunk| scope.spawn(move || chunk.iter().try_for_each(|file| std::fs::File::open(file)?.sync_data())))
+            .collect();
+        syncing.into_iter().try_for_each(|handle| {
+            handle.join().unwrap_or_else(|_| Err(std::io::Error::other("a sync thread panicked")))
+        })
+    })?;
+    for dir in dirs {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// A folder's entries are durable once it is synced, on Unix.
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
+}
