@@ -55,12 +55,9 @@ pub(crate) fn global_runtime() -> Option<&'static Runtime> {
 }
 
 /// The runtime the calls and handles of this thread use: the one bound to
-/// it, else the process-wide one.
-pub(crate) fn current_runtime() -> Result<Arc<Runtime>, Error> {
-    if let Some(runtime) = binding::runtime() {
-        return Ok(runtime);
-    }
-    manager().map(|manager| Arc::clone(&manager.runtime)).ok_or(Error::Disabled)
+/// it, else the process-wide one; `None` when cacheow is off.
+pub(crate) fn current_runtime() -> Option<Arc<Runtime>> {
+    binding::runtime().or_else(|| manager().map(|manager| Arc::clone(&manager.runtime)))
 }
 
 impl Manager {

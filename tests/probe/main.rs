@@ -136,6 +136,16 @@ fn run(args: &mut dyn Iterator<Item = &str>, runtime: &tokio::runtime::Runtime) 
                 .expect("its destructor ran");
                 format!("square({n}) at thread exit = {squared}")
             }
+            "quick-start" => {
+                // The README's quick start, which must run with cacheow off.
+                fn quick_start() -> Result<(), cacheow::Error> {
+                    square(3);
+                    cacheow::handle!(square).set_mode(Mode::Cache)?;
+                    square(3);
+                    Ok(())
+                }
+                format!("quick start = {:?}", quick_start())
+            }
             "square-range" => {
                 let (from, to): (u64, u64) = (next().parse().expect("a number"), next().parse().expect("a number"));
                 let sum: u64 = (from..to).map(square).sum();

@@ -459,3 +459,15 @@ fn calls_from_a_thread_locals_destructor_run_in_every_mode() {
     assert_eq!(mocked.value("square(6) at thread exit"), "25", "mocked: the recorded outcome");
     assert_eq!(mocked.value("ran"), "0");
 }
+
+#[test]
+fn the_quick_start_runs_with_cacheow_on_and_off() {
+    let data = DataDir::new();
+    let on = data.run(&["quick-start", "ran"]);
+    assert_eq!((on.value("quick start"), on.value("ran")), ("Ok(())".to_owned(), "1".to_owned()), "replayed");
+    let mut off = data.probe(&["quick-start", "ran", "enabled"]);
+    off.env_remove("CACHEOW_ENABLE");
+    let off = Probed::from(off.output().expect("the probe runs"));
+    assert_eq!(off.value("enabled"), "false");
+    assert_eq!((off.value("quick start"), off.value("ran")), ("Ok(())".to_owned(), "2".to_owned()), "called twice");
+}

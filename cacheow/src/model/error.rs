@@ -11,7 +11,8 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// cacheow is not enabled in this process.
+    /// cacheow is not enabled in this process. The handles' methods no
+    /// longer return it: with cacheow off they do nothing and return `Ok`.
     #[error(
         "cacheow is disabled: set CACHEOW_ENABLE=1 (and keep the `instrument` feature of cacheow, on by default) \
          to record, cache and mock"

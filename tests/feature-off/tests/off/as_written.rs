@@ -2,7 +2,9 @@
 //! is not in the binary.
 #![allow(unsafe_code)]
 
-use cacheow::{Error, Mode, cacheow};
+use std::time::Duration;
+
+use cacheow::{Error, ManualOutcome, Mode, cacheow};
 
 /// Not `Serialize`: fine, since nothing records it.
 struct Connection(u32);
@@ -15,6 +17,19 @@ fn query(conn: &Connection, n: u32) -> u32 {
 #[cacheow]
 async fn fetch(n: u32) -> u32 {
     n * 2
+}
+
+/// The README's quick start: unchanged, it runs in a release build too.
+fn quick_start() -> Result<(), Error> {
+    fetch_now(3);
+    cacheow::handle!(fetch_now).set_mode(Mode::Cache)?;
+    fetch_now(3);
+    Ok(())
+}
+
+#[cacheow]
+fn fetch_now(n: u64) -> u64 {
+    n * n
 }
 
 fn main() {
@@ -33,6 +48,15 @@ fn main() {
     let f = cacheow::handle!(query);
     assert_eq!(f.id().len(), 16, "handles still know their id");
     assert_eq!(f.mode(), Mode::Default);
-    assert!(matches!(f.set_mode(Mode::Mock), Err(Error::Disabled)));
+    // Off means off: control does nothing and succeeds, queries are empty.
+    quick_start().expect("the quick start runs as it does with cacheow on");
+    assert_eq!(f.set_mode(Mode::Mock).ok(), Some(()));
+    assert_eq!(f.mode(), Mode::Default, "nothing changed");
+    assert_eq!(f.set_latency(Duration::from_millis(5)).ok(), Some(()));
+    assert!(f.set_latency(Duration::from_secs(7200)).is_err(), "input is still checked");
+    assert_eq!(f.outcomes().map(|outcomes| outcomes.len()).ok(), Some(0));
+    assert_eq!(f.add_manual_outcome(ManualOutcome::returns(3)).map(|id| id.len()).ok(), Some(16));
+    assert_eq!(f.clear().ok(), Some(()));
+    assert_eq!(f.stats().map(|stats| stats.total_calls).ok(), Some(0));
     assert!(!data_dir.exists(), "nothing touched the disk");
 }
