@@ -11,7 +11,7 @@ use crate::model::error::Error;
 use crate::model::report;
 use crate::model::settings::Settings;
 use crate::runtime::binding::{self, Binding, Rebound};
-use crate::runtime::{Runtime, enable};
+use crate::runtime::{Runtime, enable, fork};
 
 static MANAGER: OnceLock<Manager> = OnceLock::new();
 
@@ -57,6 +57,9 @@ pub(crate) fn global_runtime() -> Option<&'static Runtime> {
 /// The runtime the calls and handles of this thread use: the one bound to
 /// it, else the process-wide one; `None` when cacheow is off.
 pub(crate) fn current_runtime() -> Option<Arc<Runtime>> {
+    if fork::in_child() {
+        return None;
+    }
     binding::runtime().or_else(|| manager().map(|manager| Arc::clone(&manager.runtime)))
 }
 

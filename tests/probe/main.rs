@@ -74,6 +74,30 @@ fn main() {
     run(&mut args.iter().map(String::as_str), &runtime);
 }
 
+/// Forks: the child calls `square` on `n` new arguments, sets a mode and
+/// flushes, says what it got, and exits; the parent says how it ended.
+#[allow(unsafe_code)]
+fn forked(n: u64) -> String {
+    // SAFETY: the child only runs this program's code, on this thread,
+    // and ends with `exit`; the C library makes malloc usable in it.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        let sum: u64 = (1_000_000..1_000_000 + n).map(square).sum();
+        let set = cacheow::handle!(square).set_mode(Mode::Mock);
+        let enabled = cacheow::manager().is_some();
+        if let Some(manager) = cacheow::manager() {
+            manager.flush();
+        }
+        println!("child = sum {sum}, set_mode {set:?}, enabled {enabled}, ran {}", RAN.load(Ordering::SeqCst));
+        let _ = std::io::stdout().flush();
+        std::process::exit(0);
+    }
+    let mut status = 0;
+    // SAFETY: waits for the child just forked.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    format!("child exited = {}", libc::WEXITSTATUS(status))
+}
+
 /// Installs a `tracing` subscriber that writes to stderr.
 fn subscribe() {
     tracing_subscriber::fmt()
@@ -135,6 +159,12 @@ fn run(args: &mut dyn Iterator<Item = &str>, runtime: &tokio::runtime::Runtime) 
                 .recv()
                 .expect("its destructor ran");
                 format!("square({n}) at thread exit = {squared}")
+            }
+            "fork" => {
+                // A child that records more new outcomes than the queue of
+                // old held, changes a mode and flushes; the parent waits.
+                let n: u64 = next().parse().expect("a number");
+                forked(n)
             }
             "quick-start" => {
                 // The README's quick start, which must run with cacheow off.

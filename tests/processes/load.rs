@@ -37,3 +37,21 @@ fn a_retention_cap_holds_under_a_burst_without_hanging() {
     assert!(kept <= 100, "the cap holds in memory: {kept}");
     assert!(data.outcome_files(&data.id("square")).len() <= 100, "and on disk");
 }
+
+#[test]
+fn a_forked_child_runs_its_functions_plainly_and_never_hangs() {
+    let data = DataDir::new();
+    let command = data.probe(&["square", "2", "fork", "300", "square", "3", "flush", "outcomes", "square", "ran"]);
+    let probed = Probed::from(within(command, Duration::from_secs(60)));
+    let sum: u64 = (1_000_000..1_000_300u64).map(|n| n * n).sum();
+    // The child ran its 300 calls as written: nothing recorded, no mode set.
+    let child = probed.value("child");
+    assert_eq!(child, format!("sum {sum}, set_mode Ok(()), enabled false, ran 301"), "{}", probed.stderr);
+    assert_eq!(probed.value("child exited"), "0");
+    let told: Vec<&str> = probed.stderr.lines().filter(|line| line.contains("it was forked")).collect();
+    assert_eq!(told.len(), 1, "one warning: {}", probed.stderr);
+    // The parent goes on recording, into a data dir the child left alone.
+    assert_eq!(probed.value("outcomes square"), "2", "square(2) and square(3)");
+    assert_eq!(probed.value("ran"), "2");
+    assert_eq!(data.outcome_files(&data.id("square")).len(), 2);
+}

@@ -20,13 +20,13 @@ use crate::model::outcome::{OutcomeKind, Payload, Replay};
 use crate::model::report::warn_once;
 use crate::runtime::Global;
 use crate::runtime::binding::{self, Binding};
-use crate::runtime::enable;
 use crate::runtime::function::{Checker, Function};
 use crate::runtime::hook::{Decision, Hook};
 use crate::runtime::panics::{self, CatchPanic};
 use crate::runtime::scope::{self, InBody, InBodyFuture};
 use crate::runtime::sink::Sink;
 use crate::runtime::state::{FunctionState, StateRef};
+use crate::runtime::{enable, fork};
 
 /// Calls a synchronous function through cacheow, in the runtime `global`
 /// gives unless the thread is bound to another.
@@ -131,6 +131,9 @@ impl Plan {
 }
 
 pub(crate) fn plan(function: &'static Function, args: &Args, global: Global) -> Plan {
+    if fork::in_child() {
+        return Plan::Plain;
+    }
     let state = match binding::current() {
         Some(Binding::Scope(hook)) => {
             let decision = hook.decide(function, &args.text, scope::nested());

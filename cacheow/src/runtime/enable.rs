@@ -32,6 +32,9 @@ pub fn is_active() -> bool {
 
 /// Whether cacheow is on, reading `CACHEOW_ENABLE` the first time.
 pub(crate) fn enabled() -> bool {
+    if super::fork::in_child() {
+        return false;
+    }
     match STATE.load(Ordering::Acquire) & DECISION {
         ON => true,
         OFF => false,
@@ -47,6 +50,12 @@ pub(crate) fn enabled() -> bool {
             STATE.load(Ordering::Acquire) & DECISION == ON
         }
     }
+}
+
+/// Turns cacheow off for good, whatever `CACHEOW_ENABLE` said: in a forked
+/// child. Test scopes and bound runtimes still count.
+pub(crate) fn turn_off() {
+    let _ = STATE.fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| Some(state & !DECISION | OFF));
 }
 
 /// Whether test scopes are running.

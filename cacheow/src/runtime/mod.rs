@@ -13,6 +13,7 @@ pub(crate) mod call;
 pub(crate) mod call_log;
 pub(crate) mod control;
 pub(crate) mod enable;
+pub(crate) mod fork;
 pub(crate) mod function;
 pub(crate) mod hook;
 pub(crate) mod index;
@@ -67,6 +68,7 @@ impl Runtime {
                 None
             }
         };
+        fork::watch();
         let runtime = Arc::new(Runtime { data_dir: data_dir.to_path_buf(), store, loaded, seed });
         runtime.register_all(&registry::registered());
         let weak = Arc::downgrade(&runtime);
