@@ -78,10 +78,12 @@ impl Db {
         self.runtime.outcome_text(function_id, outcome_id)
     }
 
-    /// Replaces an outcome with `text`, which must read as an outcome file;
-    /// it keeps its id and its count.
+    /// Replaces an outcome with `text`, which must read as an outcome file
+    /// and fit the function's return type. It keeps its count, and its id
+    /// unless its `args` changed: then it takes the id of what it now holds,
+    /// and its file is renamed.
     pub fn replace_outcome(&self, function_id: &str, outcome_id: &str, text: &str) -> Result<(), Error> {
-        self.runtime.replace_outcome(function_id, outcome_id, text)
+        self.runtime.replace_outcome(function_id, outcome_id, text).map(drop)
     }
 
     /// Deletes an outcome: its file, its row and its mock entry.

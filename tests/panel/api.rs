@@ -434,3 +434,43 @@ async fn rebuild_index_reads_the_files_and_names_the_corrupt_ones() {
     panel.flush();
     assert_eq!(send(&panel, get(&detail)).await.json()["corrupt_files"], json!([]));
 }
+
+static REARGUED_RAN: AtomicU32 = AtomicU32::new(0);
+
+#[cacheow]
+fn reargued(n: u32) -> u32 {
+    REARGUED_RAN.fetch_add(1, SeqCst);
+    n * 7
+}
+
+#[tokio::test]
+async fn an_outcome_whose_arguments_are_edited_takes_the_id_of_its_content() {
+    let panel = panel();
+    let f = handle!(reargued);
+    reargued(1);
+    panel.flush();
+    let old = f.outcomes().expect("outcomes")[0].id.clone();
+    let url = |id: &str| format!("/api/functions/{}/outcomes/{id}", f.id());
+    let mut file = send(&panel, get(&url(&old))).await.json();
+
+    let mut wrong = file.clone();
+    wrong["value"] = json!("seven");
+    let answer = send(&panel, json(Method::PUT, &url(&old), &wrong)).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "checked as a manual outcome is");
+    assert!(answer.detail().contains("does not fit the function's return type"), "{}", answer.detail());
+
+    file["args"] = json!({ "n": 2 });
+    let answer = send(&panel, json(Method::PUT, &url(&old), &file)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let new = answer.json()["id"].as_str().expect("an id").to_owned();
+    assert_ne!(new, old, "its id follows its content");
+    assert_eq!(send(&panel, get(&url(&old))).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(send(&panel, get(&url(&new))).await.json()["args"], json!({ "n": 2 }));
+
+    f.set_mode(Mode::Cache).expect("set_mode");
+    assert_eq!(reargued(2), 7, "the edited outcome answers its new arguments");
+    assert_eq!(reargued(1), 7, "the old ones miss, and call");
+    panel.flush();
+    assert_eq!(REARGUED_RAN.load(SeqCst), 2);
+    assert_eq!(f.outcomes().expect("outcomes").len(), 2, "recorded anew, not counted as the edited one");
+}

@@ -201,6 +201,12 @@ impl Outcome {
         ids::outcome_id(&parts[..len])
     }
 
+    /// The same outcome under the id of what it holds: after an edit of its
+    /// arguments, for instance.
+    pub(crate) fn reidentified(self) -> Outcome {
+        Outcome { id: Outcome::id_of(&self.args, &self.recorded, self.flags), ..self }
+    }
+
     pub(crate) fn kind(&self) -> OutcomeKind {
         self.recorded.kind
     }

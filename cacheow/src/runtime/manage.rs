@@ -58,18 +58,29 @@ impl Runtime {
         std::fs::read_to_string(&file.path).map_err(|_| unknown_outcome(function_id, outcome_id))
     }
 
-    /// Replaces an outcome with `text`, which must read as an outcome file;
-    /// it keeps its id and its count.
-    pub(crate) fn replace_outcome(&self, function_id: &str, outcome_id: &str, text: &str) -> Result<(), Error> {
+    /// Replaces an outcome with `text`, which must read as an outcome file
+    /// and fit the function's return type; its id. It keeps its count, and
+    /// its id unless its arguments changed: then it takes the id of what it
+    /// now holds (its file is renamed), so that a call with the old
+    /// arguments records anew, rather than count as this outcome again.
+    pub(crate) fn replace_outcome(&self, function_id: &str, outcome_id: &str, text: &str) -> Result<String, Error> {
         self.catch_up();
         let mut watched = self.lock()?;
         let file = self.outcome_file(&watched.conn, function_id, outcome_id)?;
-        if !file.path.exists() {
+        let Ok(old) = files::read_outcome(&file.path, file.id) else {
             return Err(unknown_outcome(function_id, outcome_id));
-        }
-        let outcome = files::parse(file.id, text).map_err(|reason| Error::InvalidOutcome { reason })?.outcome;
+        };
+        let edited = files::parse(file.id, text).map_err(|reason| Error::InvalidOutcome { reason })?.outcome;
+        fits(function_id, &edited).map_err(|error| Error::InvalidOutcome {
+            reason: format!("it does not fit the function's return type: {error}"),
+        })?;
+        let outcome = if edited.arg_key == old.arg_key { edited } else { edited.reidentified() };
         files::write_outcome(&self.data_dir, &file.function_name, function_id, &outcome)?;
-        outcomes::replace(&mut watched.conn, function_id, &outcome)?;
+        if outcome.id != file.id {
+            files::remove_outcome(&self.data_dir, function_id, file.id)?;
+        }
+        outcomes::replace(&mut watched.conn, function_id, file.id, &outcome)?;
+        let id = outcome.id_hex();
         self.change_loaded(&watched.conn, function_id, |index| {
             let outcome = match index.get(file.id) {
                 Some(old) => outcome.with_history(old.count(), old.last_seen_ms()),
@@ -77,7 +88,13 @@ impl Runtime {
             };
             index.remove(file.id);
             index.insert(Arc::new(outcome));
-        })
+            let mut entries = index.mock_entries().clone();
+            if let Some(entry) = entries.remove(&file.id) {
+                entries.insert(id_of(&id), entry);
+            }
+            index.set_mock_entries(entries);
+        })?;
+        Ok(id)
     }
 
     /// Deletes an outcome: its file, its row and its mock entry.
@@ -268,6 +285,10 @@ struct OutcomeFile {
     function_name: String,
     id: u64,
     path: PathBuf,
+}
+
+fn id_of(hex: &str) -> u64 {
+    ids::parse_id(hex).unwrap_or_default()
 }
 
 /// Whether an outcome fits the return type of the function, when this

@@ -140,19 +140,24 @@ fn change(
     Ok(())
 }
 
-/// Replaces an outcome's row, keeping its count.
-pub(crate) fn replace(conn: &mut Connection, function_id: &str, outcome: &Outcome) -> Result<(), Error> {
+/// Replaces the row of the outcome `old_id` with one of `outcome`, which
+/// may have another id, keeping its count and its mock entry.
+pub(crate) fn replace(conn: &mut Connection, function_id: &str, old_id: u64, outcome: &Outcome) -> Result<(), Error> {
     change(conn, function_id, |tx| {
-        let id = outcome.id_hex();
+        let old = ids::id_hex(old_id);
         let count: i64 = tx
             .query_row(
                 "SELECT count FROM outcomes WHERE function_id = ?1 AND id = ?2",
-                params![function_id, id],
+                params![function_id, old],
                 |row| row.get(0),
             )
             .optional()?
             .unwrap_or(1);
-        tx.execute("DELETE FROM outcomes WHERE function_id = ?1 AND id = ?2", params![function_id, id])?;
+        tx.execute("DELETE FROM outcomes WHERE function_id = ?1 AND id = ?2", params![function_id, old])?;
+        tx.execute(
+            "UPDATE mock_outcomes SET outcome_id = ?3 WHERE function_id = ?1 AND outcome_id = ?2",
+            params![function_id, old, outcome.id_hex()],
+        )?;
         insert(tx, function_id, outcome, sql::uncount(count))
     })
 }

@@ -417,8 +417,8 @@ async fn replace_outcome(
     OutcomeId(outcome_id): OutcomeId,
     JsonBody(file): JsonBody<serde_json::Map<String, Value>>,
 ) -> Result<Json<Value>, Problem> {
-    panel.runtime.replace_outcome(&row.id, &outcome_id, &Value::Object(file).to_string())?;
-    let saved = panel.runtime.outcome_text(&row.id, &outcome_id)?;
+    let saved_id = panel.runtime.replace_outcome(&row.id, &outcome_id, &Value::Object(file).to_string())?;
+    let saved = panel.runtime.outcome_text(&row.id, &saved_id)?;
     Ok(Json(serde_json::from_str(&saved).unwrap_or(Value::Null)))
 }
 

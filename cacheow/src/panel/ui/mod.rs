@@ -158,9 +158,8 @@ async fn save_outcome(State(panel): State<Panel>, target: Target, fields: Fields
     let (function, outcome_id) = (&target.function, target.outcome()?);
     let text = fields.get("text").unwrap_or_default();
     match panel.runtime.replace_outcome(&function.id, outcome_id, text).map_err(Problem::from) {
-        Ok(()) => {
-            Ok(Redirect::to(&format!("{}?notice=saved", format::outcome_path(&function.id, outcome_id)))
-                .into_response())
+        Ok(saved_id) => {
+            Ok(Redirect::to(&format!("{}?notice=saved", format::outcome_path(&function.id, &saved_id))).into_response())
         }
         Err(problem) if problem.status == StatusCode::UNPROCESSABLE_ENTITY => {
             let view =
