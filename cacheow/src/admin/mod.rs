@@ -130,6 +130,8 @@ pub struct RebuildSummary {
 impl DataDir {
     /// Opens the data dir at `path`, creating its database if need be.
     pub fn open(path: impl AsRef<Path>) -> Result<DataDir, Error> {
+        // A database cacheow did not make is refused here, with why.
+        crate::store::schema::check_made_here(path.as_ref())?;
         let mut settings = Settings::from_env();
         settings.data_dir = path.as_ref().to_path_buf();
         settings.start_server = false;

@@ -89,6 +89,19 @@ pub enum Error {
         reason: String,
     },
 
+    /// The data dir holds a database that cacheow did not make, or that a
+    /// newer cacheow made: it is left as it is.
+    #[error(
+        "{path} holds {reason}; cacheow leaves it as it is. Point CACHEOW_DATA_DIR (or --data-dir) at another \
+         directory"
+    )]
+    IncompatibleDataDir {
+        /// The data dir.
+        path: PathBuf,
+        /// What it holds.
+        reason: String,
+    },
+
     /// A file of the data dir could not be read or written.
     #[error("cacheow could not {action} {path}: {source}")]
     Io {

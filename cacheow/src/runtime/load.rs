@@ -27,7 +27,7 @@ impl Runtime {
         if let Some(state) = self.loaded.get(id) {
             return state;
         }
-        let Some(store) = &self.store else {
+        let Ok(store) = &self.store else {
             // Memory only: the warning that the data dir is unusable was given.
             let state =
                 FunctionState::new(id, function.name(), Control::default(), OutcomeIndex::default(), self.seed, None);
@@ -91,7 +91,7 @@ impl Runtime {
 
     /// Takes in what other processes changed since the last refresh.
     pub(crate) fn refresh(&self) -> Result<(), Error> {
-        let Some(store) = &self.store else { return Ok(()) };
+        let Ok(store) = &self.store else { return Ok(()) };
         let mut watched = store.lock();
         let version = crate::store::schema::data_version(&watched.conn)?;
         if version == watched.data_version {
@@ -134,7 +134,7 @@ impl Runtime {
     /// those of its crates that it no longer has.
     pub(crate) fn register_all(&self, all: &[&'static Function]) {
         registry::warn_shared_ids(all);
-        let Some(store) = &self.store else { return };
+        let Ok(store) = &self.store else { return };
         let registrations: Vec<_> = all.iter().map(|function| function.registration()).collect();
         if let Err(error) = functions::register(&mut store.lock().conn, &program(), &registrations, true) {
             warn_once("register", format_args!("cacheow could not register the program's functions: {error}"));

@@ -47,9 +47,9 @@ pub(crate) type Global = fn() -> Option<&'static Runtime>;
 /// The decorated functions' state over one data dir.
 pub(crate) struct Runtime {
     data_dir: PathBuf,
-    /// `None` when the data dir could not be opened: everything then stays
-    /// in memory, and a warning said why.
-    store: Option<Store>,
+    /// Why there is none, when the data dir could not be opened: then
+    /// everything stays in memory, and a warning said why.
+    store: Result<Store, String>,
     loaded: Arc<Loaded>,
     /// `CACHEOW_SEED`: mock choices are reproducible.
     seed: Option<u64>,
@@ -61,13 +61,11 @@ impl Runtime {
     /// everything in memory.
     pub(crate) fn open(data_dir: &Path, seed: Option<u64>) -> Arc<Runtime> {
         let loaded = Arc::new(Loaded::default());
-        let store = match Store::open(data_dir, Arc::clone(&loaded) as Arc<dyn crate::store::writer::Activity>) {
-            Ok(store) => Some(store),
-            Err(error) => {
+        let store =
+            Store::open(data_dir, Arc::clone(&loaded) as Arc<dyn crate::store::writer::Activity>).map_err(|error| {
                 report::warn(format_args!("{error}"));
-                None
-            }
-        };
+                error.to_string()
+            });
         fork::watch();
         let runtime = Arc::new(Runtime { data_dir: data_dir.to_path_buf(), store, loaded, seed });
         runtime.register_all(&registry::registered());
@@ -83,9 +81,9 @@ impl Runtime {
 
     /// The store, or why there is none.
     pub(crate) fn store(&self) -> Result<&Store, Error> {
-        self.store.as_ref().ok_or_else(|| Error::StorageUnavailable {
+        self.store.as_ref().map_err(|why| Error::StorageUnavailable {
             path: self.data_dir.clone(),
-            reason: "it could not be opened when cacheow started; see the warning logged then".to_owned(),
+            reason: format!("it could not be opened when cacheow started: {why}"),
         })
     }
 
@@ -98,10 +96,8 @@ impl Runtime {
     /// syncs it to the disk. An error says what did not reach it.
     pub(crate) fn flush(&self, durable: bool) -> Result<(), String> {
         match &self.store {
-            Some(store) => store.flush(durable),
-            None => {
-                Err("the data dir could not be opened when cacheow started; see the warning logged then".to_owned())
-            }
+            Ok(store) => store.flush(durable),
+            Err(why) => Err(format!("the data dir could not be opened when cacheow started: {why}")),
         }
     }
 }

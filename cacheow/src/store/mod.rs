@@ -57,8 +57,12 @@ impl Store {
     /// starts its writer, which drains `activity`.
     pub(crate) fn open(data_dir: &Path, activity: Arc<dyn Activity>) -> Result<Store, Error> {
         let unavailable = |reason: String| Error::StorageUnavailable { path: data_dir.to_path_buf(), reason };
+        schema::check_made_here(data_dir)?;
         std::fs::create_dir_all(data_dir.join("functions")).map_err(|error| unavailable(error.to_string()))?;
-        let conn = schema::open(data_dir).map_err(|error| unavailable(error.to_string()))?;
+        let conn = schema::open(data_dir).map_err(|error| match error {
+            refused @ Error::IncompatibleDataDir { .. } => refused,
+            error => unavailable(error.to_string()),
+        })?;
         let data_version = schema::data_version(&conn)?;
         let outcome_seq = outcomes::newest_seq(&conn)?;
         let writer = Writer::spawn(data_dir.to_path_buf(), activity).map_err(|error| unavailable(error.to_string()))?;

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::model::error::Error;
 
@@ -99,8 +99,11 @@ CREATE TABLE IF NOT EXISTS corrupt_files (
 );
 ";
 
-/// Opens the database, creating it and its tables when needed.
+/// Opens the database, creating it and its tables when needed, and
+/// bringing one of an earlier version up to date. A database cacheow did
+/// not make, or a newer one made, is refused before anything is written.
 pub(crate) fn open(data_dir: &Path) -> Result<Connection, Error> {
+    check_made_here(data_dir)?;
     let conn = Connection::open(data_dir.join("cacheow.db"))?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     // Several processes may create the database at once; switching to WAL
@@ -118,6 +121,53 @@ pub(crate) fn open(data_dir: &Path) -> Result<Connection, Error> {
         tx.commit()
     })?;
     Ok(conn)
+}
+
+/// A database already in `data_dir` must be one of this version or an
+/// earlier one. Read as immutable: nothing is written, not even a lock file.
+pub(crate) fn check_made_here(data_dir: &Path) -> Result<(), Error> {
+    let path = &data_dir.join("cacheow.db");
+    if std::fs::metadata(path).map_or(true, |meta| meta.len() == 0) {
+        return Ok(());
+    }
+    let refuse = |reason: String| Error::IncompatibleDataDir { path: data_dir.to_path_buf(), reason };
+    let uri = format!("file:{}?immutable=1", uri_path(path));
+    let conn = Connection::open_with_flags(uri, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI)
+        .map_err(|error| refuse(format!("a file `cacheow.db` that is not an SQLite database ({error})")))?;
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .and_then(|mut statement| statement.query_map([], |row| row.get(0))?.collect())
+        .map_err(|error| refuse(format!("a file `cacheow.db` that is not an SQLite database ({error})")))?;
+    let has = |table: &str| tables.iter().any(|name| name == table);
+    if tables.is_empty() {
+        return Ok(());
+    }
+    if has("meta") {
+        let version: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |row| row.get(0))
+            .optional()
+            .unwrap_or(None);
+        return match version.and_then(|version| version.parse::<i64>().ok()) {
+            Some(version) if version > SCHEMA_VERSION => Err(refuse(format!(
+                "the database of a newer cacheow (schema version {version}; this one reads up to {SCHEMA_VERSION}): \
+                 use that cacheow with it"
+            ))),
+            _ => Ok(()),
+        };
+    }
+    if has("outcomes_index") || has("function_modes") {
+        return Err(refuse(
+            "the database of the Python cacheow, which shares the folder layout and the CACHEOW_* variables with \
+             this one, not the database nor the fields of the outcome files"
+                .to_owned(),
+        ));
+    }
+    Err(refuse(format!("a database cacheow did not make (its tables: {})", tables.join(", "))))
+}
+
+/// A path as a URI's path: the characters a URI gives meaning escaped.
+fn uri_path(path: &Path) -> String {
+    path.display().to_string().replace('%', "%25").replace('?', "%3f").replace('#', "%23")
 }
 
 /// Columns added to a table after it was first made: (table, column, definition).
