@@ -7,6 +7,7 @@
 //! tests run at once. No answer may be a 500: [`send`] checks it.
 
 mod api;
+mod blocking;
 mod openapi;
 mod pages;
 mod security;

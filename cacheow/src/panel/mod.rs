@@ -36,6 +36,19 @@ struct Panel {
     access: Arc<access::Access>,
 }
 
+impl Panel {
+    /// Runs `work` on tokio's blocking pool, off the panel's one runtime
+    /// thread: a request that waits for the database or the disk (another
+    /// process's transaction, a rebuild of many files) stalls no other.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(Panel) -> Result<T, problem::Problem> + Send + 'static,
+    ) -> Result<T, problem::Problem> {
+        let panel = self.clone();
+        tokio::task::spawn_blocking(move || work(panel)).await.unwrap_or_else(|_| Err(problem::Problem::panicked()))
+    }
+}
+
 /// The panel's routes over `runtime`, guarded by the access rules of
 /// `settings`; refused for a host other machines reach without a token.
 pub(crate) fn router(runtime: Arc<Runtime>, settings: &Settings) -> Result<Router, Error> {

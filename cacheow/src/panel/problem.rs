@@ -33,6 +33,11 @@ impl Problem {
         Problem::new(StatusCode::NOT_FOUND, "Outcome not found")
     }
 
+    /// 500: a bug of cacheow's (a panic) while answering.
+    pub(crate) fn panicked() -> Problem {
+        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "cacheow's control panel failed (a panic); please report it")
+    }
+
     /// 422: a bad value at `loc`, as FastAPI's validation errors.
     pub(crate) fn invalid(loc: Loc, message: impl Into<String>) -> Problem {
         let detail = json!([{ "loc": loc, "msg": message.into(), "type": "value_error" }]);

@@ -35,7 +35,8 @@ impl FromRequestParts<Panel> for Function {
         if !ids::is_id(&id) {
             return Err(Problem::function_not_found());
         }
-        panel.runtime.function(&id)?.map(Function).ok_or_else(Problem::function_not_found)
+        let row = panel.blocking(move |panel| Ok(panel.runtime.function(&id)?)).await?;
+        row.map(Function).ok_or_else(Problem::function_not_found)
     }
 }
 

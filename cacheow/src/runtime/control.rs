@@ -51,7 +51,7 @@ impl Runtime {
         if let Some(state) = self.loaded(function_id) {
             return Ok(Control { mode: state.mode(), latency: state.latency(), generation: state.generation() });
         }
-        functions::control(&self.lock()?.conn, function_id)?.ok_or_else(|| unknown(function_id))
+        self.store()?.read(|conn| functions::control(conn, function_id))?.ok_or_else(|| unknown(function_id))
     }
 
     /// Writes a change to the database, then to the loaded state, under the
@@ -102,29 +102,25 @@ impl Runtime {
     /// The mock configuration of the function with this id, by outcome id.
     pub(crate) fn mock_outcomes(&self, function_id: &str) -> Result<Vec<MockOutcome>, Error> {
         check_id(function_id)?;
-        let entries = crate::store::mock::entries(&self.lock()?.conn, function_id)?;
-        let mut outcomes: Vec<MockOutcome> =
-            entries.into_iter().map(|(id, entry)| MockOutcome::from_entry(id, entry)).collect();
-        outcomes.sort_by(|a, b| a.outcome_id.cmp(&b.outcome_id));
-        Ok(outcomes)
+        self.store()?.read(|conn| crate::store::mock::outcomes(conn, function_id))
     }
 
     /// The call counts of the function with this id, over every process,
     /// this one's included.
     pub(crate) fn stats(&self, function_id: &str) -> Result<Stats, Error> {
         self.catch_up();
-        calls::stats(&self.lock()?.conn, function_id)
+        self.store()?.read(|conn| calls::stats(conn, function_id))
     }
 
     /// Every registered function, by path.
     pub(crate) fn functions(&self) -> Result<Vec<FunctionRow>, Error> {
-        functions::all(&self.lock()?.conn)
+        self.store()?.read(functions::all)
     }
 
     /// The registered function with this id, if there is one.
     pub(crate) fn function(&self, function_id: &str) -> Result<Option<FunctionRow>, Error> {
         check_id(function_id)?;
-        functions::get(&self.lock()?.conn, function_id)
+        self.store()?.read(|conn| functions::get(conn, function_id))
     }
 
     /// What a function's page shows, in one read: `None` for an unknown id.

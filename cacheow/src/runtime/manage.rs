@@ -54,7 +54,7 @@ impl Runtime {
 
     /// The text of an outcome's file.
     pub(crate) fn outcome_text(&self, function_id: &str, outcome_id: &str) -> Result<String, Error> {
-        let file = self.outcome_file(&self.lock()?.conn, function_id, outcome_id)?;
+        let file = self.store()?.read(|conn| self.outcome_file(conn, function_id, outcome_id))?;
         std::fs::read_to_string(&file.path).map_err(|_| unknown_outcome(function_id, outcome_id))
     }
 
@@ -252,7 +252,7 @@ impl Runtime {
     /// A function's cap on stored outcomes, if it has one.
     pub(crate) fn max_outcomes(&self, function_id: &str) -> Result<Option<u64>, Error> {
         check_id(function_id)?;
-        functions::max_outcomes(&self.lock()?.conn, function_id)
+        self.store()?.read(|conn| functions::max_outcomes(conn, function_id))
     }
 
     /// A registered function's outcome file, its id checked before it

@@ -6,7 +6,7 @@ use rusqlite::{Connection, Row, TransactionBehavior, params};
 
 use crate::model::error::Error;
 use crate::model::ids;
-use crate::model::mock::{MockEntries, MockEntry};
+use crate::model::mock::{MockEntries, MockEntry, MockOutcome};
 
 fn entry(row: &Row<'_>, first: usize) -> rusqlite::Result<MockEntry> {
     Ok(MockEntry { weight: row.get(first)?, enabled: row.get(first + 1)?, ignore_args: row.get(first + 2)? })
@@ -25,6 +25,14 @@ pub(crate) fn entries(conn: &Connection, function_id: &str) -> Result<MockEntrie
         }
     }
     Ok(entries)
+}
+
+/// A function's mock configuration, as the API lists it: by outcome id.
+pub(crate) fn outcomes(conn: &Connection, function_id: &str) -> Result<Vec<MockOutcome>, Error> {
+    let mut outcomes: Vec<MockOutcome> =
+        entries(conn, function_id)?.into_iter().map(|(id, entry)| MockOutcome::from_entry(id, entry)).collect();
+    outcomes.sort_by(|a, b| a.outcome_id.cmp(&b.outcome_id));
+    Ok(outcomes)
 }
 
 /// The mock configuration of every function, by function id.

@@ -13,6 +13,7 @@ pub(crate) mod fixture;
 pub(crate) mod functions;
 pub(crate) mod mock;
 pub(crate) mod outcomes;
+pub(crate) mod readers;
 pub(crate) mod retention;
 pub(crate) mod schema;
 pub(crate) mod sql;
@@ -30,6 +31,7 @@ use crate::store::calls::CallRow;
 use crate::store::files::CorruptFile;
 use crate::store::functions::FunctionRow;
 use crate::store::outcomes::OutcomeRow;
+use crate::store::readers::Readers;
 use crate::store::writer::{Activity, Writer};
 
 /// The longest a flush waits for the writer.
@@ -38,6 +40,7 @@ const FLUSH_TIMEOUT: Duration = Duration::from_secs(60);
 /// An open data dir.
 pub(crate) struct Store {
     watched: Mutex<Watched>,
+    readers: Readers,
     writer: Writer,
 }
 
@@ -67,7 +70,13 @@ impl Store {
         let outcome_seq = outcomes::newest_seq(&conn)?;
         let writer = Writer::spawn(data_dir.to_path_buf(), activity).map_err(|error| unavailable(error.to_string()))?;
         let watched = Mutex::new(Watched { conn, data_version, outcome_seq });
-        Ok(Store { watched, writer })
+        Ok(Store { watched, readers: Readers::new(data_dir), writer })
+    }
+
+    /// Runs `read` on a connection of its own, in one read transaction: it
+    /// never waits behind the control lock, nor behind a write.
+    pub(crate) fn read<T>(&self, read: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
+        self.readers.read(read)
     }
 
     /// The control connection, for as long as the guard lives.
@@ -86,26 +95,23 @@ impl Store {
         self.writer.flush(durable, FLUSH_TIMEOUT)
     }
 
-    /// What a function's page shows, read under one lock: its row, a page
-    /// of its outcomes, its recent calls, mock weights and corrupt files.
-    /// `None` for an unknown function.
+    /// What a function's page shows, in one read: its row, a page of its
+    /// outcomes, its recent calls, mock weights and corrupt files. `None`
+    /// for an unknown function.
     pub(crate) fn recordings(&self, function_id: &str, offset: u64, limit: u64) -> Result<Option<Recordings>, Error> {
-        let watched = self.lock();
-        let conn = &watched.conn;
-        let Some(function) = functions::get(conn, function_id)? else { return Ok(None) };
-        let mut mock_outcomes: Vec<MockOutcome> = mock::entries(conn, function_id)?
-            .into_iter()
-            .map(|(id, entry)| MockOutcome::from_entry(id, entry))
-            .collect();
-        mock_outcomes.sort_by(|a, b| a.outcome_id.cmp(&b.outcome_id));
-        Ok(Some(Recordings {
-            outcomes: outcomes::page(conn, function_id, offset, limit)?,
-            calls: calls::recent(conn, function_id, limit)?,
-            mock_outcomes,
-            corrupt: outcomes::corrupt_files(conn, function_id)?,
-            function,
-        }))
+        self.read(|conn| recordings(conn, function_id, offset, limit))
     }
+}
+
+fn recordings(conn: &Connection, function_id: &str, offset: u64, limit: u64) -> Result<Option<Recordings>, Error> {
+    let Some(function) = functions::get(conn, function_id)? else { return Ok(None) };
+    Ok(Some(Recordings {
+        outcomes: outcomes::page(conn, function_id, offset, limit)?,
+        calls: calls::recent(conn, function_id, limit)?,
+        mock_outcomes: mock::outcomes(conn, function_id)?,
+        corrupt: outcomes::corrupt_files(conn, function_id)?,
+        function,
+    }))
 }
 
 impl Drop for Store {

@@ -228,12 +228,13 @@ async fn health() -> Json<Value> {
 // Answers are serialized here, while the rows they borrow from live.
 
 async fn functions(State(panel): State<Panel>) -> Result<Response, Problem> {
-    let functions = panel.runtime.functions()?;
+    let functions = panel.blocking(|panel| Ok(panel.runtime.functions()?)).await?;
     Ok(Json(functions.iter().map(FunctionJson::from).collect::<Vec<_>>()).into_response())
 }
 
 async fn function(State(panel): State<Panel>, Function(row): Function) -> Result<Response, Problem> {
-    let recordings = panel.runtime.recordings(&row.id, 0, PAGE)?.ok_or_else(Problem::function_not_found)?;
+    let recordings = panel.blocking(move |panel| Ok(panel.runtime.recordings(&row.id, 0, PAGE)?)).await?;
+    let recordings = recordings.ok_or_else(Problem::function_not_found)?;
     let function = &recordings.function;
     let detail = DetailJson {
         function: FunctionJson::from(function),
@@ -259,7 +260,7 @@ async fn set_mode(
     JsonBody(request): JsonBody<ModeRequest>,
 ) -> Result<Json<Value>, Problem> {
     let mode: Mode = request.mode.parse().map_err(|error| Problem::from_error(error, || body_loc(&["mode"])))?;
-    panel.runtime.set_mode(&row.id, mode)?;
+    panel.blocking(move |panel| Ok(panel.runtime.set_mode(&row.id, mode)?)).await?;
     Ok(Json(json!({ "status": "ok", "mode": mode })))
 }
 
@@ -273,7 +274,8 @@ async fn set_latency(
     Function(row): Function,
     JsonBody(request): JsonBody<LatencyRequest>,
 ) -> Result<Json<Value>, Problem> {
-    requests::set_latency(&panel, &row.id, request.latency_ms, || body_loc(&["latency_ms"]))?;
+    let ms = request.latency_ms;
+    panel.blocking(move |panel| requests::set_latency(&panel, &row.id, ms, || body_loc(&["latency_ms"]))).await?;
     Ok(Json(json!({ "status": "ok", "latency_ms": request.latency_ms })))
 }
 
@@ -288,10 +290,15 @@ async fn set_retention(
     Function(row): Function,
     JsonBody(request): JsonBody<RetentionRequest>,
 ) -> Result<Json<Value>, Problem> {
+    let max = request.max_outcomes;
     panel
-        .runtime
-        .set_max_outcomes(&row.id, request.max_outcomes)
-        .map_err(|error| Problem::from_error(error, || body_loc(&["max_outcomes"])))?;
+        .blocking(move |panel| {
+            panel
+                .runtime
+                .set_max_outcomes(&row.id, max)
+                .map_err(|error| Problem::from_error(error, || body_loc(&["max_outcomes"])))
+        })
+        .await?;
     Ok(Json(json!({ "status": "ok", "max_outcomes": request.max_outcomes })))
 }
 
@@ -335,7 +342,7 @@ async fn set_mock_outcomes(
                 .ignore_args(entry.ignore_args)
         })
         .collect();
-    requests::set_mock_outcomes(&panel, &row.id, entries)?;
+    panel.blocking(move |panel| requests::set_mock_outcomes(&panel, &row.id, entries)).await?;
     Ok(Json(json!({ "status": "ok" })))
 }
 
@@ -344,19 +351,20 @@ async fn add_manual_outcome(
     Function(row): Function,
     JsonBody(request): JsonBody<ManualRequest>,
 ) -> Result<Json<Value>, Problem> {
-    let outcome_id = panel.runtime.add_manual_outcome(&row.id, request.into_manual())?;
+    let manual = request.into_manual();
+    let outcome_id = panel.blocking(move |panel| Ok(panel.runtime.add_manual_outcome(&row.id, manual)?)).await?;
     Ok(Json(json!({ "status": "ok", "outcome_id": outcome_id })))
 }
 
 async fn rebuild_index(State(panel): State<Panel>, Function(row): Function) -> Result<Response, Problem> {
-    let rebuilt = panel.runtime.rebuild_index(&row.id)?;
+    let rebuilt = panel.blocking(move |panel| Ok(panel.runtime.rebuild_index(&row.id)?)).await?;
     Ok(Json(RebuiltJson::new(&panel, None, &rebuilt)).into_response())
 }
 
 /// Every function the data dir has files or rows for, registered from its
 /// files when no program did.
 async fn rebuild_all(State(panel): State<Panel>) -> Result<Json<Value>, Problem> {
-    let rebuilt = panel.runtime.rebuild_all()?;
+    let rebuilt = panel.blocking(|panel| Ok(panel.runtime.rebuild_all()?)).await?;
     let functions: Vec<RebuiltJson<'_>> =
         rebuilt.iter().map(|(id, rebuilt)| RebuiltJson::new(&panel, Some(id), rebuilt)).collect();
     Ok(Json(json!({ "functions": functions })))
@@ -384,15 +392,16 @@ async fn outcomes(
         let loc = vec![json!("query"), json!("limit")];
         return Err(Problem::invalid(loc, format!("limit must be from 1 to {MAX_PAGE}")));
     }
-    let recordings =
-        panel.runtime.recordings(&row.id, query.offset, query.limit)?.ok_or_else(Problem::function_not_found)?;
+    let (offset, limit) = (query.offset, query.limit);
+    let recordings = panel.blocking(move |panel| Ok(panel.runtime.recordings(&row.id, offset, limit)?)).await?;
+    let recordings = recordings.ok_or_else(Problem::function_not_found)?;
     let outcomes: Vec<OutcomeJson<'_>> = recordings.outcomes.iter().map(OutcomeJson::from).collect();
     let total = recordings.function.outcomes;
     Ok(Json(json!({ "total": total, "offset": query.offset, "limit": query.limit, "outcomes": outcomes })))
 }
 
 async fn delete_outcomes(State(panel): State<Panel>, Function(row): Function) -> Result<Json<Value>, Problem> {
-    let deleted = panel.runtime.delete_outcomes(&row.id)?;
+    let deleted = panel.blocking(move |panel| Ok(panel.runtime.delete_outcomes(&row.id)?)).await?;
     Ok(Json(json!({ "status": "ok", "deleted": deleted })))
 }
 
@@ -403,7 +412,7 @@ async fn outcome(
     Function(row): Function,
     OutcomeId(outcome_id): OutcomeId,
 ) -> Result<Response, Problem> {
-    let text = panel.runtime.outcome_text(&row.id, &outcome_id)?;
+    let text = panel.blocking(move |panel| Ok(panel.runtime.outcome_text(&row.id, &outcome_id)?)).await?;
     Ok(match serde_json::from_str::<Value>(&text) {
         Ok(file) => Json(file).into_response(),
         Err(_) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response(),
@@ -417,8 +426,12 @@ async fn replace_outcome(
     OutcomeId(outcome_id): OutcomeId,
     JsonBody(file): JsonBody<serde_json::Map<String, Value>>,
 ) -> Result<Json<Value>, Problem> {
-    let saved_id = panel.runtime.replace_outcome(&row.id, &outcome_id, &Value::Object(file).to_string())?;
-    let saved = panel.runtime.outcome_text(&row.id, &saved_id)?;
+    let saved = panel
+        .blocking(move |panel| {
+            let saved_id = panel.runtime.replace_outcome(&row.id, &outcome_id, &Value::Object(file).to_string())?;
+            Ok(panel.runtime.outcome_text(&row.id, &saved_id)?)
+        })
+        .await?;
     Ok(Json(serde_json::from_str(&saved).unwrap_or(Value::Null)))
 }
 
@@ -427,6 +440,6 @@ async fn delete_outcome(
     Function(row): Function,
     OutcomeId(outcome_id): OutcomeId,
 ) -> Result<Json<Value>, Problem> {
-    panel.runtime.delete_outcome(&row.id, &outcome_id)?;
+    panel.blocking(move |panel| Ok(panel.runtime.delete_outcome(&row.id, &outcome_id)?)).await?;
     Ok(Json(json!({ "status": "ok" })))
 }

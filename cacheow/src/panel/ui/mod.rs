@@ -90,7 +90,8 @@ async fn stylesheet() -> Response {
 }
 
 async fn index(State(panel): State<Panel>) -> Result<Html<String>, ErrorPage> {
-    Ok(Html(pages::index(&panel, &panel.runtime.functions()?).into_string()))
+    let page = panel.blocking(|panel| Ok(pages::index(&panel, &panel.runtime.functions()?).into_string())).await?;
+    Ok(Html(page))
 }
 
 async fn function_page(
@@ -100,7 +101,7 @@ async fn function_page(
 ) -> Result<Response, ErrorPage> {
     let query = query.map(|Query(query)| query).unwrap_or_default();
     let view = FunctionView { offset: query.offset, notice: query.notice(), ..Default::default() };
-    render_function(&panel, &target.function, view, StatusCode::OK)
+    Ok(panel.blocking(move |panel| render_function(&panel, &target.function, view, StatusCode::OK)).await?)
 }
 
 fn render_function(
@@ -108,7 +109,7 @@ fn render_function(
     function: &FunctionRow,
     view: FunctionView,
     status: StatusCode,
-) -> Result<Response, ErrorPage> {
+) -> Result<Response, Problem> {
     let recordings =
         panel.runtime.recordings(&function.id, view.offset, PAGE)?.ok_or_else(Problem::function_not_found)?;
     let page = pages::function(panel, &view, &recordings);
@@ -120,14 +121,15 @@ fn render_function(
 /// the form as it was sent.
 fn form(action: Action) -> MethodRouter<Panel> {
     post(move |State(panel): State<Panel>, target: Target, fields: Fields| async move {
-        match action(&panel, &target, &fields) {
+        let answer = panel.blocking(move |panel| match action(&panel, &target, &fields) {
             Ok(notice) => Ok(Redirect::to(&notice.location(&target.function.id)).into_response()),
             Err(problem) => {
                 let status = problem.status;
                 let view = FunctionView { error: Some(problem.message()), sent: Some(fields), ..Default::default() };
                 render_function(&panel, &target.function, view, status)
             }
-        }
+        });
+        answer.await.map_err(ErrorPage)
     })
 }
 
@@ -138,7 +140,9 @@ async fn outcome_page(
 ) -> Result<Response, ErrorPage> {
     let notice = query.ok().and_then(|Query(query)| query.notice());
     let view = OutcomeView { notice, ..Default::default() };
-    render_outcome(&panel, &target.function, target.outcome()?, view, StatusCode::OK)
+    let outcome_id = target.outcome()?.to_owned();
+    let page = panel.blocking(move |panel| render_outcome(&panel, &target.function, &outcome_id, view, StatusCode::OK));
+    Ok(page.await?)
 }
 
 fn render_outcome(
@@ -147,7 +151,7 @@ fn render_outcome(
     outcome_id: &str,
     view: OutcomeView,
     status: StatusCode,
-) -> Result<Response, ErrorPage> {
+) -> Result<Response, Problem> {
     let text = panel.runtime.outcome_text(&function.id, outcome_id)?;
     Ok((status, Html(pages::outcome(panel, function, outcome_id, &text, &view).into_string())).into_response())
 }
@@ -155,17 +159,22 @@ fn render_outcome(
 /// Saves an edited outcome file; a file that does not read as an outcome
 /// shows the page again, with the error and the text as it was sent.
 async fn save_outcome(State(panel): State<Panel>, target: Target, fields: Fields) -> Result<Response, ErrorPage> {
-    let (function, outcome_id) = (&target.function, target.outcome()?);
-    let text = fields.get("text").unwrap_or_default();
-    match panel.runtime.replace_outcome(&function.id, outcome_id, text).map_err(Problem::from) {
-        Ok(saved_id) => {
-            Ok(Redirect::to(&format!("{}?notice=saved", format::outcome_path(&function.id, &saved_id))).into_response())
+    let outcome_id = target.outcome()?.to_owned();
+    let answer = panel.blocking(move |panel| {
+        let function = &target.function;
+        let text = fields.get("text").unwrap_or_default();
+        match panel.runtime.replace_outcome(&function.id, &outcome_id, text).map_err(Problem::from) {
+            Ok(saved_id) => {
+                let location = format!("{}?notice=saved", format::outcome_path(&function.id, &saved_id));
+                Ok(Redirect::to(&location).into_response())
+            }
+            Err(problem) if problem.status == StatusCode::UNPROCESSABLE_ENTITY => {
+                let view =
+                    OutcomeView { error: Some(problem.message()), sent: Some(text.to_owned()), ..Default::default() };
+                render_outcome(&panel, function, &outcome_id, view, problem.status)
+            }
+            Err(problem) => Err(problem),
         }
-        Err(problem) if problem.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let view =
-                OutcomeView { error: Some(problem.message()), sent: Some(text.to_owned()), ..Default::default() };
-            render_outcome(&panel, function, outcome_id, view, problem.status)
-        }
-        Err(problem) => Err(ErrorPage(problem)),
-    }
+    });
+    Ok(answer.await?)
 }

@@ -1,0 +1,46 @@
+//! Connections for reads, apart from the control connection and its lock:
+//! in WAL mode they read while another connection writes or waits to, so a
+//! read (a page of the panel, a query of the API) never waits behind a
+//! write that waits for another process.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::model::error::Error;
+use crate::store::schema;
+
+/// The most idle connections kept for the next reads.
+const KEPT: usize = 4;
+
+pub(crate) struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    pub(crate) fn new(data_dir: &std::path::Path) -> Readers {
+        Readers { path: data_dir.join("cacheow.db"), idle: Mutex::new(Vec::new()) }
+    }
+
+    /// Runs `read` in one read transaction: what it reads is one state of
+    /// the database.
+    pub(crate) fn read<T>(&self, read: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
+        let idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+                conn.busy_timeout(schema::BUSY_TIMEOUT)?;
+                conn
+            }
+        };
+        let result = conn.unchecked_transaction().map_err(Error::from).and_then(|tx| read(&tx));
+        let mut idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if idle.len() < KEPT {
+            idle.push(conn);
+        }
+        result
+    }
+}
