@@ -432,6 +432,28 @@ mod tests {
     }
 
     #[test]
+    fn temporary_files_a_killed_writer_left_are_removed_when_read() {
+        let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
+        let outcomes = outcomes_dir(dir.path(), "00000000000000ff");
+        fs::create_dir_all(&outcomes).unwrap_or_else(|error| panic!("{error}"));
+        let abandoned = outcomes.join("0000000000000001.tmp.1234.0");
+        let in_flight = outcomes.join("0000000000000002.tmp.5678.0");
+        for file in [&abandoned, &in_flight] {
+            fs::write(file, "{\"kind\": \"ret").unwrap_or_else(|error| panic!("{error}"));
+        }
+        let long_ago = std::time::SystemTime::now() - ABANDONED * 2;
+        fs::File::options()
+            .write(true)
+            .open(&abandoned)
+            .and_then(|file| file.set_modified(long_ago))
+            .unwrap_or_else(|error| panic!("{error}"));
+        let loaded = read_outcomes(dir.path(), "00000000000000ff").unwrap_or_else(|error| panic!("{error}"));
+        assert!(loaded.outcomes.is_empty() && loaded.corrupt.is_empty(), "never read as outcomes");
+        assert!(!abandoned.exists(), "an old one is removed");
+        assert!(in_flight.exists(), "a recent one may still be written: kept");
+    }
+
+    #[test]
     fn atomic_writes_replace_whole_files() {
         let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
         let path = dir.path().join("0000000000000001.json");
