@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 use cacheow::__harness::{FixtureOutcome, function_dir_name, function_id_of_dir, write_atomic};
 
+use crate::redact::Redaction;
+
 /// The fixtures of one test.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Fixtures {
@@ -110,6 +112,36 @@ impl Fixtures {
         }
         let id = outcome.id();
         function.outcomes.insert(id, Entry { outcome: FixtureOutcome { calls: vec![call], ..outcome }, changed: true });
+    }
+
+    /// Redacts, with every secret known now, the outcomes not yet written;
+    /// one whose content changes takes the id of its new content.
+    pub(crate) fn redact(&mut self, redaction: &Redaction) {
+        if redaction.is_empty() {
+            return;
+        }
+        for function in self.functions.values_mut() {
+            let changed: Vec<String> =
+                function.outcomes.iter().filter(|(_, entry)| entry.changed).map(|(id, _)| id.clone()).collect();
+            for id in changed {
+                let Some(entry) = function.outcomes.remove(&id) else { continue };
+                let mut outcome = entry.outcome.clone();
+                outcome.args = redaction.json(&outcome.args);
+                outcome.outcome.payload = redaction.payload(&outcome.outcome.payload);
+                let id = if outcome == entry.outcome { id } else { outcome.id() };
+                match function.outcomes.get_mut(&id) {
+                    Some(same) => {
+                        same.outcome.calls.extend(outcome.calls);
+                        same.outcome.calls.sort_unstable();
+                        same.outcome.calls.dedup();
+                        same.changed = true;
+                    }
+                    None => {
+                        function.outcomes.insert(id, Entry { outcome, changed: true });
+                    }
+                }
+            }
+        }
     }
 
     /// The path of an outcome's file.

@@ -41,6 +41,9 @@ pub struct Scope {
     forced_record: Option<Record>,
     pins: HashMap<&'static str, Mode>,
     redaction: Redaction,
+    /// Variables `redact_env` names that are not set: a run that records
+    /// fails, rather than write what a fallback put in their place.
+    unset_env: Vec<String>,
     save_on_failure: bool,
     /// Set by `#[cacheow_test]`: the test runs on a thread named after it.
     from_attribute: bool,
@@ -58,6 +61,7 @@ impl Scope {
             forced_record: None,
             pins: HashMap::new(),
             redaction: Redaction::default(),
+            unset_env: Vec::new(),
             save_on_failure: false,
             from_attribute: false,
         }
@@ -107,11 +111,17 @@ impl Scope {
         self
     }
 
-    /// Redacts the value of the environment variable `variable`, when set.
-    pub fn redact_env(self, variable: &str) -> Scope {
+    /// Redacts the value of the environment variable `variable`. When it
+    /// is not set, a run that records (`once`, `all`) fails, saying so: a
+    /// test that falls back to a literal key would write that key. A run
+    /// that only replays (`none`) needs no secret.
+    pub fn redact_env(mut self, variable: &str) -> Scope {
         match std::env::var(variable) {
-            Ok(secret) => self.redact_value(secret),
-            Err(_) => self,
+            Ok(secret) if !secret.is_empty() => self.redact_value(secret),
+            _ => {
+                self.unset_env.push(variable.to_owned());
+                self
+            }
         }
     }
 
@@ -140,6 +150,14 @@ impl Scope {
         }
         let dir = self.fixture_dir();
         let record = resolve_record(self.forced_record, crate::env::record(), self.record, crate::env::in_ci());
+        if let (Some(variable), true) = (self.unset_env.first(), record.0 != Record::None) {
+            panic!(
+                "cacheow-test: `{}` redacts the environment variable {variable}, which is not set, and this run \
+                 records (record mode `{}`: {}): what the test uses in its place would be written into the \
+                 fixtures. Set {variable} to the real secret to record, or replay only (CACHEOW_RECORD=none)",
+                self.test, record.0, record.1,
+            );
+        }
         Arc::new(Session::new(self.test, dir, record, self.pins, self.redaction, self.save_on_failure))
     }
 

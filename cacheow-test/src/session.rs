@@ -45,8 +45,9 @@ struct State {
     recorded: bool,
     /// Fixture files this run replayed.
     used: HashSet<PathBuf>,
-    /// Every call a replay would make too, for snapshots.
-    log: Vec<Entry>,
+    /// Every call a replay would make too, for snapshots: redacted when a
+    /// snapshot is taken, with every secret known by then.
+    log: Vec<(&'static Function, String, Recorded, Duration)>,
     /// The test counts as running until it ends.
     running: Option<Running>,
 }
@@ -91,7 +92,16 @@ impl Session {
     }
 
     pub(crate) fn log(&self) -> Vec<Entry> {
-        self.state().log.clone()
+        let state = self.state();
+        let redaction = &state.redaction;
+        state
+            .log
+            .iter()
+            .map(|(function, args, outcome, duration)| {
+                let outcome = Recorded { payload: redaction.payload(&outcome.payload), ..outcome.clone() };
+                Entry::new(function, &redaction.json(args), &outcome, *duration)
+            })
+            .collect()
     }
 
     /// Ends the test: writes what it recorded if it passed (or if asked to
@@ -101,6 +111,11 @@ impl Session {
         // A thread or task the test left behind no longer holds tests up.
         state.running = None;
         let save = passed || self.save_on_failure;
+        // Secrets the test learnt after a call was recorded
+        // (`redact_value` of what `login()` returned) are redacted now.
+        let redaction = state.redaction.clone();
+        state.fixtures.redact(&redaction);
+        state.this_run.redact(&redaction);
         let written = match self.record {
             Record::Once if save && state.recorded => state.fixtures.write(&self.dir, false),
             // The fixtures become what this run used, nothing else.
@@ -162,7 +177,7 @@ impl Hook for Session {
         if let Some((file, fixture)) = replay {
             state.used.insert(file);
             if !nested {
-                state.log.push(Entry::new(function, &args, &fixture.outcome, Duration::ZERO));
+                state.log.push((function, args.clone(), fixture.outcome.clone(), Duration::ZERO));
             }
             state.this_run.add(fixture.clone(), call);
             return Decision::Replay(fixture.outcome);
@@ -190,7 +205,7 @@ impl Hook for Session {
         let Some(Pending { function, args, call, logged }) = state.pending.remove(&ticket) else { return };
         let outcome = Recorded { payload: state.redaction.payload(&outcome.payload), ..outcome };
         if logged {
-            state.log.push(Entry::new(function, &args, &outcome, duration));
+            state.log.push((function, args.clone(), outcome.clone(), duration));
         }
         let fixture = FixtureOutcome {
             function: function.name().to_owned(),

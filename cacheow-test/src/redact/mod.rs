@@ -1,5 +1,8 @@
 //! Secrets never reach a fixture: named fields and secret values are
-//! replaced, in arguments and in outcomes, before anything is written.
+//! replaced, in arguments and in outcomes, in JSON and in RON, in map keys
+//! and in values of any kind, before anything is written.
+
+mod ron;
 
 use cacheow::__harness::{Payload, canonical_json};
 use serde_json::Value;
@@ -51,24 +54,38 @@ impl Redaction {
         match payload {
             _ if self.is_empty() => payload.clone(),
             Payload::Json(json) => Payload::Json(self.json(json).into()),
-            Payload::Ron(ron) => Payload::Ron(self.text(ron).into()),
+            Payload::Ron(text) => Payload::Ron(ron::redact(text, &self.rules()).into()),
         }
+    }
+
+    fn rules(&self) -> ron::Rules<'_> {
+        ron::Rules { fields: &self.fields, values: &self.values }
     }
 
     fn redact(&self, value: &mut Value) {
         match value {
             Value::Object(map) => {
-                for (key, field) in map.iter_mut() {
-                    if self.fields.iter().any(|name| name.eq_ignore_ascii_case(key)) {
-                        *field = Value::String(REDACTED.to_owned());
+                // Keys may hold a secret too (a map keyed by tokens).
+                let entries = std::mem::take(map);
+                for (key, mut field) in entries {
+                    if self.fields.iter().any(|name| name.eq_ignore_ascii_case(&key)) {
+                        field = Value::String(REDACTED.to_owned());
                     } else {
-                        self.redact(field);
+                        self.redact(&mut field);
                     }
+                    map.insert(self.text(&key), field);
                 }
             }
             Value::Array(items) => items.iter_mut().for_each(|item| self.redact(item)),
             Value::String(text) => *text = self.text(text),
-            _ => {}
+            // A number or a boolean that is a secret, as a PIN is.
+            Value::Number(_) | Value::Bool(_) => {
+                let text = value.to_string();
+                if self.values.contains(&text) {
+                    *value = Value::String(REDACTED.to_owned());
+                }
+            }
+            Value::Null => {}
         }
     }
 
@@ -95,6 +112,11 @@ mod tests {
         assert_eq!(
             redaction.payload(&Payload::Ron("(token: \"s3cr3t\")".into())),
             Payload::Ron("(token: \"[redacted]\")".into())
+        );
+        redaction.add_value("9876");
+        assert_eq!(
+            redaction.json(r#"{"s3cr3t":1,"pin":9876,"rows":[{"api_key":{"id":3}}]}"#),
+            r#"{"[redacted]":1,"pin":"[redacted]","rows":[{"api_key":"[redacted]"}]}"#
         );
         assert_eq!(Redaction::default().json(args), args);
     }
