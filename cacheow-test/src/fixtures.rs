@@ -74,6 +74,14 @@ impl Fixtures {
             .or_else(|| with_args().find(|(_, outcome)| outcome.calls.is_empty()))
     }
 
+    /// For a cache pin, the outcome of this call, else one recorded for any
+    /// call with these arguments: in this run too, so that the test's
+    /// second call with them is a hit.
+    pub(crate) fn cached(&self, function_id: &str, args: &str, call: u32) -> Option<(&str, &FixtureOutcome)> {
+        self.find(function_id, args, call)
+            .or_else(|| self.outcomes(function_id).find(|(_, outcome)| outcome.args == args))
+    }
+
     /// For mock mode, any outcome of the function: the one of this call if
     /// there is one, else the last one with these arguments, else the first.
     pub(crate) fn any(&self, function_id: &str, args: &str, call: u32) -> Option<(&str, &FixtureOutcome)> {

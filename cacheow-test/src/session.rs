@@ -169,7 +169,7 @@ impl Hook for Session {
         let replay = match pin {
             Some(Mode::Default) => None,
             Some(Mode::Mock) => state.fixtures.any(function.id(), &args, call),
-            Some(Mode::Cache) => state.fixtures.find(function.id(), &args, call),
+            Some(Mode::Cache) => state.fixtures.cached(function.id(), &args, call),
             None if self.record == Record::All => None,
             None => state.fixtures.find(function.id(), &args, call),
         }

@@ -216,6 +216,30 @@ fn a_default_pin_is_never_recorded_and_a_mock_pin_records_what_it_lacks() {
     assert_eq!(PINNED_RAN.load(SeqCst), 3);
 }
 
+static CACHED_RAN: AtomicU64 = AtomicU64::new(0);
+
+#[cacheow]
+fn cached_in_test(n: u64) -> u64 {
+    CACHED_RAN.fetch_add(1, SeqCst);
+    n * 10 + CACHED_RAN.load(SeqCst)
+}
+
+#[test]
+fn a_cache_pin_caches_within_the_test_that_records() {
+    use cacheow::{Mode, handle};
+    let root = tempfile::tempdir().expect("a temporary dir");
+    let scope = |record| {
+        Scope::new("harness::modes::cache_pin")
+            .fixtures_dir(root.path())
+            .force_record(record)
+            .pin(handle!(cached_in_test), Mode::Cache)
+    };
+    let (a, b) = scope(Record::Once).run(|| (cached_in_test(5), cached_in_test(5)));
+    assert_eq!((a, b, CACHED_RAN.load(SeqCst)), (51, 51, 1), "one real call, the second a hit");
+    let (c, d) = scope(Record::None).run(|| (cached_in_test(5), cached_in_test(5)));
+    assert_eq!((c, d, CACHED_RAN.load(SeqCst)), (51, 51, 1), "replayed, both");
+}
+
 #[cacheow_test::cacheow_test]
 fn a_cacheow_test_needs_no_cacheow_enable_nor_data_dir() {
     assert_eq!(inner(41), 42);
