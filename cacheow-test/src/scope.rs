@@ -173,6 +173,27 @@ impl Scope {
         self.run_until(test, T::passed)
     }
 
+    /// Runs a `#[should_panic]` test, as `#[cacheow_test]` does. A panic of
+    /// cacheow-test's own (a fixture the test lacks) must not pass for the
+    /// panic the test expects: then the test ends without one, which the
+    /// harness reports as a failure, and the reason is printed.
+    pub fn run_should_panic_test(self, test: impl FnOnce()) {
+        let session = self.start();
+        let ran = {
+            let _in = enter(&session);
+            catch_unwind(AssertUnwindSafe(test))
+        };
+        // The test passes by panicking, unless the panic was for a fixture.
+        let passed = ran.is_err() && session.fixture_failure().is_none();
+        let _ = catch_unwind(AssertUnwindSafe(|| session.finish(passed)));
+        if let Err(panic) = ran {
+            match session.fixture_failure() {
+                Some(message) => report_not_the_expected_panic(&message),
+                None => resume_unwind(panic),
+            }
+        }
+    }
+
     fn run_until<T>(self, f: impl FnOnce() -> T, passed: fn(&T) -> bool) -> T {
         let session = self.start();
         let ran = {
@@ -204,6 +225,16 @@ impl Scope {
     pub fn run_async_test<T: TestResult, F: Future<Output = T>>(self, test: F) -> impl Future<Output = T> {
         Bound { session: self.start(), inner: Box::pin(test), ends_test: Some(T::passed) }
     }
+}
+
+/// Says why a `#[should_panic]` test is about to fail: it panicked for its
+/// fixtures, not as it expects.
+#[allow(clippy::print_stderr)] // the test harness shows a failed test's output
+fn report_not_the_expected_panic(message: &str) {
+    eprintln!(
+        "{message}\ncacheow-test: this #[should_panic] test panicked for a fixture it lacks, not for the panic it \
+         expects, so it is reported as a test that did not panic"
+    );
 }
 
 /// The record mode a test runs in, and why: forced by a harness, else

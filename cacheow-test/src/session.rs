@@ -50,6 +50,8 @@ struct State {
     log: Vec<(&'static Function, String, Recorded, Duration)>,
     /// The test counts as running until it ends.
     running: Option<Running>,
+    /// Why a call of the test failed for its fixtures, if one did.
+    fixture_failure: Option<String>,
 }
 
 struct Pending {
@@ -89,6 +91,11 @@ impl Session {
 
     pub(crate) fn redact_value(&self, secret: String) {
         self.state().redaction.add_value(secret);
+    }
+
+    /// Why a call of the test failed for its fixtures, if one did.
+    pub(crate) fn fixture_failure(&self) -> Option<String> {
+        self.state().fixture_failure.clone()
     }
 
     pub(crate) fn log(&self) -> Vec<Entry> {
@@ -192,6 +199,7 @@ impl Hook for Session {
             } else {
                 self.missing(function, &args, call)
             };
+            state.fixture_failure = Some(message.clone());
             return Decision::Fail(message);
         }
         let ticket = state.next_ticket;

@@ -25,6 +25,9 @@ pub(crate) const SKIP_RECEIVER: &str =
 
 pub(crate) const ABOVE_RSTEST: &str = "put #[cacheow_test] below #[rstest] and its #[case] attributes: rstest copies \
      the attributes below it onto every case, which then each get their own fixtures";
+pub(crate) const ASYNC_SHOULD_PANIC: &str = "#[cacheow_test] takes #[should_panic] on a plain test only: in an async \
+     test, a missing fixture's panic would pass for the panic it expects. Make the test sync (block on the future \
+     inside it), or assert the error it returns";
 pub(crate) const ASYNC_WITHOUT_RUNTIME: &str = "an async test needs a runtime: add #[tokio::test] (or another \
      `test` attribute) below #[cacheow_test]";
 pub(crate) const RECORD_MODE: &str = "`record` takes \"none\", \"once\" or \"all\"";

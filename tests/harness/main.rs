@@ -7,6 +7,7 @@
 mod isolation;
 mod modes;
 mod redaction;
+mod should_panic;
 mod stacks;
 
 #[path = "../support/fs.rs"]

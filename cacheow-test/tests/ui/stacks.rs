@@ -11,4 +11,9 @@ fn above_rstest(#[case] n: u32) {
 #[cacheow_test]
 async fn without_a_runtime() {}
 
+#[cacheow_test]
+#[tokio::test]
+#[should_panic]
+async fn async_should_panic() {}
+
 fn main() {}

@@ -14,6 +14,8 @@ pub(crate) struct Test {
     pub(crate) options: Options,
     /// Whether a test attribute (`#[test]`, `#[tokio::test]`, ...) is on it.
     pub(crate) has_test_attr: bool,
+    /// Whether it is a `#[should_panic]` test.
+    pub(crate) should_panic: bool,
 }
 
 #[derive(Default)]
@@ -46,8 +48,12 @@ pub(crate) fn parse(attr: TokenStream, item: TokenStream) -> Result<Test, Errors
     if item.sig.asyncness.is_some() && !has_test_attr {
         errors.push(&item.sig.ident, error::ASYNC_WITHOUT_RUNTIME);
     }
+    let should_panic = item.attrs.iter().find(|attr| last_segment(attr).as_deref() == Some("should_panic"));
+    if let (Some(attr), Some(_)) = (should_panic, item.sig.asyncness) {
+        errors.push(attr, error::ASYNC_SHOULD_PANIC);
+    }
     errors.finish()?;
-    Ok(Test { item, options, has_test_attr })
+    Ok(Test { should_panic: should_panic.is_some(), item, options, has_test_attr })
 }
 
 fn read_option(options: &mut Options, meta: &Meta) -> syn::Result<()> {

@@ -30,6 +30,14 @@ pub(crate) fn render(test: &Test) -> TokenStream {
                 __cacheow_result
             }).await
         }
+    } else if test.should_panic {
+        // A missing fixture's panic must not pass for the panic expected.
+        quote! {
+            #scope.run_should_panic_test(move || {
+                (move || #block)();
+                #snapshot
+            })
+        }
     } else {
         quote! {
             #scope.run_test(move || -> #output {
