@@ -8,6 +8,8 @@ use std::process::Stdio;
 use assert_cmd::Command;
 use serde_json::{Value, json};
 
+use crate::{copy_dir, tree};
+
 /// A data dir holding only outcome files: no database.
 struct Data {
     root: tempfile::TempDir,
@@ -228,44 +230,17 @@ fn a_reader_that_goes_away_ends_the_output_not_the_work() {
     assert_eq!(data.json(&["list"]).as_array().map(Vec::len), Some(2), "the rebuild was done");
 }
 
-/// Every file below `dir`, with its bytes.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("a dir").flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(snapshot(&path));
-        } else {
-            files.push((path.clone(), std::fs::read(&path).expect("readable")));
-        }
-    }
-    files.sort();
-    files
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("a dir");
-    for entry in std::fs::read_dir(from).expect("a dir").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copied");
-        }
-    }
-}
-
 #[test]
 fn the_python_cacheows_data_dir_is_named_and_left_as_it_is() {
     let data = Data::new();
     copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/foreign/python-cacheow-0.1.1"), &data.dir());
-    let before = snapshot(&data.dir());
+    let before = tree(&data.dir());
     for args in [&["list"][..], &["show", "square"], &["rebuild-index"], &["mode", "square", "mock"]] {
         let error = data.fails(args);
         assert!(error.contains("the database of the Python cacheow"), "{args:?}: {error}");
         assert!(!error.contains("no such column"), "no SQL in it: {error}");
     }
-    assert_eq!(snapshot(&data.dir()), before, "nothing was written, not even a lock file");
+    assert_eq!(tree(&data.dir()), before, "nothing was written, not even a lock file");
 }
 
 #[test]
@@ -275,8 +250,8 @@ fn a_newer_cacheows_database_is_named_and_left_as_it_is() {
     let db = rusqlite::Connection::open(data.dir().join("cacheow.db")).expect("the database");
     db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'", []).expect("updated");
     drop(db);
-    let before = snapshot(&data.dir());
+    let before = tree(&data.dir());
     let error = data.fails(&["list"]);
     assert!(error.contains("a newer cacheow (schema version 99; this one reads up to 1)"), "{error}");
-    assert_eq!(snapshot(&data.dir()), before);
+    assert_eq!(tree(&data.dir()), before);
 }

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::{copy_dir, tree};
+
 /// Tests whose fixtures (`cacheow/fixtures/cli/fixtures/helpers/`) the
 /// command inspects. They are ordinary tests too.
 mod helpers {
@@ -24,22 +26,20 @@ mod helpers {
     fn computes_two_areas() {
         assert_eq!((area(1, 1), area(4, 5)), (1, 20));
     }
-}
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("a directory");
-    for entry in std::fs::read_dir(from).expect("readable").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("a copy");
-        }
+    /// Ignored, as a slow test would be: a run that skips it must keep its
+    /// fixtures. `ignored_tests_and_absent_ones_keep_their_folders` runs it.
+    #[cacheow_test]
+    #[test]
+    #[ignore = "run by ignored_tests_and_absent_ones_keep_their_folders, with --include-ignored"]
+    fn computes_a_square() {
+        assert_eq!(area(3, 3), 9);
     }
 }
 
-/// `cacheow fixtures --unused --dir <fixtures> <extra> -- <this test binary> helpers::`.
-fn unused(fixtures: &Path, extra: &[&str]) -> Output {
+/// `cacheow fixtures --unused --dir <fixtures> <extra> -- <this test
+/// binary> helpers:: <test_args>`.
+fn unused(fixtures: &Path, extra: &[&str], test_args: &[&str]) -> Output {
     let this_binary = std::env::current_exe().expect("the test binary");
     Command::new(env!("CARGO_BIN_EXE_cacheow"))
         .args(["fixtures", "--unused", "--dir"])
@@ -48,15 +48,16 @@ fn unused(fixtures: &Path, extra: &[&str]) -> Output {
         .arg("--")
         .arg(this_binary)
         .arg("helpers::")
+        .args(test_args)
         .env("CACHEOW_FIXTURES_DIR", fixtures)
         .output()
         .expect("cacheow runs")
 }
 
-#[test]
-fn reports_and_deletes_the_fixtures_no_test_uses() {
-    let root = tempfile::tempdir().expect("a temporary dir");
-    let fixtures = root.path().join("fixtures");
+/// A copy of the committed fixtures, the folder of the helpers' fixtures in
+/// it, and the name of `area`'s function folder.
+fn copied_fixtures(root: &Path) -> (PathBuf, PathBuf, std::ffi::OsString) {
+    let fixtures = root.join("fixtures");
     copy_dir(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures")), &fixtures);
     let helpers = fixtures.join("cli/fixtures/helpers");
     let function_dir = std::fs::read_dir(helpers.join("computes_an_area"))
@@ -65,36 +66,71 @@ fn reports_and_deletes_the_fixtures_no_test_uses() {
         .next()
         .expect("its function directory")
         .file_name();
-    // A renamed test left its fixtures behind; a test no longer asks for
-    // one of its outcomes.
-    let orphans: Vec<PathBuf> = vec![
-        helpers.join("computes_a_volume").join(&function_dir).join("00000000000000aa.json"),
-        helpers.join("computes_two_areas").join(&function_dir).join("00000000000000bb.json"),
-    ];
-    for orphan in &orphans {
-        std::fs::create_dir_all(orphan.parent().expect("a parent")).expect("a directory");
-        std::fs::write(orphan, r#"{"kind": "return", "args": {}, "value": 0}"#).expect("a file");
-    }
+    (fixtures, helpers, function_dir)
+}
 
-    let checked = unused(&fixtures, &["--check"]);
+fn write_outcome(path: &Path) {
+    std::fs::create_dir_all(path.parent().expect("a parent")).expect("a directory");
+    std::fs::write(path, r#"{"kind": "return", "args": {}, "value": 0}"#).expect("a file");
+}
+
+fn text(output: &Output) -> String {
+    format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+#[test]
+fn reports_and_deletes_the_outcomes_tests_that_ran_no_longer_use() {
+    let root = tempfile::tempdir().expect("a temporary dir");
+    let (fixtures, helpers, function_dir) = copied_fixtures(root.path());
+    // A test no longer asks for one of its outcomes.
+    let orphan = helpers.join("computes_two_areas").join(&function_dir).join("00000000000000bb.json");
+    write_outcome(&orphan);
+
+    let checked = unused(&fixtures, &["--check"], &[]);
     let stdout = String::from_utf8_lossy(&checked.stdout);
-    assert_eq!(checked.status.code(), Some(1), "{stdout}\n{}", String::from_utf8_lossy(&checked.stderr));
-    assert!(stdout.contains("2 fixtures in"), "{stdout}");
-    assert!(stdout.contains("cli/fixtures/helpers/computes_a_volume\n"), "the whole test directory: {stdout}");
-    assert!(
-        stdout.contains(&format!("computes_two_areas/{}/00000000000000bb.json", function_dir.to_string_lossy())),
-        "{stdout}"
-    );
+    assert_eq!(checked.status.code(), Some(1), "{}", text(&checked));
+    assert!(stdout.contains("1 outcome file in"), "{stdout}");
+    let listed = format!("computes_two_areas/{}/00000000000000bb.json", function_dir.to_string_lossy());
+    assert!(stdout.contains(&listed), "{stdout}");
 
-    let deleted = unused(&fixtures, &["--delete"]);
-    assert!(deleted.status.success());
-    assert!(orphans.iter().all(|orphan| !orphan.exists()), "{}", String::from_utf8_lossy(&deleted.stdout));
-    assert!(!helpers.join("computes_a_volume").exists());
+    let deleted = unused(&fixtures, &["--delete"], &[]);
+    assert!(deleted.status.success(), "{}", text(&deleted));
+    assert!(!orphan.exists(), "{}", text(&deleted));
 
-    let clean = unused(&fixtures, &["--check"]);
-    assert!(clean.status.success(), "{}", String::from_utf8_lossy(&clean.stdout));
-    assert!(String::from_utf8_lossy(&clean.stdout).contains("every fixture in"));
+    let clean = unused(&fixtures, &["--check"], &[]);
+    assert!(clean.status.success(), "{}", text(&clean));
+    assert!(String::from_utf8_lossy(&clean.stdout).contains("every fixture of the tests that ran is used"));
     assert!(helpers.join("computes_two_areas").join(&function_dir).exists(), "what tests use is kept");
+}
+
+#[test]
+fn ignored_tests_and_absent_ones_keep_their_folders() {
+    let root = tempfile::tempdir().expect("a temporary dir");
+    let (fixtures, helpers, function_dir) = copied_fixtures(root.path());
+    // The folder of a test this binary lacks: renamed, or behind a feature
+    // the run did not enable. The run cannot tell which.
+    let absent = helpers.join("computes_a_volume").join(&function_dir).join("00000000000000aa.json");
+    write_outcome(&absent);
+    let ignored = helpers.join("computes_a_square");
+    let ignored_files = tree(&ignored);
+    assert_eq!(ignored_files.len(), 1, "the ignored test's fixture is committed");
+
+    let deleted = unused(&fixtures, &["--delete"], &[]);
+    let stdout = String::from_utf8_lossy(&deleted.stdout);
+    assert!(deleted.status.success(), "{}", text(&deleted));
+    assert!(stdout.contains("2 test folders were not run by"), "{stdout}");
+    assert!(stdout.contains("(the features its binaries were built with), so they are kept"), "{stdout}");
+    assert!(stdout.contains("cli/fixtures/helpers/computes_a_square (not run)"), "{stdout}");
+    assert!(stdout.contains("cli/fixtures/helpers/computes_a_volume (not run)"), "{stdout}");
+    assert!(absent.exists(), "a folder no test touched is never deleted");
+    assert_eq!(tree(&ignored), ignored_files, "nor is an ignored test's");
+
+    // Run as well, the ignored test uses its fixture.
+    let all = unused(&fixtures, &["--check"], &["--include-ignored"]);
+    let stdout = String::from_utf8_lossy(&all.stdout);
+    assert!(all.status.success(), "{}", text(&all));
+    assert!(stdout.contains("1 test folder was not run by"), "{stdout}");
+    assert!(!stdout.contains("computes_a_square (not run)"), "{stdout}");
 }
 
 #[test]
@@ -113,19 +149,24 @@ fn bad_arguments_get_a_clear_message() {
 }
 
 #[test]
-fn a_test_command_that_fails_deletes_nothing() {
+fn a_failed_test_deletes_nothing_and_says_a_test_failed() {
     let root = tempfile::tempdir().expect("a temporary dir");
-    let fixtures = root.path().join("fixtures");
-    copy_dir(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures")), &fixtures);
-    let before = std::fs::read_dir(fixtures.join("cli/fixtures/helpers")).expect("readable").count();
-    let output = Command::new(env!("CARGO_BIN_EXE_cacheow"))
-        .args(["fixtures", "--unused", "--delete", "--dir"])
-        .arg(&fixtures)
-        .args(["--", "false"])
-        .output()
-        .expect("cacheow runs");
-    assert_eq!(output.status.code(), Some(2));
+    let (fixtures, helpers, function_dir) = copied_fixtures(root.path());
+    let orphan = helpers.join("computes_two_areas").join(&function_dir).join("00000000000000bb.json");
+    write_outcome(&orphan);
+    // computes_an_area fails in record mode `none` without its fixture.
+    std::fs::remove_dir_all(helpers.join("computes_an_area")).expect("removed");
+    let before = tree(&helpers);
+
+    let output = unused(&fixtures, &["--delete"], &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("the tests did not all run"), "{stderr}");
-    assert_eq!(std::fs::read_dir(fixtures.join("cli/fixtures/helpers")).expect("readable").count(), before);
+    assert!(stderr.contains("error: a test failed (`"), "{stderr}");
+    assert!(stderr.contains("nothing was listed nor deleted"), "{stderr}");
+    assert_eq!(tree(&helpers), before);
+
+    let output = unused(&fixtures, &["--delete"], &["--exact"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no #[cacheow_test] test of it ran"), "{}", text(&output));
+    assert_eq!(tree(&helpers), before);
 }

@@ -3,3 +3,8 @@
 mod data;
 mod fixtures;
 mod serve;
+
+#[path = "../../../tests/support/fs.rs"]
+mod fs;
+
+use fs::{copy_dir, tree};

@@ -2,9 +2,9 @@
 //!
 //! It runs the test suite in record mode `none` (nothing is called or
 //! recorded), with `CACHEOW_FIXTURES_USED` naming a file where every test
-//! notes the fixtures it uses, then lists the fixture files and test
-//! directories nobody noted: those of renamed or deleted tests, and
-//! outcomes tests no longer ask for.
+//! notes the fixtures it uses. In the folders of tests that ran, it lists
+//! the outcome files nobody noted: outcomes tests no longer ask for. The
+//! folders of tests that did not run are listed apart, and never deleted.
 #![allow(clippy::print_stderr)] // a command line reports to its user
 
 use std::collections::BTreeSet;
@@ -22,10 +22,11 @@ pub(crate) struct Args {
     /// The fixtures directory.
     #[arg(long, default_value = "fixtures")]
     dir: PathBuf,
-    /// Delete what no test uses.
+    /// Delete the outcome files no test that ran uses. The folders of tests
+    /// that did not run are always kept.
     #[arg(long)]
     delete: bool,
-    /// Exit with status 1 when some fixtures are unused, for CI.
+    /// Exit with status 1 when tests that ran leave fixtures unused, for CI.
     #[arg(long)]
     check: bool,
     /// The command that runs the tests, after `--` [default: cargo test --workspace].
@@ -38,43 +39,40 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
         return Err(format!("{} is not a directory: give the fixtures directory with --dir", args.dir.display()));
     }
     let dir = args.dir.canonicalize().map_err(|error| format!("{}: {error}", args.dir.display()))?;
-    let used = used_by_tests(&args.command)?;
-    // Without a full run, everything would look unused: never act on that.
-    if !used.complete {
-        return Err("the tests did not all run, so which fixtures they use is not known: fix the test command \
-                    (or the tests), then try again"
-            .to_owned());
-    }
-    let unused = unused(&dir, &used.paths);
-    if unused.is_empty() {
-        say!("every fixture in {} is used", dir.display());
+    let command = test_command(&args.command);
+    let used = used_by_tests(&command)?;
+    let found = Findings::of(&dir, &used);
+    report_not_run(&dir, &found.not_run, &command);
+    if found.unused.is_empty() {
+        say!("every fixture of the tests that ran is used ({})", dir.display());
         return Ok(ExitCode::SUCCESS);
     }
-    say!("{} fixtures in {} are used by no test:", unused.len(), dir.display());
-    for path in &unused {
+    let files = count(found.unused.len(), "outcome file", "outcome files");
+    let are = if found.unused.len() == 1 { "is" } else { "are" };
+    say!("{files} in {} {are} used by no test that ran:", dir.display());
+    for path in &found.unused {
         say!("  {}", path.strip_prefix(&dir).unwrap_or(path).display());
     }
     if args.delete {
-        for path in &unused {
-            let removed = if path.is_dir() { std::fs::remove_dir_all(path) } else { std::fs::remove_file(path) };
-            removed.map_err(|error| format!("cannot delete {}: {error}", path.display()))?;
-        }
+        delete(&found.unused)?;
         say!("deleted them");
     }
     Ok(if args.check && !args.delete { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
+/// The command that runs the tests.
+fn test_command(given: &[String]) -> Vec<String> {
+    if given.is_empty() { ["cargo", "test", "--workspace"].map(str::to_owned).to_vec() } else { given.to_vec() }
+}
+
 /// What the tests noted: test directories and files.
 struct Used {
     paths: BTreeSet<PathBuf>,
-    /// Whether the tests ran to the end, noting something.
-    complete: bool,
 }
 
-/// Runs the tests and returns what they noted.
+/// Runs the tests and returns what they noted. Only a run where every test
+/// passed counts: a failed test may not have reached every fixture it uses.
 fn used_by_tests(command: &[String]) -> Result<Used, String> {
-    let default = ["cargo", "test", "--workspace"].map(str::to_owned);
-    let command = if command.is_empty() { &default[..] } else { command };
     let (program, args) = command.split_first().ok_or("an empty test command")?;
     let log = std::env::temp_dir().join(format!("cacheow-fixtures-used-{}", std::process::id()));
     let _ = std::fs::remove_file(&log);
@@ -85,35 +83,104 @@ fn used_by_tests(command: &[String]) -> Result<Used, String> {
         .env("CACHEOW_RECORD", "none")
         .status()
         .map_err(|error| format!("cannot run `{program}`: {error}"))?;
-    if !status.success() {
-        eprintln!("the tests failed ({status})");
-    }
     let noted = std::fs::read_to_string(&log).unwrap_or_default();
     let _ = std::fs::remove_file(&log);
+    if !status.success() {
+        return Err(format!(
+            "a test failed (`{}` exited with {status}), and a failed test may not have used every fixture it needs: \
+             nothing was listed nor deleted. Fix the test (its output is above), then try again",
+            command.join(" ")
+        ));
+    }
     let paths: BTreeSet<PathBuf> = noted
         .lines()
         .filter_map(|line| line.split_once('\t'))
         .map(|(_, path)| Path::new(path).canonicalize().unwrap_or_else(|_| PathBuf::from(path)))
         .collect();
-    Ok(Used { complete: status.success() && !paths.is_empty(), paths })
+    if paths.is_empty() {
+        return Err(format!(
+            "`{}` passed, but no #[cacheow_test] test of it ran, so which fixtures are used is not known: give the \
+             command that runs them after `--`",
+            command.join(" ")
+        ));
+    }
+    Ok(Used { paths })
 }
 
-/// The test directories no test used, whole, and the outcome files no test
-/// used in the directories of tests that ran.
-fn unused(dir: &Path, used: &BTreeSet<PathBuf>) -> Vec<PathBuf> {
-    let mut unused = Vec::new();
-    for test_dir in test_dirs(dir) {
-        if !used.contains(&test_dir) {
-            unused.push(test_dir);
-            continue;
-        }
-        for file in outcome_files(&test_dir) {
-            if !used.contains(&file) {
-                unused.push(file);
+/// What a run of the tests tells about the fixtures.
+struct Findings {
+    /// Outcome files no test used, in the folders of tests that ran.
+    unused: Vec<PathBuf>,
+    /// Test folders no test of the run touched: never deleted, since the
+    /// run cannot tell an `#[ignore]`d test or one behind a feature from a
+    /// deleted one.
+    not_run: Vec<PathBuf>,
+}
+
+impl Findings {
+    fn of(dir: &Path, used: &Used) -> Self {
+        let (ran, not_run): (Vec<PathBuf>, Vec<PathBuf>) =
+            test_dirs(dir).into_iter().partition(|test_dir| used.paths.contains(test_dir));
+        let unused = ran.iter().flat_map(|test_dir| outcome_files(test_dir)).filter(|file| !used.paths.contains(file));
+        Self { unused: unused.collect(), not_run }
+    }
+}
+
+fn report_not_run(dir: &Path, not_run: &[PathBuf], command: &[String]) {
+    if not_run.is_empty() {
+        return;
+    }
+    say!(
+        "In {}, {} not run by `{}` ({}), so they are kept: #[ignore]d tests, tests behind features it did not \
+         enable, or tests that were renamed or deleted. Run those tests too (`-- --include-ignored`, `--features`) \
+         to check them, or delete the folders of deleted tests by hand:",
+        dir.display(),
+        count(not_run.len(), "test folder was", "test folders were"),
+        command.join(" "),
+        features_of(command),
+    );
+    for path in not_run {
+        say!("  {} (not run)", path.strip_prefix(dir).unwrap_or(path).display());
+    }
+}
+
+/// `1 file`, `2 files`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The cargo features a test command enables, as words.
+fn features_of(command: &[String]) -> String {
+    let program = command.first().map(Path::new).and_then(Path::file_stem);
+    if program.is_none_or(|program| program != "cargo") {
+        return "the features its binaries were built with".to_owned();
+    }
+    let mut features = Vec::new();
+    let mut args = command.iter().take_while(|arg| *arg != "--");
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--all-features" => return "all features".to_owned(),
+            "--no-default-features" => features.push("no default features".to_owned()),
+            "--features" | "-F" => features.extend(args.next().map(|list| format!("features {list}"))),
+            _ => {
+                let list = arg.strip_prefix("--features=").or_else(|| arg.strip_prefix("-F"));
+                features.extend(list.map(|list| format!("features {list}")));
             }
         }
     }
-    unused
+    if features.is_empty() { "default features".to_owned() } else { features.join(", ") }
+}
+
+/// Deletes unused outcome files, then the function folders they emptied.
+fn delete(files: &[PathBuf]) -> Result<(), String> {
+    for file in files {
+        std::fs::remove_file(file).map_err(|error| format!("cannot delete {}: {error}", file.display()))?;
+        if let Some(folder) = file.parent() {
+            // Fails, as it should, while the folder holds anything.
+            let _ = std::fs::remove_dir(folder);
+        }
+    }
+    Ok(())
 }
 
 /// Directories holding function directories (`<name>-<16 hex>`).
@@ -152,4 +219,23 @@ fn subdirs(dir: &Path) -> Vec<PathBuf> {
 
 fn is_function_dir(dir: &Path) -> bool {
     dir.file_name().and_then(|name| name.to_str()).and_then(fixture_function_id).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::features_of;
+
+    fn words(command: &str) -> String {
+        features_of(&command.split(' ').map(str::to_owned).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn the_features_a_command_enables_are_named() {
+        assert_eq!(words("cargo test --workspace"), "default features");
+        assert_eq!(words("cargo test --features redis,cli -- --include-ignored"), "features redis,cli");
+        assert_eq!(words("cargo test --no-default-features -Fcli"), "no default features, features cli");
+        assert_eq!(words("cargo test --features=a --all-features"), "all features");
+        assert_eq!(words("cargo test -- --features x"), "default features", "after -- the arguments are the tests'");
+        assert_eq!(words("target/debug/deps/cli-0123 --features x"), "the features its binaries were built with");
+    }
 }
