@@ -33,6 +33,7 @@ pub fn is_active() -> bool {
 /// Whether cacheow is on, reading `CACHEOW_ENABLE` the first time.
 pub(crate) fn enabled() -> bool {
     if super::fork::in_child() {
+        turn_off();
         return false;
     }
     match STATE.load(Ordering::Acquire) & DECISION {

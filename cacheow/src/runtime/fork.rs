@@ -12,7 +12,6 @@ use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::model::report;
-use crate::runtime::enable;
 
 /// Raised in a child of the process that started cacheow.
 static FORKED: AtomicBool = AtomicBool::new(false);
@@ -45,14 +44,13 @@ extern "C" fn forked() {
 }
 
 /// Whether this process is a forked child of the one that started cacheow;
-/// the first time, turns cacheow off and says so.
+/// the first time, says that cacheow is off in it.
 pub(crate) fn in_child() -> bool {
     if !FORKED.load(Ordering::Acquire) {
         return false;
     }
     static TOLD: Once = Once::new();
     TOLD.call_once(|| {
-        enable::turn_off();
         report::warn(format_args!(
             "cacheow is off in this process (pid {}): it was forked from the one that started cacheow, whose \
              writer and database connections it cannot use; its #[cacheow] functions run as written",
