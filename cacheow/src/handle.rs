@@ -53,7 +53,7 @@ impl Function {
 
     /// The recorded outcomes, oldest first; none when cacheow is off.
     pub fn outcomes(&self) -> Result<Vec<OutcomeInfo>, Error> {
-        Ok(self.state().map(|(_, state)| state.outcome_infos()).unwrap_or_default())
+        self.loaded(Vec::new(), |runtime| runtime.outcome_infos(self.id()))
     }
 
     /// Replaces how the recorded outcomes take part in mock mode. With

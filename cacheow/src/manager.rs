@@ -81,7 +81,8 @@ impl Manager {
     /// fetch(7); // recorded into target/my-test-data
     /// ```
     pub fn open(settings: Settings) -> Manager {
-        let runtime = Runtime::open(&settings.data_dir, settings.seed);
+        let budget = usize::try_from(settings.payload_cache_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
+        let runtime = Runtime::open(&settings.data_dir, settings.seed, budget);
         let db = Db::new(Arc::clone(&runtime));
         Manager { settings, runtime, db, panel: OnceLock::new(), pid: std::process::id() }
     }

@@ -5,6 +5,7 @@
 //! functions, as child processes sharing a data dir.
 
 mod fallback;
+mod hand_edits;
 #[path = "../support/interactive.rs"]
 mod interactive;
 mod load;

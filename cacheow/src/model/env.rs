@@ -13,6 +13,7 @@ pub(crate) const SERVER_HOST: &str = "CACHEOW_SERVER_HOST";
 pub(crate) const SERVER_PORT: &str = "CACHEOW_SERVER_PORT";
 pub(crate) const START_SERVER: &str = "CACHEOW_START_SERVER";
 pub(crate) const SEED: &str = "CACHEOW_SEED";
+pub(crate) const PAYLOAD_CACHE_MB: &str = "CACHEOW_PAYLOAD_CACHE_MB";
 pub(crate) const TOKEN: &str = "CACHEOW_TOKEN";
 /// What cacheow prints on stderr when no `tracing` subscriber is in effect.
 pub(crate) const LOG: &str = "CACHEOW_LOG";

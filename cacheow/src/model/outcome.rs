@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use crate::model::{ids, time};
+use crate::model::ids;
 
 /// What an outcome holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -144,8 +144,30 @@ pub(crate) struct Flags {
     pub(crate) mock_only: bool,
 }
 
-/// An outcome of the data dir, in memory: everything needed to replay it
-/// without touching disk.
+/// What never changes about a recorded outcome and tells where it answers:
+/// its id, the key of its arguments and its flags. What the index keeps of
+/// it, besides how often and how lately it was seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Facts {
+    pub(crate) id: u64,
+    pub(crate) arg_key: u128,
+    pub(crate) flags: Flags,
+    /// The items of a sequence its caller dropped before the end.
+    pub(crate) partial: bool,
+}
+
+/// An outcome's facts with how often and how lately it was seen: what the
+/// index is built from, and what a row of the database gives of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Indexed {
+    pub(crate) facts: Facts,
+    pub(crate) count: u64,
+    pub(crate) last_seen_ms: i64,
+}
+
+/// An outcome of the data dir, whole: what a call gave, with its id,
+/// arguments and history. What is written and read back; the index keeps
+/// only its [`Facts`].
 #[derive(Debug)]
 pub(crate) struct Outcome {
     pub(crate) id: u64,
@@ -219,13 +241,13 @@ impl Outcome {
         ids::id_hex(self.id)
     }
 
-    /// Whether the outcome may answer a call in cache mode.
-    pub(crate) fn cacheable(&self) -> bool {
-        !self.flags.mock_only && !self.recorded.partial
+    pub(crate) fn facts(&self) -> Facts {
+        Facts { id: self.id, arg_key: self.arg_key, flags: self.flags, partial: self.recorded.partial }
     }
 
-    pub(crate) fn replay(&self) -> Replay {
-        Replay { id: self.id, kind: self.kind(), payload: self.payload().clone() }
+    /// Its facts with its history.
+    pub(crate) fn indexed(&self) -> Indexed {
+        Indexed { facts: self.facts(), count: self.count(), last_seen_ms: self.last_seen_ms() }
     }
 
     pub(crate) fn count(&self) -> u64 {
@@ -234,12 +256,6 @@ impl Outcome {
 
     pub(crate) fn last_seen_ms(&self) -> i64 {
         self.last_seen_ms.load(Ordering::Relaxed)
-    }
-
-    /// Counts one more call that gave this outcome.
-    pub(crate) fn seen(&self, at_ms: i64) {
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.seen_at(at_ms);
     }
 
     /// Notes that the outcome was seen at `at_ms`, if that is later.
@@ -253,30 +269,6 @@ impl Outcome {
         self.seen_at(last_seen_ms);
         self
     }
-
-    pub(crate) fn info(&self) -> OutcomeInfo {
-        OutcomeInfo {
-            id: self.id_hex(),
-            kind: self.kind(),
-            arg_key: ids::arg_key_hex(self.arg_key),
-            args: self.args.to_string(),
-            value_preview: preview(self.payload().text(), 200),
-            recorded_at: time::from_millis(self.recorded_at_ms),
-            duration: self.duration,
-            count: self.count(),
-            manual: self.flags.manual,
-            mock_only: self.flags.mock_only,
-            partial: self.recorded.partial,
-        }
-    }
-}
-
-/// What a replay needs of an outcome, cheap to clone.
-#[derive(Debug, Clone)]
-pub(crate) struct Replay {
-    pub(crate) id: u64,
-    pub(crate) kind: OutcomeKind,
-    pub(crate) payload: Payload,
 }
 
 /// The text cut at `max` characters, with an ellipsis when it was cut.

@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-use crate::model::env::{self, BadValue, DATA_DIR, SEED, SERVER_HOST, SERVER_PORT, START_SERVER, TOKEN};
+use crate::model::env::{
+    self, BadValue, DATA_DIR, PAYLOAD_CACHE_MB, SEED, SERVER_HOST, SERVER_PORT, START_SERVER, TOKEN,
+};
 use crate::model::report;
 
 /// Where cacheow keeps its data and how it serves the control panel.
@@ -19,6 +21,7 @@ use crate::model::report;
 /// | `CACHEOW_SERVER_PORT` | `8765` | control panel port |
 /// | `CACHEOW_START_SERVER` | `1` | `0` keeps the control panel off |
 /// | `CACHEOW_SEED` | unset | makes mock choices reproducible |
+/// | `CACHEOW_PAYLOAD_CACHE_MB` | `4` | the MiB of recorded payloads (and values decoded from them) kept in memory for replays |
 /// | `CACHEOW_TOKEN` | unset | a secret every control panel request must carry; needed to serve a non-loopback host |
 /// | `CACHEOW_LOG` | `info` | without a `tracing` subscriber, what cacheow prints on stderr: `off`, `warn` (warnings) or `info` (and the panel's URL) |
 #[derive(Clone, PartialEq, Eq)]
@@ -36,6 +39,9 @@ pub struct Settings {
     pub seed: Option<u64>,
     /// The secret every control panel request must carry, when set.
     pub server_token: Option<String>,
+    /// How many MiB of payloads replays keep in memory; past it, a payload
+    /// is read from its file again at its next replay.
+    pub payload_cache_mb: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -47,6 +53,7 @@ impl std::fmt::Debug for Settings {
             .field("server_port", &self.server_port)
             .field("start_server", &self.start_server)
             .field("seed", &self.seed)
+            .field("payload_cache_mb", &self.payload_cache_mb)
             .field("server_token", &self.server_token.as_ref().map(|_| "<redacted>"))
             .finish()
     }
@@ -61,6 +68,7 @@ impl Default for Settings {
             start_server: true,
             seed: None,
             server_token: None,
+            payload_cache_mb: 4,
         }
     }
 }
@@ -100,6 +108,10 @@ impl Settings {
             ),
             seed: or_default(env::parse(&lookup, SEED, "an unsigned integer", |raw| raw.parse().ok().map(Some)), None),
             server_token: lookup(TOKEN).filter(|token| !token.is_empty()),
+            payload_cache_mb: or_default(
+                env::parse(&lookup, PAYLOAD_CACHE_MB, "a number of MiB", |raw| raw.parse().ok()),
+                defaults.payload_cache_mb,
+            ),
         }
     }
 }
@@ -142,18 +154,26 @@ mod tests {
             (START_SERVER, "0"),
             (SEED, "42"),
             (TOKEN, "s3cret"),
+            (PAYLOAD_CACHE_MB, "64"),
         ]);
         assert_eq!(read.data_dir, PathBuf::from("/tmp/x"));
         assert_eq!((read.server_host.as_str(), read.server_port), ("0.0.0.0", 0));
         assert!(!read.start_server);
         assert_eq!(read.seed, Some(42));
         assert_eq!(read.server_token.as_deref(), Some("s3cret"));
+        assert_eq!(read.payload_cache_mb, 64);
         assert!(!format!("{read:?}").contains("s3cret"), "the token stays out of logs");
     }
 
     #[test]
     fn bad_values_fall_back_to_defaults() {
-        let read = settings(&[(SERVER_PORT, "abc"), (START_SERVER, "maybe"), (SEED, "-1"), (DATA_DIR, " ")]);
+        let read = settings(&[
+            (SERVER_PORT, "abc"),
+            (START_SERVER, "maybe"),
+            (SEED, "-1"),
+            (DATA_DIR, " "),
+            (PAYLOAD_CACHE_MB, "lots"),
+        ]);
         assert_eq!(read, Settings::default());
     }
 }

@@ -16,13 +16,14 @@ use crate::model::codec::{Codec, CodecError};
 use crate::model::event::CallEvent;
 use crate::model::ids;
 use crate::model::mode::Mode;
-use crate::model::outcome::{OutcomeKind, Payload, Replay};
+use crate::model::outcome::{OutcomeKind, Payload};
 use crate::model::report::warn_once;
 use crate::runtime::Global;
 use crate::runtime::binding::{self, Binding};
 use crate::runtime::function::{Checker, Function};
 use crate::runtime::hook::{Decision, Hook};
 use crate::runtime::panics::{self, CatchPanic};
+use crate::runtime::payloads::Replay;
 use crate::runtime::scope::{self, InBody, InBodyFuture};
 use crate::runtime::sink::Sink;
 use crate::runtime::state::{FunctionState, StateRef};
@@ -217,12 +218,12 @@ fn replay<R>(
             }
             return None;
         };
-        if outcome.kind == OutcomeKind::Panic {
+        if outcome.kind() == OutcomeKind::Panic {
             let event = if mode == Mode::Mock { CallEvent::Mock } else { CallEvent::Hit };
             state.log_call(event, args, Some(&outcome), Instant::now(), Duration::ZERO);
-            panics::replay(&outcome.payload);
+            panics::replay(outcome.payload());
         }
-        match decode(outcome.kind, &outcome.payload) {
+        match decode(outcome.kind(), outcome.payload()) {
             Ok(value) => return Some((value, outcome)),
             Err(error) => {
                 warn_once(
@@ -234,7 +235,7 @@ fn replay<R>(
                         state.name
                     ),
                 );
-                state.discard(outcome.id);
+                state.discard(outcome.id, outcome.arg_key);
             }
         }
     }

@@ -2,7 +2,6 @@
 //! written to the database and then to its state in memory, under the
 //! control lock; and what the database says of it.
 
-use std::collections::HashSet;
 use std::time::Duration;
 
 use rusqlite::Connection;
@@ -13,9 +12,11 @@ use crate::model::ids;
 use crate::model::latency::MAX_LATENCY;
 use crate::model::mock::{self, MockOutcome};
 use crate::model::mode::Mode;
+use crate::model::outcome::OutcomeInfo;
 use crate::runtime::state::FunctionState;
 use crate::runtime::{Runtime, check_id, unknown};
 use crate::store::functions::{self, Control, FunctionRow};
+use crate::store::outcomes::OutcomeRow;
 use crate::store::{Recordings, calls, outcomes};
 
 impl Runtime {
@@ -81,16 +82,19 @@ impl Runtime {
     ) -> Result<(), Error> {
         check_id(function_id)?;
         let entries = mock::entries(function_id, outcomes)?;
+        // Outcomes this process recorded have their rows.
+        self.catch_up();
         let mut watched = self.lock()?;
         if !functions::exists(&watched.conn, function_id)? {
             return Err(unknown(function_id));
         }
-        let known: HashSet<u64> = match self.loaded(function_id) {
-            Some(state) => entries.keys().filter(|id| state.index().get(**id).is_some()).copied().collect(),
-            None => outcomes::histories(&watched.conn, function_id)?.into_keys().collect(),
-        };
-        if let Some(id) = entries.keys().find(|id| !known.contains(id)) {
-            return Err(Error::UnknownOutcome { function_id: function_id.to_owned(), outcome_id: ids::id_hex(*id) });
+        for id in entries.keys() {
+            if !outcomes::exists(&watched.conn, function_id, *id)? {
+                return Err(Error::UnknownOutcome {
+                    function_id: function_id.to_owned(),
+                    outcome_id: ids::id_hex(*id),
+                });
+            }
         }
         crate::store::mock::set_entries(&mut watched.conn, function_id, &entries)?;
         if let Some(state) = self.loaded(function_id) {
@@ -121,6 +125,15 @@ impl Runtime {
     pub(crate) fn function(&self, function_id: &str) -> Result<Option<FunctionRow>, Error> {
         check_id(function_id)?;
         self.store()?.read(|conn| functions::get(conn, function_id))
+    }
+
+    /// The recorded outcomes of the function with this id, oldest first,
+    /// this process's included.
+    pub(crate) fn outcome_infos(&self, function_id: &str) -> Result<Vec<OutcomeInfo>, Error> {
+        check_id(function_id)?;
+        self.catch_up();
+        let rows = self.store()?.read(|conn| outcomes::all(conn, function_id))?;
+        Ok(rows.into_iter().map(OutcomeRow::into_info).collect())
     }
 
     /// What a function's page shows, in one read: `None` for an unknown id.

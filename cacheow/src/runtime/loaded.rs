@@ -1,9 +1,12 @@
 //! The functions' states a runtime loaded, by id: what its writer drains
-//! the calls of, and where retention's deletions reach memory.
+//! the calls of, where retention's deletions reach memory, and where
+//! payloads leave it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use crate::model::outcome::Facts;
+use crate::runtime::payloads::{Cached, Evict};
 use crate::runtime::state::FunctionState;
 use crate::store::calls::CallBatch;
 use crate::store::writer::Activity;
@@ -34,9 +37,24 @@ impl Activity for Loaded {
         self.all().iter().map(|state| (state.id, state.calls.drain())).collect()
     }
 
-    fn dropped(&self, function_id: &str, outcome_ids: &[u64]) {
+    fn written(&self, function_id: &str, outcome_ids: &[u64]) {
         if let Some(state) = self.get(function_id) {
-            state.index_mut().remove_all(outcome_ids);
+            state.written(outcome_ids);
+        }
+    }
+
+    fn dropped(&self, function_id: &str, outcomes: &[Facts]) {
+        if let Some(state) = self.get(function_id) {
+            let dropped: Vec<(u64, u128)> = outcomes.iter().map(|facts| (facts.id, facts.arg_key)).collect();
+            state.index_mut().remove_all(&dropped);
+        }
+    }
+}
+
+impl Evict for Loaded {
+    fn evict(&self, function_id: &str, id: u64, cached: &Arc<Cached>) {
+        if let Some(state) = self.get(function_id) {
+            state.index_mut().drop_payload(id, cached);
         }
     }
 }

@@ -4,7 +4,6 @@
 //! watch. The files are the truth: each is changed before its row.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use rusqlite::Connection;
 
@@ -15,7 +14,7 @@ use crate::model::outcome::Outcome;
 use crate::model::time::now_millis;
 use crate::model::{ids, kind::FunctionKind};
 use crate::runtime::index::OutcomeIndex;
-use crate::runtime::load::{read_outcome_files, warn_corrupt};
+use crate::runtime::load::read_outcome_files;
 use crate::runtime::registry;
 use crate::runtime::{Runtime, check_id, unknown};
 use crate::store::files::{self, CorruptFile};
@@ -42,14 +41,15 @@ impl Runtime {
         })?;
         let watched = self.lock()?;
         let name = registered_name(&watched.conn, function_id)?;
-        files::write_outcome(&self.data_dir, &name, function_id, &outcome)?;
+        let stamps =
+            self.changing_files(function_id, || files::write_outcome(&self.data_dir, &name, function_id, &outcome))?;
         // A new row, which other processes find without reloading.
         outcomes::insert(&watched.conn, function_id, &outcome, 1)?;
-        let id = outcome.id_hex();
+        functions::advance_files_stamp(&watched.conn, function_id, stamps.0.as_deref(), stamps.1.as_deref())?;
         if let Some(state) = self.loaded(function_id) {
-            state.index_mut().insert(Arc::new(outcome));
+            state.index_mut().insert(outcome.indexed());
         }
-        Ok(id)
+        Ok(outcome.id_hex())
     }
 
     /// The text of an outcome's file.
@@ -75,19 +75,22 @@ impl Runtime {
             reason: format!("it does not fit the function's return type: {error}"),
         })?;
         let outcome = if edited.arg_key == old.arg_key { edited } else { edited.reidentified() };
-        files::write_outcome(&self.data_dir, &file.function_name, function_id, &outcome)?;
-        if outcome.id != file.id {
-            files::remove_outcome(&self.data_dir, function_id, file.id)?;
-        }
-        outcomes::replace(&mut watched.conn, function_id, file.id, &outcome)?;
+        let stamps = self.changing_files(function_id, || {
+            files::write_outcome(&self.data_dir, &file.function_name, function_id, &outcome)?;
+            if outcome.id != file.id {
+                files::remove_outcome(&self.data_dir, function_id, file.id)?;
+            }
+            Ok(())
+        })?;
+        outcomes::replace(&mut watched.conn, function_id, file.id, &outcome, stamps)?;
         let id = outcome.id_hex();
         self.change_loaded(&watched.conn, function_id, |index| {
-            let outcome = match index.get(file.id) {
+            let outcome = match index.get(file.id, old.arg_key) {
                 Some(old) => outcome.with_history(old.count(), old.last_seen_ms()),
                 None => outcome,
             };
-            index.remove(file.id);
-            index.insert(Arc::new(outcome));
+            index.remove(file.id, old.arg_key);
+            index.insert(outcome.indexed());
             let mut entries = index.mock_entries().clone();
             if let Some(entry) = entries.remove(&file.id) {
                 entries.insert(id_of(&id), entry);
@@ -102,12 +105,21 @@ impl Runtime {
         self.catch_up();
         let mut watched = self.lock()?;
         let file = self.outcome_file(&watched.conn, function_id, outcome_id)?;
-        if !files::remove_outcome(&self.data_dir, function_id, file.id)? {
+        let arg_key = files::read_outcome(&file.path, file.id).map(|outcome| outcome.arg_key);
+        let mut removed = false;
+        let stamps = self.changing_files(function_id, || {
+            removed = files::remove_outcome(&self.data_dir, function_id, file.id)?;
+            Ok(())
+        })?;
+        if !removed {
             return Err(unknown_outcome(function_id, outcome_id));
         }
-        outcomes::delete(&mut watched.conn, function_id, file.id)?;
+        outcomes::delete(&mut watched.conn, function_id, file.id, stamps)?;
         self.change_loaded(&watched.conn, function_id, |index| {
-            index.remove(file.id);
+            match arg_key {
+                Ok(arg_key) => index.remove(file.id, arg_key),
+                Err(_) => index.remove_id(file.id),
+            }
             let mut entries = index.mock_entries().clone();
             entries.remove(&file.id);
             index.set_mock_entries(entries);
@@ -145,7 +157,9 @@ impl Runtime {
         };
         self.catch_up();
         // Read before taking the lock, which the program's first calls need.
+        let stamp = files::stamp(&files::outcomes_dir(&self.data_dir, function_id));
         let loaded = read_outcome_files(&self.data_dir, function_id)?;
+        let loaded_unsettled = loaded.unsettled;
         let mut corrupt = loaded.corrupt;
         let mut fitting = Vec::with_capacity(loaded.outcomes.len());
         for outcome in loaded.outcomes {
@@ -157,18 +171,21 @@ impl Runtime {
                 }),
             }
         }
-        warn_corrupt(&name, &corrupt);
+        files::warn_corrupt(&name, &corrupt);
         let marks: Vec<CorruptFile> = corrupt.iter().map(|file| file.within(&self.data_dir)).collect();
         let indexed = fitting.len();
         let mut watched = self.lock()?;
         outcomes::rebuild(&mut watched.conn, function_id, &fitting, &marks)?;
+        let settled = corrupt.is_empty() && !loaded_unsettled;
+        functions::set_files_stamp(&watched.conn, function_id, stamp.as_deref().filter(|_| settled))?;
         if self.loaded(function_id).is_some() {
             let histories = outcomes::histories(&watched.conn, function_id)?;
             let fitting = fitting.into_iter().map(|outcome| match histories.get(&outcome.id) {
-                Some(history) => outcome.with_history(history.count, history.last_seen_ms),
-                None => outcome,
+                Some(history) => outcome.with_history(history.count, history.last_seen_ms).indexed(),
+                None => outcome.indexed(),
             });
-            let index = OutcomeIndex::of(fitting, mock::entries(&watched.conn, function_id)?);
+            let mut index = OutcomeIndex::of(fitting.collect::<Vec<_>>().into_iter());
+            index.set_mock_entries(mock::entries(&watched.conn, function_id)?);
             self.change_loaded(&watched.conn, function_id, |loaded| *loaded = index)?;
         }
         Ok(Rebuilt { indexed, corrupt })
@@ -244,6 +261,7 @@ impl Runtime {
         }
         let dropped = retention::trim(&mut watched.conn, &self.data_dir, function_id)?;
         if let Some(state) = self.loaded(function_id) {
+            let dropped: Vec<(u64, u128)> = dropped.iter().map(|facts| (facts.id, facts.arg_key)).collect();
             state.index_mut().remove_all(&dropped);
         }
         Ok(())
@@ -253,6 +271,19 @@ impl Runtime {
     pub(crate) fn max_outcomes(&self, function_id: &str) -> Result<Option<u64>, Error> {
         check_id(function_id)?;
         self.store()?.read(|conn| functions::max_outcomes(conn, function_id))
+    }
+
+    /// Changes a function's outcome files; the stamps of their folder
+    /// before and after, for the rows that follow the change to match.
+    fn changing_files(
+        &self,
+        function_id: &str,
+        change: impl FnOnce() -> Result<(), Error>,
+    ) -> Result<(Option<String>, Option<String>), Error> {
+        let dir = files::outcomes_dir(&self.data_dir, function_id);
+        let before = files::stamp(&dir);
+        change()?;
+        Ok((before, files::stamp(&dir)))
     }
 
     /// A registered function's outcome file, its id checked before it

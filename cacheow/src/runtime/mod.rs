@@ -21,6 +21,7 @@ pub(crate) mod load;
 pub(crate) mod loaded;
 pub(crate) mod manage;
 pub(crate) mod panics;
+pub(crate) mod payloads;
 pub(crate) mod registry;
 pub(crate) mod scope;
 pub(crate) mod sequence;
@@ -34,6 +35,7 @@ use std::time::Duration;
 use crate::model::error::Error;
 use crate::model::{ids, report};
 use crate::runtime::loaded::Loaded;
+use crate::runtime::payloads::Budget;
 use crate::store::{Store, Watched};
 
 /// How often other processes' changes are looked for: modes set elsewhere
@@ -51,6 +53,8 @@ pub(crate) struct Runtime {
     /// everything stays in memory, and a warning said why.
     store: Result<Store, String>,
     loaded: Arc<Loaded>,
+    /// The bytes of payloads its functions keep in memory.
+    budget: Arc<Budget>,
     /// `CACHEOW_SEED`: mock choices are reproducible.
     seed: Option<u64>,
 }
@@ -59,15 +63,17 @@ impl Runtime {
     /// Opens the data dir, registers the program's decorated functions and
     /// starts the writer and the refresher; on failure, warns and keeps
     /// everything in memory.
-    pub(crate) fn open(data_dir: &Path, seed: Option<u64>) -> Arc<Runtime> {
+    pub(crate) fn open(data_dir: &Path, seed: Option<u64>, payload_budget_bytes: usize) -> Arc<Runtime> {
         let loaded = Arc::new(Loaded::default());
+        let budget = Budget::new(payload_budget_bytes);
+        budget.evict_through(Arc::downgrade(&loaded) as Weak<dyn payloads::Evict>);
         let store =
             Store::open(data_dir, Arc::clone(&loaded) as Arc<dyn crate::store::writer::Activity>).map_err(|error| {
                 report::warn(format_args!("{error}"));
                 error.to_string()
             });
         fork::watch();
-        let runtime = Arc::new(Runtime { data_dir: data_dir.to_path_buf(), store, loaded, seed });
+        let runtime = Arc::new(Runtime { data_dir: data_dir.to_path_buf(), store, loaded, budget, seed });
         runtime.register_all(&registry::registered());
         let weak = Arc::downgrade(&runtime);
         let _ = std::thread::Builder::new().name("cacheow-refresh".to_owned()).spawn(move || refresh_while_used(weak));
@@ -116,7 +122,7 @@ fn refresh_while_used(runtime: Weak<Runtime>) {
         std::thread::sleep(REFRESH_EVERY);
         let Some(runtime) = runtime.upgrade() else { return };
         // A bug here must not stop the refreshes, nor reach the program.
-        let refreshed = std::panic::catch_unwind(|| runtime.refresh());
+        let refreshed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.refresh()));
         let error = match refreshed {
             Ok(Ok(())) => continue,
             Ok(Err(error)) => error.to_string(),

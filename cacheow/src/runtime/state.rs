@@ -1,6 +1,7 @@
 //! A function's runtime state in this process: mode, latency and outcome
 //! index, served from memory and kept in step with the database.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
@@ -10,11 +11,14 @@ use rand::{RngExt, SeedableRng};
 
 use crate::model::args::Args;
 use crate::model::event::CallEvent;
+use crate::model::ids;
 use crate::model::mock::MockEntries;
 use crate::model::mode::Mode;
-use crate::model::outcome::{Flags, Outcome, OutcomeInfo, Recorded, Replay};
+use crate::model::outcome::{Flags, Outcome, Recorded};
 use crate::runtime::call_log::CallLog;
 use crate::runtime::index::OutcomeIndex;
+use crate::runtime::payloads::{Budget, Cached, Replay};
+use crate::store::files::{self, CorruptFile};
 use crate::store::functions::Control;
 use crate::store::writer::{NewOutcome, Writer};
 
@@ -30,7 +34,18 @@ pub(crate) struct FunctionState {
     seeded_rng: Option<Mutex<SmallRng>>,
     /// Calls not yet written to the database.
     pub(crate) calls: CallLog,
-    writer: Option<Writer>,
+    keeping: Keeping,
+}
+
+/// Where a function's state sends what it records, and finds payloads.
+pub(crate) struct Keeping {
+    /// `None` when the data dir could not be opened: then everything stays
+    /// in memory.
+    pub(crate) writer: Option<Writer>,
+    /// The folder of the function's outcome files, in the data dir.
+    pub(crate) outcomes_dir: Option<PathBuf>,
+    pub(crate) budget: Arc<Budget>,
+    pub(crate) seed: Option<u64>,
 }
 
 impl FunctionState {
@@ -39,8 +54,7 @@ impl FunctionState {
         name: &'static str,
         control: Control,
         index: OutcomeIndex,
-        seed: Option<u64>,
-        writer: Option<Writer>,
+        keeping: Keeping,
     ) -> FunctionState {
         let state = FunctionState {
             id,
@@ -49,12 +63,12 @@ impl FunctionState {
             latency_nanos: AtomicU64::new(0),
             generation: AtomicI64::new(control.generation),
             index: RwLock::new(index),
-            seeded_rng: seed.map(|seed| {
+            seeded_rng: keeping.seed.map(|seed| {
                 let per_function = seed ^ xxhash_rust::xxh3::xxh3_64(id.as_bytes());
                 Mutex::new(SmallRng::seed_from_u64(per_function))
             }),
             calls: CallLog::new(),
-            writer,
+            keeping,
         };
         state.apply(control);
         state
@@ -95,8 +109,10 @@ impl FunctionState {
 
     /// Swaps in an index reloaded from disk at `generation`.
     pub(crate) fn reload(&self, index: OutcomeIndex, generation: i64) {
-        *self.index_mut() = index;
+        // The old index, its payloads with it, is dropped once unlocked.
+        let old = std::mem::replace(&mut *self.index_mut(), index);
         self.generation.store(generation, Ordering::Relaxed);
+        drop(old);
     }
 
     pub(crate) fn index(&self) -> RwLockReadGuard<'_, OutcomeIndex> {
@@ -107,9 +123,21 @@ impl FunctionState {
         self.index.write().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Cache mode: the newest outcome recorded for these arguments.
+    /// Cache mode: the newest outcome recorded for these arguments, its
+    /// payload from memory, or from its file at its first replay.
     pub(crate) fn cached(&self, args: &Args) -> Option<Replay> {
-        self.index().newest(args.key).map(|outcome| outcome.replay())
+        let (id, in_memory) = {
+            let index = self.index();
+            let id = index.newest(args.key)?.id();
+            (id, index.payload(id).cloned())
+        };
+        match in_memory {
+            Some(cached) => {
+                cached.note_replay();
+                Some(Replay { id, arg_key: Some(args.key), cached })
+            }
+            None => self.read_payload(id, Some(args.key)),
+        }
     }
 
     /// Mock mode: a weighted random outcome for these arguments.
@@ -118,15 +146,62 @@ impl FunctionState {
             Some(rng) => rng.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).random::<f64>(),
             None => random_unit(),
         };
-        {
+        let picked = {
             let index = self.index();
             if index.has_sampler() {
-                return index.pick(args.key, unit).cloned();
+                Some(index.pick(args.key, unit).map(|id| (id, index.payload(id).cloned())))
+            } else {
+                None
             }
+        };
+        let (id, in_memory) = match picked {
+            Some(picked) => picked?,
+            None => {
+                let mut index = self.index_mut();
+                index.build_sampler();
+                let id = index.pick(args.key, unit)?;
+                (id, index.payload(id).cloned())
+            }
+        };
+        match in_memory {
+            Some(cached) => {
+                cached.note_replay();
+                Some(Replay { id, arg_key: None, cached })
+            }
+            None => self.read_payload(id, None),
         }
-        let mut index = self.index_mut();
-        index.build_sampler();
-        index.pick(args.key, unit).cloned()
+    }
+
+    /// Reads an outcome's payload from its file, with one read, and keeps
+    /// it in memory within the budget. An outcome whose file is gone, no
+    /// longer reads, or was edited in place to other arguments (`arg_key`
+    /// is what the index says it answers) is dropped from the index, with a
+    /// warning: the call then looks for another.
+    fn read_payload(&self, id: u64, arg_key: Option<u128>) -> Option<Replay> {
+        let dir = self.keeping.outcomes_dir.as_ref()?;
+        let path = dir.join(format!("{}.json", ids::id_hex(id)));
+        let read = files::read_outcome(&path, id).and_then(|outcome| match arg_key {
+            Some(key) if outcome.arg_key != key => Err(format!(
+                "its arguments were edited in place to {} since it was indexed: run `cacheow rebuild-index` to index \
+                 it under them",
+                outcome.args
+            )),
+            _ => Ok(outcome),
+        });
+        let outcome = match read {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                files::warn_corrupt(self.name, &[CorruptFile { path, error }]);
+                self.discard(id, arg_key);
+                return None;
+            }
+        };
+        let cached = Cached::new(outcome.kind(), outcome.recorded.payload, &self.keeping.budget);
+        let kept = self.index_mut().keep_payload(id, &cached);
+        if kept {
+            self.keeping.budget.admit(self.id, [(id, Arc::clone(&cached))]);
+        }
+        Some(Replay { id, arg_key, cached })
     }
 
     /// Records what a call of the function gave.
@@ -142,20 +217,32 @@ impl FunctionState {
         let id = Outcome::id_of(&args.text, &recorded, Flags::default());
         self.calls.log(event, started, duration, args.key, Some((id, recorded.kind)));
         // Recorded again, and still the newest for its arguments: a count.
-        if self.index().repeat(id, at_ms) {
+        if self.index().repeat(id, args.key, at_ms) {
             self.calls.repeat(id, at_ms);
             return;
         }
         let outcome = Arc::new(Outcome::new(id, args.text.as_str(), recorded, Flags::default(), at_ms, duration));
-        let new = self.index_mut().record(Arc::clone(&outcome), at_ms);
+        let payload = Cached::pinned(outcome.kind(), outcome.payload().clone(), &self.keeping.budget);
+        let new = self.index_mut().record(outcome.facts(), at_ms, payload);
         if !new {
             self.calls.repeat(id, at_ms);
-        } else if let Some(writer) = &self.writer {
+        } else if let Some(writer) = &self.keeping.writer {
             // Sent once the index lock is released: the writer's queue may
             // be full. A repeat another thread logs before this reaches the
             // writer waits there for the outcome's row.
             writer.record(NewOutcome { function_id: self.id, function_name: self.name, outcome });
         }
+    }
+
+    /// The outcomes are in their files: their payloads may leave memory.
+    pub(crate) fn written(&self, ids: &[u64]) {
+        let unpinned: Vec<(u64, Arc<Cached>)> = {
+            let index = self.index();
+            ids.iter()
+                .filter_map(|id| index.payload(*id).filter(|cached| cached.unpin()).map(|c| (*id, Arc::clone(c))))
+                .collect()
+        };
+        self.keeping.budget.admit(self.id, unpinned);
     }
 
     /// Takes the mock configuration the database holds, if it changed.
@@ -165,10 +252,16 @@ impl FunctionState {
         }
     }
 
-    /// Drops an outcome that no longer decodes into the function's type, so
-    /// that it is not replayed again and recording it rewrites its file.
-    pub(crate) fn discard(&self, id: u64) {
-        self.index_mut().remove(id);
+    /// Drops an outcome that no longer replays (its file is gone, or it no
+    /// longer decodes into the function's type), so that it is not chosen
+    /// again and recording it writes its file anew. `arg_key`, when known,
+    /// finds it at once.
+    pub(crate) fn discard(&self, id: u64, arg_key: Option<u128>) {
+        let mut index = self.index_mut();
+        match arg_key {
+            Some(arg_key) => index.remove(id, arg_key),
+            None => index.remove_id(id),
+        }
     }
 
     /// Logs a call that recorded nothing: a replay, or a value that could
@@ -181,11 +274,7 @@ impl FunctionState {
         started: Instant,
         duration: Duration,
     ) {
-        self.calls.log(event, started, duration, args.key, replayed.map(|replay| (replay.id, replay.kind)));
-    }
-
-    pub(crate) fn outcome_infos(&self) -> Vec<OutcomeInfo> {
-        self.index().infos()
+        self.calls.log(event, started, duration, args.key, replayed.map(|replay| (replay.id, replay.kind())));
     }
 }
 

@@ -17,6 +17,7 @@ use crate::model::canonical::canonical_json;
 use crate::model::error::Error;
 use crate::model::ids;
 use crate::model::outcome::{Flags, Outcome, OutcomeKind, Payload, Recorded};
+use crate::model::report::warn_once;
 use crate::model::time::{as_millis_f64, from_millis, to_millis};
 
 /// The version of the file format, written in every file.
@@ -36,6 +37,26 @@ pub(crate) fn outcomes_dir(data_dir: &Path, function_id: &str) -> PathBuf {
 
 pub(crate) fn outcome_path(data_dir: &Path, function_id: &str, outcome_id: u64) -> PathBuf {
     outcomes_dir(data_dir, function_id).join(format!("{}.json", ids::id_hex(outcome_id)))
+}
+
+/// A folder's stamp: which folder it is and when its entries last changed.
+/// A file added, deleted or renamed in it (as editors and `cp` do) changes
+/// it; a file rewritten in place does not. `None` when there is no folder.
+pub(crate) fn stamp(dir: &Path) -> Option<String> {
+    let meta = fs::metadata(dir).ok()?;
+    let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_nanos());
+    Some(format!("{}:{modified}", identity(&meta)))
+}
+
+#[cfg(unix)]
+fn identity(meta: &fs::Metadata) -> String {
+    use std::os::unix::fs::MetadataExt;
+    format!("{}:{}", meta.dev(), meta.ino())
+}
+
+#[cfg(not(unix))]
+fn identity(_meta: &fs::Metadata) -> String {
+    String::new()
 }
 
 /// An outcome file, as written and as read. Only `kind` and `value` (or
@@ -291,6 +312,9 @@ impl CorruptFile {
 pub(crate) struct Loaded {
     pub(crate) outcomes: Vec<Outcome>,
     pub(crate) corrupt: Vec<CorruptFile>,
+    /// Temporary files were left, too young to tell whether a writer is
+    /// still at them: the folder is to be read again next time.
+    pub(crate) unsettled: bool,
 }
 
 /// Reads every outcome file of a function.
@@ -306,7 +330,7 @@ pub(crate) fn read_outcomes(data_dir: &Path, function_id: &str) -> io::Result<Lo
         let entry = entry?;
         let path = entry.path();
         let Some(id) = outcome_file_id(&path) else {
-            remove_if_abandoned(&entry);
+            loaded.unsettled |= !remove_if_abandoned(&entry);
             continue;
         };
         match read_outcome(&path, id) {
@@ -318,15 +342,19 @@ pub(crate) fn read_outcomes(data_dir: &Path, function_id: &str) -> io::Result<Lo
 }
 
 /// Deletes a temporary file that a killed process left: one old enough
-/// that no writer is still at it.
-fn remove_if_abandoned(entry: &fs::DirEntry) {
+/// that no writer is still at it. `false` for one kept for being young.
+fn remove_if_abandoned(entry: &fs::DirEntry) -> bool {
     let name = entry.file_name();
     let temporary = name.to_str().is_some_and(|name| name.split('.').nth(1) == Some(TEMP));
+    if !temporary {
+        return true;
+    }
     let old =
         entry.metadata().and_then(|meta| meta.modified()).is_ok_and(|at| at.elapsed().is_ok_and(|age| age > ABANDONED));
-    if temporary && old {
+    if old {
         let _ = fs::remove_file(entry.path());
     }
+    old
 }
 
 /// The path of the function whose outcomes these are, as a file says it:
@@ -349,6 +377,21 @@ pub(crate) fn outcome_file_id(path: &Path) -> Option<u64> {
         return None;
     }
     ids::parse_id(path.file_stem()?.to_str()?)
+}
+
+/// Warns, once per file, that a function's outcome file is left out.
+pub(crate) fn warn_corrupt(function_name: &str, corrupt: &[CorruptFile]) {
+    for file in corrupt {
+        warn_once(
+            format!("corrupt:{}", file.path.display()),
+            format_args!(
+                "cacheow ignores the outcome file {} of `{function_name}`, which it cannot read: {}. \
+                 Fix or delete the file",
+                file.path.display(),
+                file.error
+            ),
+        );
+    }
 }
 
 #[cfg(test)]

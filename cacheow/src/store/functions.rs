@@ -144,6 +144,36 @@ pub(crate) fn max_outcomes(conn: &Connection, function_id: &str) -> Result<Optio
     Ok(max.flatten().and_then(|max| u64::try_from(max).ok()))
 }
 
+/// The stamp of the function's outcome folder when its rows last matched
+/// its files, if they are known to.
+pub(crate) fn files_stamp(conn: &Connection, function_id: &str) -> Result<Option<String>, Error> {
+    let stamp: Option<Option<String>> = conn
+        .prepare_cached("SELECT files_stamp FROM functions WHERE id = ?1")?
+        .query_row([function_id], |row| row.get(0))
+        .optional()?;
+    Ok(stamp.flatten())
+}
+
+/// Notes that the rows match the files of the outcome folder stamped `stamp`.
+pub(crate) fn set_files_stamp(conn: &Connection, function_id: &str, stamp: Option<&str>) -> Result<(), Error> {
+    conn.prepare_cached("UPDATE functions SET files_stamp = ?2 WHERE id = ?1")?.execute(params![function_id, stamp])?;
+    Ok(())
+}
+
+/// Moves the stamp from `before` to `after` across a change of both files
+/// and rows, if the rows matched the files before it: a change by hand
+/// made meanwhile leaves the stamp behind, and the folder is read again.
+pub(crate) fn advance_files_stamp(
+    conn: &Connection,
+    function_id: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> Result<(), Error> {
+    conn.prepare_cached("UPDATE functions SET files_stamp = ?3 WHERE id = ?1 AND files_stamp IS ?2")?
+        .execute(params![function_id, before, after])?;
+    Ok(())
+}
+
 pub(crate) fn exists(conn: &Connection, function_id: &str) -> Result<bool, Error> {
     Ok(conn
         .prepare_cached("SELECT 1 FROM functions WHERE id = ?1")?

@@ -12,10 +12,10 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::model::error::Error;
 use crate::model::ids;
-use crate::model::outcome::{Outcome, OutcomeKind, preview};
-use crate::model::time::{as_millis_f64, now_millis};
+use crate::model::outcome::{Facts, Flags, Indexed, Outcome, OutcomeInfo, OutcomeKind, preview};
+use crate::model::time::{as_millis_f64, from_millis, now_millis};
 use crate::store::files::{self, CorruptFile};
-use crate::store::sql;
+use crate::store::{functions, sql};
 
 /// An outcome's row: its previews, not its payload.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +41,129 @@ impl OutcomeRow {
     pub(crate) fn answers_any_args(&self) -> bool {
         self.manual && self.args == "null"
     }
+
+    /// The outcome as [`Function::outcomes`](crate::Function::outcomes) lists it.
+    pub(crate) fn into_info(self) -> OutcomeInfo {
+        OutcomeInfo {
+            id: self.id,
+            kind: self.kind,
+            arg_key: self.arg_key,
+            args: self.args,
+            value_preview: self.value_preview,
+            recorded_at: from_millis(self.recorded_at_ms),
+            duration: std::time::Duration::try_from_secs_f64(self.duration_ms / 1000.0).unwrap_or_default(),
+            count: self.count,
+            manual: self.manual,
+            mock_only: self.mock_only,
+            partial: self.partial,
+        }
+    }
+}
+
+/// The `facts` column: what never changes about an outcome, packed, so
+/// that a function's index reads from one covering index in one pass.
+/// The id and the argument key, big-endian, then the flags' bits.
+const PACKED_FACTS: usize = 25;
+
+fn pack(facts: &Facts) -> [u8; PACKED_FACTS] {
+    let mut packed = [0u8; PACKED_FACTS];
+    packed[..8].copy_from_slice(&facts.id.to_be_bytes());
+    packed[8..24].copy_from_slice(&facts.arg_key.to_be_bytes());
+    packed[24] = u8::from(facts.flags.manual) | u8::from(facts.flags.mock_only) << 1 | u8::from(facts.partial) << 2;
+    packed
+}
+
+fn unpack(packed: &[u8]) -> Option<Facts> {
+    let packed: &[u8; PACKED_FACTS] = packed.try_into().ok()?;
+    let (id, rest) = packed.split_at(8);
+    let (arg_key, flags) = rest.split_at(16);
+    let bits = flags[0];
+    Some(Facts {
+        id: u64::from_be_bytes(id.try_into().ok()?),
+        arg_key: u128::from_be_bytes(arg_key.try_into().ok()?),
+        flags: Flags { manual: bits & 1 != 0, mock_only: bits & 2 != 0 },
+        partial: bits & 4 != 0,
+    })
+}
+
+/// The facts in column `index` of a row; `None` for a value that holds none.
+fn facts_at(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option<Facts>> {
+    Ok(match row.get_ref(index)? {
+        rusqlite::types::ValueRef::Blob(packed) => unpack(packed),
+        _ => None,
+    })
+}
+
+/// The facts of a row written before the `facts` column was, from its
+/// other columns.
+fn facts_of_columns(id: &str, arg_key: &str, manual: bool, mock_only: bool, partial: bool) -> Option<Facts> {
+    Some(Facts {
+        id: ids::parse_id(id)?,
+        arg_key: u128::from_str_radix(arg_key, 16).ok()?,
+        flags: Flags { manual, mock_only },
+        partial,
+    })
+}
+
+/// Fills the `facts` of rows an earlier version wrote; once.
+pub(crate) fn fill_missing_facts(conn: &Connection) -> rusqlite::Result<()> {
+    let missing: Vec<(i64, Vec<u8>)> = {
+        let mut statement =
+            conn.prepare("SELECT seq, id, arg_key, manual, mock_only, partial FROM outcomes WHERE facts IS NULL")?;
+        let rows = statement.query_map([], |row| {
+            let facts = facts_of_columns(
+                &row.get::<_, String>(1)?,
+                &row.get::<_, String>(2)?,
+                row.get(3)?,
+                row.get(4)?,
+                row.get(5)?,
+            );
+            Ok((row.get::<_, i64>(0)?, facts))
+        })?;
+        rows.filter_map(|row| row.map(|(seq, facts)| facts.map(|facts| (seq, pack(&facts).to_vec()))).transpose())
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let mut update = conn.prepare("UPDATE outcomes SET facts = ?2 WHERE seq = ?1")?;
+    for (seq, facts) in missing {
+        update.execute(params![seq, facts])?;
+    }
+    Ok(())
+}
+
+/// Half of a function's outcomes, by id: two readers share the work.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum IdHalf {
+    Lower,
+    Upper,
+}
+
+/// The outcomes of a function in `half`, as the index keeps them, read from
+/// the covering index `outcomes_facts` alone and handed to `each` in chunks.
+pub(crate) fn indexed(
+    conn: &Connection,
+    function_id: &str,
+    half: IdHalf,
+    mut each: impl FnMut(Vec<Indexed>),
+) -> Result<(), Error> {
+    const CHUNK: usize = 4096;
+    // The packed facts begin with the id, big-endian: its first bit halves them.
+    let sql = match half {
+        IdHalf::Lower => "SELECT facts, count, last_seen_ms FROM outcomes WHERE function_id = ?1 AND facts < X'80'",
+        IdHalf::Upper => "SELECT facts, count, last_seen_ms FROM outcomes WHERE function_id = ?1 AND facts >= X'80'",
+    };
+    let mut statement = conn.prepare_cached(sql)?;
+    let mut rows = statement.query([function_id])?;
+    let mut chunk = Vec::with_capacity(CHUNK);
+    while let Some(row) = rows.next()? {
+        if let Some(facts) = facts_at(row, 0)? {
+            chunk.push(Indexed { facts, count: sql::uncount(row.get(1)?), last_seen_ms: row.get(2)? });
+        }
+        if chunk.len() == CHUNK {
+            each(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)));
+        }
+    }
+    each(chunk);
+    Ok(())
 }
 
 /// A page of a function's outcomes, newest first; the function's row
@@ -97,8 +220,8 @@ pub(crate) fn histories(conn: &Connection, function_id: &str) -> Result<HashMap<
 pub(crate) fn insert(conn: &Connection, function_id: &str, outcome: &Outcome, calls: u64) -> Result<(), Error> {
     conn.prepare_cached(
         "INSERT INTO outcomes (function_id, id, kind, arg_key, args, encoding, value_preview, error_type,
-                               duration_ms, recorded_at_ms, last_seen_ms, count, manual, mock_only, partial)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                               duration_ms, recorded_at_ms, last_seen_ms, count, manual, mock_only, partial, facts)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
          ON CONFLICT (function_id, id) DO UPDATE SET count = count + excluded.count,
              last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)",
     )?
@@ -118,6 +241,7 @@ pub(crate) fn insert(conn: &Connection, function_id: &str, outcome: &Outcome, ca
         outcome.flags.manual,
         outcome.flags.mock_only,
         outcome.recorded.partial,
+        &pack(&outcome.facts())[..],
     ])?;
     // Its file is written: whatever corrupt file stood there is gone.
     let path = files::outcome_path(Path::new(""), function_id, outcome.id);
@@ -142,8 +266,16 @@ fn change(
 
 /// Replaces the row of the outcome `old_id` with one of `outcome`, which
 /// may have another id, keeping its count and its mock entry.
-pub(crate) fn replace(conn: &mut Connection, function_id: &str, old_id: u64, outcome: &Outcome) -> Result<(), Error> {
+/// `stamps`: the outcome folder's stamps before and after the file changed.
+pub(crate) fn replace(
+    conn: &mut Connection,
+    function_id: &str,
+    old_id: u64,
+    outcome: &Outcome,
+    stamps: Stamps,
+) -> Result<(), Error> {
     change(conn, function_id, |tx| {
+        functions::advance_files_stamp(tx, function_id, stamps.0.as_deref(), stamps.1.as_deref())?;
         let old = ids::id_hex(old_id);
         let count: i64 = tx
             .query_row(
@@ -163,9 +295,15 @@ pub(crate) fn replace(conn: &mut Connection, function_id: &str, old_id: u64, out
 }
 
 /// Deletes an outcome's row and its mock entry.
-pub(crate) fn delete(conn: &mut Connection, function_id: &str, outcome_id: u64) -> Result<(), Error> {
-    change(conn, function_id, |tx| delete_rows(tx, function_id, &[outcome_id]))
+pub(crate) fn delete(conn: &mut Connection, function_id: &str, outcome_id: u64, stamps: Stamps) -> Result<(), Error> {
+    change(conn, function_id, |tx| {
+        functions::advance_files_stamp(tx, function_id, stamps.0.as_deref(), stamps.1.as_deref())?;
+        delete_rows(tx, function_id, &[outcome_id])
+    })
 }
+
+/// An outcome folder's stamps before and after a change of its files.
+pub(crate) type Stamps = (Option<String>, Option<String>);
 
 /// Deletes a function's outcome rows and mock entries.
 pub(crate) fn delete_all(conn: &mut Connection, function_id: &str) -> Result<(), Error> {
@@ -178,9 +316,11 @@ pub(crate) fn delete_all(conn: &mut Connection, function_id: &str) -> Result<(),
 
 /// Deletes outcome rows and their mock entries, without telling other
 /// processes: they keep what they loaded until they next load it.
-pub(crate) fn forget(conn: &mut Connection, function_id: &str, outcomes: &[u64]) -> Result<(), Error> {
+/// `stamps`: the outcome folder's stamps before and after its files went.
+pub(crate) fn forget(conn: &mut Connection, function_id: &str, outcomes: &[u64], stamps: Stamps) -> Result<(), Error> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     delete_rows(&tx, function_id, outcomes)?;
+    functions::advance_files_stamp(&tx, function_id, stamps.0.as_deref(), stamps.1.as_deref())?;
     tx.commit()?;
     Ok(())
 }
@@ -255,22 +395,39 @@ pub(crate) fn reconcile(
     Ok(())
 }
 
-/// The outcomes added since sequence number `after`, as (function id,
-/// outcome id), and the newest number.
-pub(crate) fn added_since(conn: &Connection, after: i64) -> Result<(Vec<(String, u64)>, i64), Error> {
-    let mut statement = conn.prepare_cached("SELECT seq, function_id, id FROM outcomes WHERE seq > ?1 ORDER BY seq")?;
-    let rows = statement
-        .query_map([after], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?)))?;
+/// The outcomes added since sequence number `after`, by function id, and
+/// the newest number.
+pub(crate) fn added_since(conn: &Connection, after: i64) -> Result<(Vec<(String, Indexed)>, i64), Error> {
+    let mut statement = conn.prepare_cached(
+        "SELECT seq, function_id, facts, count, last_seen_ms FROM outcomes WHERE seq > ?1 ORDER BY seq",
+    )?;
+    let mut rows = statement.query([after])?;
     let mut newest = after;
     let mut out = Vec::new();
-    for row in rows {
-        let (seq, function_id, id) = row?;
-        newest = newest.max(seq);
-        if let Some(id) = ids::parse_id(&id) {
-            out.push((function_id, id));
+    while let Some(row) = rows.next()? {
+        newest = newest.max(row.get(0)?);
+        if let Some(facts) = facts_at(row, 2)? {
+            let indexed = Indexed { facts, count: sql::uncount(row.get(3)?), last_seen_ms: row.get(4)? };
+            out.push((row.get(1)?, indexed));
         }
     }
     Ok((out, newest))
+}
+
+/// Whether the function has the outcome `id`.
+pub(crate) fn exists(conn: &Connection, function_id: &str, id: u64) -> Result<bool, Error> {
+    let found = conn
+        .prepare_cached("SELECT 1 FROM outcomes WHERE function_id = ?1 AND id = ?2")?
+        .query_row(params![function_id, ids::id_hex(id)], |_| Ok(()))
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// A function's outcomes, oldest first.
+pub(crate) fn all(conn: &Connection, function_id: &str) -> Result<Vec<OutcomeRow>, Error> {
+    let mut rows = page(conn, function_id, 0, u64::MAX)?;
+    rows.reverse();
+    Ok(rows)
 }
 
 pub(crate) fn newest_seq(conn: &Connection) -> Result<i64, Error> {
@@ -280,14 +437,18 @@ pub(crate) fn newest_seq(conn: &Connection) -> Result<i64, Error> {
 /// The recorded outcomes of a function beyond the `keep` seen (recorded
 /// again, or hit) most recently. Hand-made outcomes and those the mock
 /// weights list were chosen by someone: they are kept, and not counted.
-pub(crate) fn oldest_beyond(conn: &Connection, function_id: &str, keep: u64) -> Result<Vec<u64>, Error> {
+pub(crate) fn oldest_beyond(conn: &Connection, function_id: &str, keep: u64) -> Result<Vec<Facts>, Error> {
     let mut statement = conn.prepare_cached(
-        "SELECT id FROM outcomes WHERE function_id = ?1 AND manual = 0
+        "SELECT facts FROM outcomes WHERE function_id = ?1 AND manual = 0
              AND id NOT IN (SELECT outcome_id FROM mock_outcomes WHERE function_id = ?1)
          ORDER BY last_seen_ms DESC, seq DESC LIMIT -1 OFFSET ?2",
     )?;
-    let rows = statement.query_map(params![function_id, sql::count(keep)], |row| row.get::<_, String>(0))?;
-    Ok(rows.filter_map(|row| row.ok().and_then(|id| ids::parse_id(&id))).collect())
+    let mut rows = statement.query(params![function_id, sql::count(keep)])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.extend(facts_at(row, 0)?);
+    }
+    Ok(out)
 }
 
 /// The outcome files of a function that the last rebuild left out, with
@@ -299,4 +460,23 @@ pub(crate) fn corrupt_files(conn: &Connection, function_id: &str) -> Result<Vec<
         Ok(CorruptFile { path: row.get::<_, String>(0)?.into(), error: row.get(1)? })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facts_pack_and_unpack() {
+        let facts = Facts {
+            id: u64::MAX - 3,
+            arg_key: u128::MAX / 7,
+            flags: Flags { manual: true, mock_only: false },
+            partial: true,
+        };
+        assert_eq!(unpack(&pack(&facts)), Some(facts));
+        assert_eq!(unpack(&pack(&facts)[..24]), None, "a blob of another size is no facts");
+        let columns = facts_of_columns(&ids::id_hex(facts.id), &ids::arg_key_hex(facts.arg_key), true, false, true);
+        assert_eq!(columns, Some(facts));
+    }
 }

@@ -13,6 +13,8 @@ use crate::store::schema;
 
 /// The most idle connections kept for the next reads.
 const KEPT: usize = 4;
+/// The page cache of each, in KiB, as `PRAGMA cache_size` takes it.
+const CACHE_KIB: i64 = -256;
 
 pub(crate) struct Readers {
     path: PathBuf,
@@ -33,6 +35,9 @@ impl Readers {
             None => {
                 let conn = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
                 conn.busy_timeout(schema::BUSY_TIMEOUT)?;
+                // Its pages come from the operating system's cache: a big
+                // cache of its own, kept while idle, is memory for nothing.
+                conn.pragma_update(None, "cache_size", CACHE_KIB)?;
                 conn
             }
         };

@@ -36,6 +36,9 @@ CREATE TABLE IF NOT EXISTS functions (
     generation INTEGER NOT NULL DEFAULT 0,
     -- The most outcomes kept; the oldest go first. NULL: no cap.
     max_outcomes INTEGER,
+    -- The outcome folder as the rows last matched it (its identity and
+    -- modification time): a folder that differs is read again.
+    files_stamp TEXT,
     registered_at_ms INTEGER NOT NULL,
     last_seen_at_ms INTEGER NOT NULL
 );
@@ -68,6 +71,8 @@ CREATE TABLE IF NOT EXISTS outcomes (
     manual INTEGER NOT NULL DEFAULT 0,
     mock_only INTEGER NOT NULL DEFAULT 0,
     partial INTEGER NOT NULL DEFAULT 0,
+    -- What never changes about it, packed: what the index is loaded from.
+    facts BLOB,
     UNIQUE (function_id, id)
 );
 CREATE INDEX IF NOT EXISTS outcomes_by_function ON outcomes (function_id, recorded_at_ms);
@@ -179,7 +184,14 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("outcomes", "mock_only", "INTEGER NOT NULL DEFAULT 0"),
     ("functions", "max_outcomes", "INTEGER"),
     ("outcomes", "partial", "INTEGER NOT NULL DEFAULT 0"),
+    ("outcomes", "facts", "BLOB"),
+    ("functions", "files_stamp", "TEXT"),
 ];
+
+/// Made after the columns they cover exist.
+const ADDED_INDEXES: &str = "
+CREATE INDEX IF NOT EXISTS outcomes_facts ON outcomes (function_id, facts, count, last_seen_ms);
+";
 
 /// Brings a database made by an earlier version up to date.
 fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
@@ -193,7 +205,8 @@ fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
             conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {definition}"))?;
         }
     }
-    Ok(())
+    conn.execute_batch(ADDED_INDEXES)?;
+    crate::store::outcomes::fill_missing_facts(conn)
 }
 
 fn retry_busy<T>(mut operation: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {

@@ -14,7 +14,7 @@ use super::{Activity, NewOutcome, Op};
 use crate::model::error::Error;
 use crate::model::report::warn_once;
 use crate::store::calls::{self, CallBatch};
-use crate::store::{files, outcomes, retention};
+use crate::store::{files, functions, outcomes, retention};
 
 /// The most operations written in one transaction.
 const MAX_BATCH: usize = 4096;
@@ -93,21 +93,27 @@ impl Batcher {
         logs
     }
 
-    pub(super) fn write(&mut self, mut records: Vec<NewOutcome>, logs: Vec<(&'static str, CallBatch)>, durable: bool) {
+    pub(super) fn write(&mut self, records: Vec<NewOutcome>, logs: Vec<(&'static str, CallBatch)>, durable: bool) {
+        let mut folders = Folders::before(&self.data_dir, &records);
         // Files first: a row never points at a file that is not there.
-        records.retain(|record| self.write_file(record));
+        let (records, unwritten): (Vec<_>, Vec<_>) = records.into_iter().partition(|record| self.write_file(record));
         if durable {
             self.sync();
         }
+        folders.after();
         let anything = !records.is_empty() || !logs.is_empty() || !self.carried.is_empty();
-        if let Err(error) = if anything { self.write_rows(&records, &logs) } else { Ok(()) } {
+        if let Err(error) = if anything { self.write_rows(&records, &logs, &folders) } else { Ok(()) } {
             let why = format!("cacheow could not record calls in {}: {error}", self.data_dir.display());
             self.lose(records.len() as u64, "database", why);
         }
-        let mut grown: Vec<&'static str> = records.iter().map(|record| record.function_id).collect();
-        grown.sort_unstable();
-        grown.dedup();
-        for function_id in grown {
+        // Their files are there, rows or not: a load finds them.
+        for (function_id, written) in by_function(&records) {
+            self.activity.written(function_id, &written.iter().map(|record| record.outcome.id).collect::<Vec<_>>());
+        }
+        for (function_id, lost) in by_function(&unwritten) {
+            self.activity.dropped(function_id, &lost.iter().map(|record| record.outcome.facts()).collect::<Vec<_>>());
+        }
+        for function_id in folders.functions() {
             self.trim(function_id);
         }
     }
@@ -148,9 +154,17 @@ impl Batcher {
         }
     }
 
-    /// Writes the file of a new outcome; `false` when it could not.
+    /// Writes the file of a new outcome; `false` when it could not. A file
+    /// of that name whose arguments were edited by hand in place is kept:
+    /// it answers other arguments now, and the edit is the user's. One of
+    /// the same arguments (a value that no longer decoded, or the same
+    /// outcome from another process) or one that does not read is written
+    /// over.
     fn write_file(&mut self, record: &NewOutcome) -> bool {
         let path = files::outcome_path(&self.data_dir, record.function_id, record.outcome.id);
+        if files::read_outcome(&path, record.outcome.id).is_ok_and(|kept| kept.arg_key != record.outcome.arg_key) {
+            return true;
+        }
         let text = match files::render(record.function_name, record.function_id, &record.outcome, files::Style::Runtime)
         {
             Ok(text) => text,
@@ -194,10 +208,18 @@ impl Batcher {
         Ok(())
     }
 
-    fn write_rows(&mut self, records: &[NewOutcome], logs: &[(&'static str, CallBatch)]) -> Result<(), Error> {
+    fn write_rows(
+        &mut self,
+        records: &[NewOutcome],
+        logs: &[(&'static str, CallBatch)],
+        folders: &Folders,
+    ) -> Result<(), Error> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         for record in records {
             outcomes::insert(&tx, record.function_id, &record.outcome, 1)?;
+        }
+        for (function_id, before, after) in folders.stamps() {
+            functions::advance_files_stamp(&tx, function_id, before, after)?;
         }
         let mut carried = HashMap::new();
         for (function_id, batch) in logs {
@@ -271,4 +293,47 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn sync_dir(_dir: &Path) -> std::io::Result<()> {
     Ok(())
+}
+
+/// The records of each function, in order of function id.
+fn by_function(records: &[NewOutcome]) -> Vec<(&'static str, Vec<&NewOutcome>)> {
+    let mut grouped: std::collections::BTreeMap<&'static str, Vec<&NewOutcome>> = Default::default();
+    for record in records {
+        grouped.entry(record.function_id).or_default().push(record);
+    }
+    grouped.into_iter().collect()
+}
+
+/// The outcome folders a batch writes in, with their stamps before and
+/// after its files: the rows then match the files again.
+struct Folders {
+    data_dir: PathBuf,
+    stamps: Vec<(&'static str, Option<String>, Option<String>)>,
+}
+
+impl Folders {
+    fn before(data_dir: &Path, records: &[NewOutcome]) -> Folders {
+        let mut function_ids: Vec<&'static str> = records.iter().map(|record| record.function_id).collect();
+        function_ids.sort_unstable();
+        function_ids.dedup();
+        let stamps = function_ids
+            .into_iter()
+            .map(|function_id| (function_id, files::stamp(&files::outcomes_dir(data_dir, function_id)), None))
+            .collect();
+        Folders { data_dir: data_dir.to_path_buf(), stamps }
+    }
+
+    fn after(&mut self) {
+        for (function_id, _, after) in &mut self.stamps {
+            *after = files::stamp(&files::outcomes_dir(&self.data_dir, function_id));
+        }
+    }
+
+    fn stamps(&self) -> impl Iterator<Item = (&'static str, Option<&str>, Option<&str>)> {
+        self.stamps.iter().map(|(function_id, before, after)| (*function_id, before.as_deref(), after.as_deref()))
+    }
+
+    fn functions(&self) -> Vec<&'static str> {
+        self.stamps.iter().map(|(function_id, _, _)| *function_id).collect()
+    }
 }

@@ -18,7 +18,7 @@ use std::time::Duration;
 use self::batch::{Batch, Batcher};
 use self::queue::Queued;
 use crate::model::error::Error;
-use crate::model::outcome::Outcome;
+use crate::model::outcome::{Facts, Outcome};
 use crate::model::report::warn_once;
 use crate::store::calls::CallBatch;
 use crate::store::schema;
@@ -32,8 +32,12 @@ pub(crate) trait Activity: Send + Sync {
     /// The calls logged since the last drain, per function id.
     fn drain(&self) -> Vec<(&'static str, CallBatch)>;
 
-    /// Retention deleted these outcomes of the function.
-    fn dropped(&self, function_id: &str, outcome_ids: &[u64]);
+    /// These outcomes of the function are in their files now.
+    fn written(&self, function_id: &str, outcome_ids: &[u64]);
+
+    /// These outcomes of the function are not on disk: retention deleted
+    /// them, or their files could not be written.
+    fn dropped(&self, function_id: &str, outcomes: &[Facts]);
 }
 
 /// An outcome recorded for the first time, which needs a file and a row.
@@ -194,7 +198,9 @@ mod tests {
             panic!("a bug while draining");
         }
 
-        fn dropped(&self, _: &str, _: &[u64]) {}
+        fn written(&self, _: &str, _: &[u64]) {}
+
+        fn dropped(&self, _: &str, _: &[Facts]) {}
     }
 
     fn outcome(n: u64, size: usize) -> NewOutcome {

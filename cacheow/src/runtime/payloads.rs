@@ -1,0 +1,225 @@
+//! Payloads in memory, within a budget of bytes that a runtime's functions
+//! share. The index keeps no payload: an outcome's is read from its file at
+//! its first replay, with one read, and kept here while it fits. Past the
+//! budget, the payload replayed longest ago leaves first (a clock: one
+//! replayed since the last pass gets another round). A payload not yet in
+//! its file is pinned until the writer wrote it.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use crate::model::outcome::{OutcomeKind, Payload};
+
+/// What keeping a payload costs besides its text: the structures that hold it.
+const OVERHEAD: usize = 2 * std::mem::size_of::<Cached>() + 64;
+
+/// An outcome in memory, with its payload.
+pub(crate) struct Cached {
+    pub(crate) kind: OutcomeKind,
+    pub(crate) payload: Payload,
+    /// Not yet in its file: it may not leave memory.
+    pinned: AtomicBool,
+    /// Replayed since the clock last passed it.
+    replayed: AtomicBool,
+    bytes: usize,
+    budget: Arc<Budget>,
+}
+
+impl Cached {
+    /// A payload read from its file.
+    pub(crate) fn new(kind: OutcomeKind, payload: Payload, budget: &Arc<Budget>) -> Arc<Cached> {
+        Cached::with(kind, payload, budget, false)
+    }
+
+    /// The payload of an outcome just recorded, pinned until it is written.
+    pub(crate) fn pinned(kind: OutcomeKind, payload: Payload, budget: &Arc<Budget>) -> Arc<Cached> {
+        Cached::with(kind, payload, budget, true)
+    }
+
+    fn with(kind: OutcomeKind, payload: Payload, budget: &Arc<Budget>, pinned: bool) -> Arc<Cached> {
+        let bytes = payload.text().len() + OVERHEAD;
+        budget.used.fetch_add(bytes, Ordering::Relaxed);
+        Arc::new(Cached {
+            kind,
+            payload,
+            pinned: AtomicBool::new(pinned),
+            replayed: AtomicBool::new(false),
+            bytes,
+            budget: Arc::clone(budget),
+        })
+    }
+
+    /// Notes a replay, for the clock. Written only when it changes: hot
+    /// payloads are read by many threads, rarely written.
+    pub(crate) fn note_replay(&self) {
+        if !self.replayed.load(Ordering::Relaxed) {
+            self.replayed.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// The payload is in its file now; `true` when it was pinned.
+    pub(crate) fn unpin(&self) -> bool {
+        self.pinned.swap(false, Ordering::Relaxed)
+    }
+}
+
+impl Drop for Cached {
+    fn drop(&mut self) {
+        self.budget.used.fetch_sub(self.bytes, Ordering::Relaxed);
+    }
+}
+
+impl std::fmt::Debug for Cached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cached").field("kind", &self.kind).field("payload", &self.payload).finish_non_exhaustive()
+    }
+}
+
+/// An outcome chosen to replay, with its payload in hand.
+#[derive(Debug, Clone)]
+pub(crate) struct Replay {
+    pub(crate) id: u64,
+    /// The key of the arguments it answers, when it was chosen by them.
+    pub(crate) arg_key: Option<u128>,
+    pub(crate) cached: Arc<Cached>,
+}
+
+impl Replay {
+    pub(crate) fn kind(&self) -> OutcomeKind {
+        self.cached.kind
+    }
+
+    pub(crate) fn payload(&self) -> &Payload {
+        &self.cached.payload
+    }
+}
+
+/// Where payloads leave memory: the function's index drops its payload
+/// `id` if it still holds `cached`.
+pub(crate) trait Evict: Send + Sync {
+    fn evict(&self, function_id: &str, id: u64, cached: &Arc<Cached>);
+}
+
+/// The bytes a runtime's payloads may take, and the order they leave in.
+pub(crate) struct Budget {
+    limit: usize,
+    used: AtomicUsize,
+    clock: Mutex<VecDeque<Kept>>,
+    evict: OnceLock<Weak<dyn Evict>>,
+}
+
+/// A payload that may leave memory.
+struct Kept {
+    function_id: &'static str,
+    id: u64,
+    cached: Weak<Cached>,
+}
+
+impl Budget {
+    pub(crate) fn new(limit_bytes: usize) -> Arc<Budget> {
+        Arc::new(Budget {
+            limit: limit_bytes,
+            used: AtomicUsize::new(0),
+            clock: Mutex::new(VecDeque::new()),
+            evict: OnceLock::new(),
+        })
+    }
+
+    /// Says where payloads leave memory; once.
+    pub(crate) fn evict_through(&self, evict: Weak<dyn Evict>) {
+        let _ = self.evict.set(evict);
+    }
+
+    /// The bytes the payloads in memory take.
+    pub(crate) fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    /// Lets the payloads the index now holds leave memory when the budget
+    /// needs room, then makes room. The caller holds no lock.
+    pub(crate) fn admit(&self, function_id: &'static str, kept: impl IntoIterator<Item = (u64, Arc<Cached>)>) {
+        {
+            let mut clock = self.clock();
+            for (id, cached) in kept {
+                clock.push_back(Kept { function_id, id, cached: Arc::downgrade(&cached) });
+            }
+        }
+        self.make_room();
+    }
+
+    /// Evicts payloads until the budget holds, skipping once each payload
+    /// replayed since the last pass.
+    fn make_room(&self) {
+        let Some(evict) = self.evict.get().and_then(Weak::upgrade) else { return };
+        let mut passes = 2 * self.clock().len();
+        while self.used() > self.limit && passes > 0 {
+            passes -= 1;
+            let Some(kept) = self.clock().pop_front() else { return };
+            let Some(cached) = kept.cached.upgrade() else { continue };
+            if cached.replayed.swap(false, Ordering::Relaxed) {
+                self.clock().push_back(kept);
+                continue;
+            }
+            evict.evict(kept.function_id, kept.id, &cached);
+        }
+    }
+
+    fn clock(&self) -> std::sync::MutexGuard<'_, VecDeque<Kept>> {
+        self.clock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Forgets what it is told to evict, as an index would.
+    #[derive(Default)]
+    struct Held(Mutex<Vec<(u64, Arc<Cached>)>>);
+
+    impl Evict for Held {
+        fn evict(&self, _: &str, id: u64, _: &Arc<Cached>) {
+            self.0.lock().unwrap_or_else(|p| p.into_inner()).retain(|(held, _)| *held != id);
+        }
+    }
+
+    fn payload(n: u64) -> Payload {
+        Payload::Json(format!("\"{}\"", "x".repeat(1000 + n as usize % 2)).into())
+    }
+
+    #[test]
+    fn payloads_leave_in_clock_order_within_the_budget() {
+        let budget = Budget::new(5 * (1000 + OVERHEAD));
+        let held = Arc::new(Held::default());
+        budget.evict_through(Arc::downgrade(&held) as Weak<dyn Evict>);
+        for n in 0..20 {
+            let cached = Cached::new(OutcomeKind::Return, payload(n), &budget);
+            held.0.lock().unwrap_or_else(|p| p.into_inner()).push((n, Arc::clone(&cached)));
+            if n == 1 {
+                cached.note_replay();
+            }
+            budget.admit("f", [(n, cached)]);
+            assert!(budget.used() <= 5 * (1002 + OVERHEAD), "{} after {n}", budget.used());
+        }
+        let ids: Vec<u64> = held.0.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids.len(), 4, "{ids:?}");
+        assert_eq!(ids.last(), Some(&19), "the newest stays: {ids:?}");
+        drop(held);
+        assert_eq!(budget.used(), 0, "every byte is given back when its payload goes");
+    }
+
+    #[test]
+    fn pinned_payloads_stay_until_admitted() {
+        let budget = Budget::new(10);
+        let held = Arc::new(Held::default());
+        budget.evict_through(Arc::downgrade(&held) as Weak<dyn Evict>);
+        let cached = Cached::pinned(OutcomeKind::Return, payload(0), &budget);
+        held.0.lock().unwrap_or_else(|p| p.into_inner()).push((0, Arc::clone(&cached)));
+        budget.admit("f", []);
+        assert_eq!(held.0.lock().unwrap_or_else(|p| p.into_inner()).len(), 1, "not admitted: kept");
+        assert!(cached.unpin());
+        budget.admit("f", [(0, cached)]);
+        assert!(held.0.lock().unwrap_or_else(|p| p.into_inner()).is_empty(), "admitted: over budget, evicted");
+    }
+}
