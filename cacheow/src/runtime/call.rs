@@ -116,7 +116,7 @@ pub(crate) enum Plan {
     /// A test scope decided.
     Scope { function: &'static Function, hook: Arc<dyn Hook>, decision: Decision },
     /// The data dir's state decided.
-    Runtime { state: StateRef, mode: Mode, chosen: Option<Replay>, started: Instant },
+    Runtime { state: StateRef, mode: Mode, chosen: Option<Replay> },
     /// cacheow is off for this call.
     Plain,
 }
@@ -153,7 +153,7 @@ pub(crate) fn plan(function: &'static Function, args: &Args, global: Global) -> 
     };
     let mode = state.mode();
     let chosen = choose(&state, args, mode);
-    Plan::Runtime { state, mode, chosen, started: Instant::now() }
+    Plan::Runtime { state, mode, chosen }
 }
 
 /// Decodes the planned outcome, or says how the function runs.
@@ -172,14 +172,15 @@ pub(crate) fn settle<R>(
             Decision::Call { ticket: None } => Start::Plain,
             Decision::Fail(message) => panic!("{message}"),
         },
-        Plan::Runtime { state, mode, chosen, started } => {
+        Plan::Runtime { state, mode, chosen } => {
             if mode == Mode::Default {
                 return Start::Run(Sink::Runtime { state, event: CallEvent::Recorded });
             }
             match replay(&state, args, decode, mode, chosen) {
                 Some((value, replayed)) => {
                     let event = if mode == Mode::Mock { CallEvent::Mock } else { CallEvent::Hit };
-                    state.log_call(event, args, Some(&replayed), started, started.elapsed());
+                    // A replay takes the latency it waited, and no more.
+                    state.log_call(event, args, Some(&replayed), state.latency());
                     Start::Replay { value, stopped_early: false }
                 }
                 None => Start::Run(Sink::Runtime { state, event: CallEvent::Miss }),
@@ -220,7 +221,7 @@ fn replay<R>(
         };
         if outcome.kind() == OutcomeKind::Panic {
             let event = if mode == Mode::Mock { CallEvent::Mock } else { CallEvent::Hit };
-            state.log_call(event, args, Some(&outcome), Instant::now(), Duration::ZERO);
+            state.log_call(event, args, Some(&outcome), Duration::ZERO);
             panics::replay(outcome.payload());
         }
         match decode(outcome.kind(), outcome.payload()) {

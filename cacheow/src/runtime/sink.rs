@@ -40,7 +40,7 @@ impl Sink {
                         state.name
                     ),
                 );
-                state.log_call(*event, args, None, started, started.elapsed());
+                state.log_call(*event, args, None, started.elapsed());
             }
             Sink::Scope { .. } => {
                 panic!("cacheow-test: the outcome of `{}` cannot be recorded: {error}", function.name())

@@ -215,7 +215,7 @@ impl FunctionState {
     ) {
         let at_ms = self.calls.millis_at(started);
         let id = Outcome::id_of(&args.text, &recorded, Flags::default());
-        self.calls.log(event, started, duration, args.key, Some((id, recorded.kind)));
+        self.calls.log(event, duration, args.key, Some((id, recorded.kind)));
         // Recorded again, and still the newest for its arguments: a count.
         if self.index().repeat(id, args.key, at_ms) {
             self.calls.repeat(id, at_ms);
@@ -266,15 +266,8 @@ impl FunctionState {
 
     /// Logs a call that recorded nothing: a replay, or a value that could
     /// not be encoded.
-    pub(crate) fn log_call(
-        &self,
-        event: CallEvent,
-        args: &Args,
-        replayed: Option<&Replay>,
-        started: Instant,
-        duration: Duration,
-    ) {
-        self.calls.log(event, started, duration, args.key, replayed.map(|replay| (replay.id, replay.kind())));
+    pub(crate) fn log_call(&self, event: CallEvent, args: &Args, replayed: Option<&Replay>, duration: Duration) {
+        self.calls.log(event, duration, args.key, replayed.map(|replay| (replay.id, replay.kind())));
     }
 }
 
