@@ -8,7 +8,6 @@ use std::sync::{Arc, OnceLock};
 
 use crate::db::Db;
 use crate::model::error::Error;
-use crate::model::report;
 use crate::model::settings::Settings;
 use crate::runtime::binding::{self, Binding, Rebound};
 use crate::runtime::{Runtime, enable, fork};
@@ -154,11 +153,10 @@ impl Manager {
     /// too, so calling this is only needed before reading the data dir from
     /// elsewhere while the program still runs.
     pub fn flush(&self) {
-        // Without a data dir (a warning said so when cacheow started),
-        // there is nothing to flush.
-        if let (Err(error), Ok(_)) = (self.try_flush(), self.runtime.store()) {
-            report::warn_once("flush", format_args!("{error}"));
-        }
+        // What failed was warned of once, where it failed: a data dir that
+        // did not open, an outcome the writer could not write, a writer
+        // that stopped or did not finish in time.
+        let _ = self.try_flush();
     }
 
     /// Blocks until every outcome recorded so far is durable on disk, as

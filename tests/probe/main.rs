@@ -98,6 +98,20 @@ fn forked(n: u64) -> String {
     format!("child exited = {}", libc::WEXITSTATUS(status))
 }
 
+/// A full disk, as far as this process can tell: no file grows past
+/// `bytes` (`RLIMIT_FSIZE`). The signal the kernel sends on such a write
+/// is ignored, so that the write fails with `EFBIG` instead.
+#[allow(unsafe_code)]
+fn limit_file_size(bytes: u64) {
+    let limit = libc::rlimit { rlim_cur: bytes, rlim_max: libc::RLIM_INFINITY };
+    // SAFETY: plain system calls on valid arguments, before any thread of
+    // this program writes a file.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+        assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &limit), 0, "setrlimit");
+    }
+}
+
 /// Installs a `tracing` subscriber that writes to stderr.
 fn subscribe() {
     tracing_subscriber::fmt()
@@ -175,6 +189,11 @@ fn run(args: &mut dyn Iterator<Item = &str>, runtime: &tokio::runtime::Runtime) 
                     Ok(())
                 }
                 format!("quick start = {:?}", quick_start())
+            }
+            "file-size-limit" => {
+                let bytes: u64 = next().parse().expect("a number");
+                limit_file_size(bytes);
+                format!("file-size-limit = {bytes}")
             }
             "square-range" => {
                 let (from, to): (u64, u64) = (next().parse().expect("a number"), next().parse().expect("a number"));

@@ -135,6 +135,17 @@ pub enum Error {
     Database(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+impl Error {
+    /// Whether the database failed for want of room on its disk.
+    pub(crate) fn is_disk_full(&self) -> bool {
+        let Error::Database(error) = self else { return false };
+        error
+            .downcast_ref::<rusqlite::Error>()
+            .and_then(rusqlite::Error::sqlite_error_code)
+            .is_some_and(|code| code == rusqlite::ErrorCode::DiskFull)
+    }
+}
+
 impl From<rusqlite::Error> for Error {
     fn from(error: rusqlite::Error) -> Self {
         Error::Database(Box::new(error))

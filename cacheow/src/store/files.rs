@@ -366,6 +366,13 @@ pub(crate) fn function_named_in(data_dir: &Path, function_id: &str) -> Option<St
     })
 }
 
+/// Whether a write failed for want of room: a full disk, a quota, a file
+/// size limit.
+pub(crate) fn is_full(error: &io::Error) -> bool {
+    use io::ErrorKind::{FileTooLarge, QuotaExceeded, StorageFull};
+    matches!(error.kind(), StorageFull | QuotaExceeded | FileTooLarge)
+}
+
 pub(crate) fn read_outcome(path: &Path, id: u64) -> Result<Outcome, String> {
     let text = fs::read_to_string(path).map_err(|error| error.to_string())?;
     parse(id, &text).map(|parsed| parsed.outcome)

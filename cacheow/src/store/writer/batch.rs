@@ -103,8 +103,9 @@ impl Batcher {
         folders.after();
         let anything = !records.is_empty() || !logs.is_empty() || !self.carried.is_empty();
         if let Err(error) = if anything { self.write_rows(&records, &logs, &folders) } else { Ok(()) } {
+            let cause = if error.is_disk_full() { Cause::Full } else { Cause::Other("database".to_owned()) };
             let why = format!("cacheow could not record calls in {}: {error}", self.data_dir.display());
-            self.lose(records.len() as u64, "database", why);
+            self.lose(records.len() as u64, cause, why);
         }
         // Their files are there, rows or not: a load finds them.
         for (function_id, written) in by_function(&records) {
@@ -136,8 +137,18 @@ impl Batcher {
     }
 
     /// Counts what could not be written, and says why, once per `cause`.
-    fn lose(&mut self, count: u64, cause: &str, why: String) {
-        warn_once(format!("writer:{cause}"), format_args!("{why}"));
+    fn lose(&mut self, count: u64, cause: Cause, why: String) {
+        match cause {
+            // The files and the database fill up together: one warning.
+            Cause::Full => warn_once(
+                "writer:full",
+                format_args!(
+                    "{why}. The disk of cacheow's data dir is full: what is recorded from now on is lost until \
+                     there is room again; calls still return their real results"
+                ),
+            ),
+            Cause::Other(cause) => warn_once(format!("writer:{cause}"), format_args!("{why}")),
+        }
         self.lost += count;
         self.why_lost = Some(why);
     }
@@ -171,7 +182,7 @@ impl Batcher {
             Err(error) => {
                 self.lose(
                     1,
-                    "render",
+                    Cause::Other("render".to_owned()),
                     format!("cacheow could not write an outcome of `{}`: {error}", record.function_name),
                 );
                 return false;
@@ -193,7 +204,9 @@ impl Batcher {
             }
             Err(error) => {
                 let why = format!("cacheow could not write the outcome file {}: {error}", path.display());
-                self.lose(1, &format!("file:{:?}", error.kind()), why);
+                let cause =
+                    if files::is_full(&error) { Cause::Full } else { Cause::Other(format!("file:{:?}", error.kind())) };
+                self.lose(1, cause, why);
                 false
             }
         }
@@ -251,7 +264,8 @@ impl Batcher {
         let dirs: Vec<PathBuf> = self.unsynced_dirs.drain().collect();
         if let Err(error) = sync_all(&files, &dirs) {
             let why = format!("cacheow could not sync the outcome files of {}: {error}", self.data_dir.display());
-            self.lose(files.len().max(1) as u64, "sync", why);
+            let cause = if files::is_full(&error) { Cause::Full } else { Cause::Other("sync".to_owned()) };
+            self.lose(files.len().max(1) as u64, cause, why);
         }
     }
 }
@@ -293,6 +307,13 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn sync_dir(_dir: &Path) -> std::io::Result<()> {
     Ok(())
+}
+
+/// Why something could not be written: each is warned of once.
+enum Cause {
+    /// No room left on the disk, or in the file size or quota allowed.
+    Full,
+    Other(String),
 }
 
 /// The records of each function, in order of function id.

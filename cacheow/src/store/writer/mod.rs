@@ -128,7 +128,11 @@ impl Writer {
         }
         match finished.recv_timeout(timeout) {
             Ok(answer) => answer,
-            Err(RecvTimeoutError::Timeout) => Err(format!("the writer did not finish within {timeout:?}")),
+            Err(RecvTimeoutError::Timeout) => {
+                let why = format!("cacheow's writer did not finish writing within {timeout:?}; it goes on");
+                warn_once("writer:slow", format_args!("{why}"));
+                Err(why)
+            }
             Err(RecvTimeoutError::Disconnected) => Err(self.why_gone()),
         }
     }
