@@ -8,6 +8,7 @@
 
 mod api;
 mod blocking;
+mod fuzz;
 mod openapi;
 mod pages;
 mod security;

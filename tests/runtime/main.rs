@@ -9,6 +9,7 @@ mod apart;
 mod control;
 #[path = "../support/enable.rs"]
 mod enable;
+mod fuzz;
 mod keys;
 mod kinds;
 mod management;

@@ -93,11 +93,14 @@ impl Runtime {
         name: &str,
     ) -> Result<OutcomeIndex, Error> {
         let stamp = files::stamp(&files::outcomes_dir(&self.data_dir, function_id));
-        let mut index = if stamp.is_some() && functions::files_stamp(conn, function_id)? == stamp {
+        let from_rows = if stamp.is_some() && functions::files_stamp(conn, function_id)? == stamp {
             index_rows(store, function_id)?
         } else {
-            let outcomes = self.index_files(conn, function_id, name, stamp.as_deref())?;
-            OutcomeIndex::of(outcomes.into_iter())
+            None
+        };
+        let mut index = match from_rows {
+            Some(index) => index,
+            None => OutcomeIndex::of(self.index_files(conn, function_id, name, stamp.as_deref())?.into_iter()),
         };
         index.set_mock_entries(mock::entries(conn, function_id)?);
         Ok(index)
@@ -190,27 +193,28 @@ impl Runtime {
 
 /// A function's index, from its rows, read in two halves (by id) on two
 /// threads and connections, then put in an index sized for them all:
-/// 100,000 outcomes load in some 30 ms.
-fn index_rows(store: &Store, function_id: &str) -> Result<OutcomeIndex, Error> {
+/// 100,000 outcomes load in some 30 ms. `None` when a row did not read.
+fn index_rows(store: &Store, function_id: &str) -> Result<Option<OutcomeIndex>, Error> {
     let halves = std::thread::scope(|scope| {
         let readers = [outcomes::IdHalf::Lower, outcomes::IdHalf::Upper].map(|half| {
             scope.spawn(move || {
                 let mut chunks = Vec::new();
-                store.read(|conn| outcomes::indexed(conn, function_id, half, |chunk| chunks.push(chunk)))?;
-                Ok(chunks)
+                let read = store.read(|conn| outcomes::indexed(conn, function_id, half, |chunk| chunks.push(chunk)))?;
+                Ok(read.then_some(chunks))
             })
         });
         readers.map(|reader| reader.join().unwrap_or_else(|_| Err(panicked_reader())))
     });
     let mut chunks = Vec::new();
     for half in halves {
-        chunks.extend(half?);
+        let Some(half) = half? else { return Ok(None) };
+        chunks.extend(half);
     }
     let mut index = OutcomeIndex::with_capacity(chunks.iter().map(Vec::len).sum());
     for chunk in chunks {
         chunk.into_iter().for_each(|row| index.load(row));
     }
-    Ok(index)
+    Ok(Some(index))
 }
 
 fn panicked_reader() -> Error {

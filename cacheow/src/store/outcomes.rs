@@ -111,13 +111,12 @@ pub(crate) fn fill_missing_facts(conn: &Connection) -> rusqlite::Result<()> {
         let mut statement =
             conn.prepare("SELECT seq, id, arg_key, manual, mock_only, partial FROM outcomes WHERE facts IS NULL")?;
         let rows = statement.query_map([], |row| {
-            let facts = facts_of_columns(
-                &row.get::<_, String>(1)?,
-                &row.get::<_, String>(2)?,
-                row.get(3)?,
-                row.get(4)?,
-                row.get(5)?,
-            );
+            // A row edited out of shape keeps no facts: a load reads the
+            // files instead, and writes it again.
+            let facts = (|| {
+                let (id, arg_key) = (row.get::<_, String>(1).ok()?, row.get::<_, String>(2).ok()?);
+                facts_of_columns(&id, &arg_key, row.get(3).ok()?, row.get(4).ok()?, row.get(5).ok()?)
+            })();
             Ok((row.get::<_, i64>(0)?, facts))
         })?;
         rows.filter_map(|row| row.map(|(seq, facts)| facts.map(|facts| (seq, pack(&facts).to_vec()))).transpose())
@@ -130,6 +129,21 @@ pub(crate) fn fill_missing_facts(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// What the index keeps of the row whose facts, count and last use begin
+/// at column `at`; `None` for a row edited out of shape.
+fn indexed_at(row: &rusqlite::Row<'_>, at: usize) -> Option<Indexed> {
+    Some(Indexed {
+        facts: facts_at(row, at).ok()??,
+        count: sql::uncount(row.get(at + 1).ok()?),
+        last_seen_ms: row.get(at + 2).ok()?,
+    })
+}
+
+/// The rows a load cannot read, which it deletes and makes again from the
+/// files: a hand edit of the database.
+const UNREADABLE: &str = "function_id = ?1 AND (typeof(facts) != 'blob' OR length(facts) != 25
+     OR typeof(count) != 'integer' OR typeof(last_seen_ms) != 'integer')";
+
 /// Half of a function's outcomes, by id: two readers share the work.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum IdHalf {
@@ -138,13 +152,14 @@ pub(crate) enum IdHalf {
 }
 
 /// The outcomes of a function in `half`, as the index keeps them, read from
-/// the covering index `outcomes_facts` alone and handed to `each` in chunks.
+/// the covering index `outcomes_facts` alone and handed to `each` in chunks;
+/// `false` when a row could not be read, and the files must be.
 pub(crate) fn indexed(
     conn: &Connection,
     function_id: &str,
     half: IdHalf,
     mut each: impl FnMut(Vec<Indexed>),
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     const CHUNK: usize = 4096;
     // The packed facts begin with the id, big-endian: its first bit halves them.
     let sql = match half {
@@ -155,15 +170,14 @@ pub(crate) fn indexed(
     let mut rows = statement.query([function_id])?;
     let mut chunk = Vec::with_capacity(CHUNK);
     while let Some(row) = rows.next()? {
-        if let Some(facts) = facts_at(row, 0)? {
-            chunk.push(Indexed { facts, count: sql::uncount(row.get(1)?), last_seen_ms: row.get(2)? });
-        }
+        let Some(indexed) = indexed_at(row, 0) else { return Ok(false) };
+        chunk.push(indexed);
         if chunk.len() == CHUNK {
             each(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)));
         }
     }
     each(chunk);
-    Ok(())
+    Ok(true)
 }
 
 /// A page of a function's outcomes, newest first; the function's row
@@ -203,12 +217,15 @@ pub(crate) struct History {
 /// The history of each of a function's outcomes, by outcome id.
 pub(crate) fn histories(conn: &Connection, function_id: &str) -> Result<HashMap<u64, History>, Error> {
     let mut statement = conn.prepare_cached("SELECT id, count, last_seen_ms FROM outcomes WHERE function_id = ?1")?;
-    let rows = statement
-        .query_map([function_id], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?)))?;
+    // A row edited out of shape has no history: its outcome starts anew.
+    let rows = statement.query_map([function_id], |row| {
+        Ok((row.get::<_, String>(0).ok(), row.get::<_, i64>(1).ok(), row.get::<_, i64>(2).ok()))
+    })?;
     let mut out = HashMap::new();
     for row in rows {
-        let (id, count, last_seen_ms) = row?;
-        if let Some(id) = ids::parse_id(&id) {
+        if let (Some(id), Some(count), Some(last_seen_ms)) = row?
+            && let Some(id) = ids::parse_id(&id)
+        {
             out.insert(id, History { count: u64::try_from(count).unwrap_or(1), last_seen_ms });
         }
     }
@@ -385,7 +402,13 @@ pub(crate) fn reconcile(
         return Ok(());
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute(&format!("DELETE FROM outcomes WHERE {UNREADABLE}"), [function_id])?;
     for outcome in missing_rows {
+        // What stands in the way is a row that did not read.
+        tx.execute(
+            "DELETE FROM outcomes WHERE function_id = ?1 AND id = ?2",
+            params![function_id, ids::id_hex(outcome.id)],
+        )?;
         insert(&tx, function_id, outcome, 0)?;
     }
     for id in missing_files {
@@ -406,9 +429,8 @@ pub(crate) fn added_since(conn: &Connection, after: i64) -> Result<(Vec<(String,
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
         newest = newest.max(row.get(0)?);
-        if let Some(facts) = facts_at(row, 2)? {
-            let indexed = Indexed { facts, count: sql::uncount(row.get(3)?), last_seen_ms: row.get(4)? };
-            out.push((row.get(1)?, indexed));
+        if let (Some(indexed), Ok(function_id)) = (indexed_at(row, 2), row.get(1)) {
+            out.push((function_id, indexed));
         }
     }
     Ok((out, newest))
