@@ -200,17 +200,19 @@ fn run(args: &mut dyn Iterator<Item = &str>, runtime: &tokio::runtime::Runtime) 
                 let sum: u64 = (from..to).map(square).sum();
                 format!("square-range({from}, {to}) = {sum}")
             }
-            "record-forever" => {
-                // Until the test kills the process; every 1,000 calls, says
-                // how many it made.
-                let mut n = 0;
-                loop {
+            "record-burst" => {
+                // `count` new outcomes, saying every 1,000 how many it made;
+                // then it waits to be killed.
+                let count: u64 = next().parse().expect("a number");
+                for n in 1..=count {
                     square(n);
-                    n += 1;
                     if n % 1000 == 0 {
                         println!("recorded {n} at {}us", unix_micros());
                         let _ = std::io::stdout().flush();
                     }
+                }
+                loop {
+                    std::thread::park();
                 }
             }
             "mode" => {
