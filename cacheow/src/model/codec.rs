@@ -32,7 +32,7 @@ impl std::fmt::Display for CodecError {
 /// How to record and replay values of type `R`.
 pub struct Codec<R> {
     pub(crate) encode: fn(&R) -> Result<Recorded, CodecError>,
-    pub(crate) decode: fn(OutcomeKind, &Payload) -> Result<R, CodecError>,
+    pub(crate) decode: fn(OutcomeKind, Source<'_>) -> Result<R, CodecError>,
     /// Whether an outcome decodes as an `R`, for checks made without one.
     pub(crate) check: fn(OutcomeKind, &Payload) -> Result<(), CodecError>,
 }
@@ -168,11 +168,11 @@ fn value_codec<R: Recordable>() -> Codec<R> {
     Codec {
         encode: |value| Ok(Recorded::new(OutcomeKind::Return, encode_value(value)?)),
         decode: decode_return::<R>,
-        check: |kind, payload| decode_return::<R>(kind, payload).map(drop),
+        check: |kind, payload| decode_return::<R>(kind, payload.into()).map(drop),
     }
 }
 
-fn decode_return<R: Recordable>(kind: OutcomeKind, payload: &Payload) -> Result<R, CodecError> {
+fn decode_return<R: Recordable>(kind: OutcomeKind, payload: Source<'_>) -> Result<R, CodecError> {
     match kind {
         OutcomeKind::Return => decode_value(payload),
         OutcomeKind::Error => {
@@ -189,13 +189,13 @@ fn result_codec<T: Recordable, E, F: ErrorFormat<E>>() -> Codec<Result<T, E>> {
             Err(error) => Ok(Recorded::new(OutcomeKind::Error, F::encode(error)?).labelled(std::any::type_name::<E>())),
         },
         decode: decode_result::<T, E, F>,
-        check: |kind, payload| decode_result::<T, E, F>(kind, payload).map(drop),
+        check: |kind, payload| decode_result::<T, E, F>(kind, payload.into()).map(drop),
     }
 }
 
 fn decode_result<T: Recordable, E, F: ErrorFormat<E>>(
     kind: OutcomeKind,
-    payload: &Payload,
+    payload: Source<'_>,
 ) -> Result<Result<T, E>, CodecError> {
     match kind {
         OutcomeKind::Return => decode_value(payload).map(Ok),
@@ -221,8 +221,27 @@ pub(crate) fn encode_value<T: ?Sized + Serialize>(value: &T) -> Result<Payload, 
         .map_err(|error| CodecError(format!("the value cannot be written as JSON nor as RON: {error}")))
 }
 
-pub(crate) fn decode_value<T: DeserializeOwned>(payload: &Payload) -> Result<T, CodecError> {
-    match payload {
+/// A payload as a replay decodes it: its text and, for one kept in memory,
+/// its JSON parsed once, which later replays decode from without parsing.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Source<'a> {
+    pub(crate) payload: &'a Payload,
+    pub(crate) parsed: Option<&'a serde_json::Value>,
+}
+
+impl<'a> From<&'a Payload> for Source<'a> {
+    fn from(payload: &'a Payload) -> Self {
+        Source { payload, parsed: None }
+    }
+}
+
+pub(crate) fn decode_value<T: DeserializeOwned>(source: Source<'_>) -> Result<T, CodecError> {
+    // The parsed JSON holds some values less exactly than the text (an
+    // integer past 64 bits): what it cannot give, the text may.
+    if let Some(value) = source.parsed.and_then(|parsed| T::deserialize(parsed).ok()) {
+        return Ok(value);
+    }
+    match source.payload {
         Payload::Json(text) => serde_json::from_str(text).map_err(|error| CodecError(error.to_string())),
         Payload::Ron(text) => ron::from_str(text).map_err(|error| CodecError(error.to_string())),
     }
@@ -233,7 +252,7 @@ trait ErrorFormat<E> {
     /// Writes the error.
     fn encode(error: &E) -> Result<Payload, CodecError>;
     /// Reads the error back.
-    fn decode(payload: &Payload) -> Result<E, CodecError>;
+    fn decode(payload: Source<'_>) -> Result<E, CodecError>;
 }
 
 /// Errors that are serde values.
@@ -243,7 +262,7 @@ impl<E: Recordable> ErrorFormat<E> for SerdeErrors {
     fn encode(error: &E) -> Result<Payload, CodecError> {
         encode_value(error)
     }
-    fn decode(payload: &Payload) -> Result<E, CodecError> {
+    fn decode(payload: Source<'_>) -> Result<E, CodecError> {
         decode_value(payload)
     }
 }
@@ -269,7 +288,7 @@ impl ErrorFormat<std::io::Error> for IoErrors {
     fn encode(error: &std::io::Error) -> Result<Payload, CodecError> {
         encode_value(&IoErrorRecord { kind: format!("{:?}", error.kind()), message: error.to_string() })
     }
-    fn decode(payload: &Payload) -> Result<std::io::Error, CodecError> {
+    fn decode(payload: Source<'_>) -> Result<std::io::Error, CodecError> {
         let record = match decode_value(payload)? {
             ErrorText::Record(record) => record,
             ErrorText::Message(message) => IoErrorRecord { kind: "Other".to_owned(), message },
@@ -340,7 +359,7 @@ impl ErrorFormat<anyhow::Error> for AnyhowErrors {
         let chain: Vec<String> = error.chain().map(ToString::to_string).collect();
         encode_value(&chain)
     }
-    fn decode(payload: &Payload) -> Result<anyhow::Error, CodecError> {
+    fn decode(payload: Source<'_>) -> Result<anyhow::Error, CodecError> {
         let chain = match decode_value(payload)? {
             ErrorText::Record(chain) => chain,
             ErrorText::Message(message) => vec![message],
@@ -358,7 +377,7 @@ mod tests {
 
     fn round_trip<R>(codec: Codec<R>, value: &R) -> (Recorded, R) {
         let encoded = (codec.encode)(value).unwrap_or_else(|e| panic!("{e}"));
-        let back = (codec.decode)(encoded.kind, &encoded.payload).unwrap_or_else(|e| panic!("{e}"));
+        let back = (codec.decode)(encoded.kind, (&encoded.payload).into()).unwrap_or_else(|e| panic!("{e}"));
         (encoded, back)
     }
 
@@ -373,6 +392,21 @@ mod tests {
         let (encoded, back) = round_trip(value_codec::<Option<Option<u8>>>(), &Some(None));
         assert!(matches!(encoded.payload, Payload::Ron(_)));
         assert_eq!(back, Some(None));
+    }
+
+    #[test]
+    fn a_parsed_payload_decodes_as_its_text_does() {
+        let codec = value_codec::<u128>();
+        let payload = Payload::Json(u128::MAX.to_string().into());
+        // The parsed JSON holds it as a float: the text gives it exactly.
+        let parsed: serde_json::Value = serde_json::from_str(payload.text()).unwrap_or_default();
+        let source = Source { payload: &payload, parsed: Some(&parsed) };
+        assert_eq!((codec.decode)(OutcomeKind::Return, source), Ok(u128::MAX));
+        let codec = value_codec::<Vec<String>>();
+        let payload = Payload::Json(r#"["a","b"]"#.into());
+        let parsed = serde_json::json!(["from", "parsed"]);
+        let source = Source { payload: &payload, parsed: Some(&parsed) };
+        assert_eq!((codec.decode)(OutcomeKind::Return, source), Ok(vec!["from".to_owned(), "parsed".to_owned()]));
     }
 
     #[test]
@@ -401,7 +435,7 @@ mod tests {
         assert_eq!(io_error_kind("NoSuchKind"), std::io::ErrorKind::Other);
         // A manual outcome gives the message alone.
         let codec = (&&&&&Tag::<Result<u8, std::io::Error>>::new()).codec();
-        let back = (codec.decode)(OutcomeKind::Error, &Payload::Json("\"disk on fire\"".into()));
+        let back = (codec.decode)(OutcomeKind::Error, (&Payload::Json("\"disk on fire\"".into())).into());
         let back = back.ok().and_then(Result::err).map(|e| (e.kind(), e.to_string()));
         assert_eq!(back, Some((std::io::ErrorKind::Other, "disk on fire".to_owned())));
     }
@@ -431,7 +465,7 @@ mod tests {
         let back = back.err().map(|e| format!("{e:#}")).unwrap_or_default();
         assert_eq!(back, "loading user 7: root cause");
         let codec = (&&&&&Tag::<Result<u8, anyhow::Error>>::new()).codec();
-        let back = (codec.decode)(OutcomeKind::Error, &Payload::Json("\"quota exceeded\"".into()));
+        let back = (codec.decode)(OutcomeKind::Error, (&Payload::Json("\"quota exceeded\"".into())).into());
         assert_eq!(back.ok().and_then(Result::err).map(|e| e.to_string()), Some("quota exceeded".to_owned()));
     }
 }

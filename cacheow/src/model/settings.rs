@@ -21,7 +21,7 @@ use crate::model::report;
 /// | `CACHEOW_SERVER_PORT` | `8765` | control panel port |
 /// | `CACHEOW_START_SERVER` | `1` | `0` keeps the control panel off |
 /// | `CACHEOW_SEED` | unset | makes mock choices reproducible |
-/// | `CACHEOW_PAYLOAD_CACHE_MB` | `4` | the MiB of recorded payloads (and values decoded from them) kept in memory for replays |
+/// | `CACHEOW_PAYLOAD_CACHE_MB` | `4` | the MiB of recorded payloads (and their parsed JSON) kept in memory for replays |
 /// | `CACHEOW_TOKEN` | unset | a secret every control panel request must carry; needed to serve a non-loopback host |
 /// | `CACHEOW_LOG` | `info` | without a `tracing` subscriber, what cacheow prints on stderr: `off`, `warn` (warnings) or `info` (and the panel's URL) |
 #[derive(Clone, PartialEq, Eq)]

@@ -12,11 +12,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::model::args::Args;
-use crate::model::codec::{Codec, CodecError};
+use crate::model::codec::{Codec, CodecError, Source};
 use crate::model::event::CallEvent;
 use crate::model::ids;
 use crate::model::mode::Mode;
-use crate::model::outcome::{OutcomeKind, Payload};
+use crate::model::outcome::OutcomeKind;
 use crate::model::report::warn_once;
 use crate::runtime::Global;
 use crate::runtime::binding::{self, Binding};
@@ -160,7 +160,7 @@ pub(crate) fn plan(function: &'static Function, args: &Args, global: Global) -> 
 pub(crate) fn settle<R>(
     plan: Plan,
     args: &Args,
-    decode: &dyn Fn(OutcomeKind, &Payload) -> Result<R, CodecError>,
+    decode: &dyn Fn(OutcomeKind, Source<'_>) -> Result<R, CodecError>,
 ) -> Start<R> {
     match plan {
         Plan::Plain => Start::Plain,
@@ -207,7 +207,7 @@ fn choose(state: &FunctionState, args: &Args, mode: Mode) -> Option<Replay> {
 fn replay<R>(
     state: &FunctionState,
     args: &Args,
-    decode: &dyn Fn(OutcomeKind, &Payload) -> Result<R, CodecError>,
+    decode: &dyn Fn(OutcomeKind, Source<'_>) -> Result<R, CodecError>,
     mode: Mode,
     chosen: Option<Replay>,
 ) -> Option<(R, Replay)> {
@@ -224,7 +224,7 @@ fn replay<R>(
             state.log_call(event, args, Some(&outcome), Duration::ZERO);
             panics::replay(outcome.payload());
         }
-        match decode(outcome.kind(), outcome.payload()) {
+        match decode(outcome.kind(), outcome.source()) {
             Ok(value) => return Some((value, outcome)),
             Err(error) => {
                 warn_once(

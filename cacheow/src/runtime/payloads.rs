@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
+use crate::model::codec::Source;
 use crate::model::outcome::{OutcomeKind, Payload};
 
 /// What keeping a payload costs besides its text: the structures that hold it.
@@ -23,6 +24,9 @@ pub(crate) struct Cached {
     /// Replayed since the clock last passed it.
     replayed: AtomicBool,
     bytes: usize,
+    /// A JSON payload, parsed at its first replay, with the bytes that
+    /// takes; `None` for a RON one, or one that does not parse.
+    parsed: OnceLock<Option<(serde_json::Value, usize)>>,
     budget: Arc<Budget>,
 }
 
@@ -46,8 +50,22 @@ impl Cached {
             pinned: AtomicBool::new(pinned),
             replayed: AtomicBool::new(false),
             bytes,
+            parsed: OnceLock::new(),
             budget: Arc::clone(budget),
         })
+    }
+
+    /// The payload, as a replay decodes it: after the first, from its
+    /// parsed JSON, which costs a decode no parse.
+    pub(crate) fn source(&self) -> Source<'_> {
+        let parsed = self.parsed.get_or_init(|| {
+            let Payload::Json(text) = &self.payload else { return None };
+            let value: serde_json::Value = serde_json::from_str(text).ok()?;
+            let bytes = value_bytes(&value);
+            self.budget.used.fetch_add(bytes, Ordering::Relaxed);
+            Some((value, bytes))
+        });
+        Source { payload: &self.payload, parsed: parsed.as_ref().map(|(value, _)| value) }
     }
 
     /// Notes a replay, for the clock. Written only when it changes: hot
@@ -66,8 +84,22 @@ impl Cached {
 
 impl Drop for Cached {
     fn drop(&mut self) {
-        self.budget.used.fetch_sub(self.bytes, Ordering::Relaxed);
+        let parsed = self.parsed.get().and_then(Option::as_ref).map_or(0, |(_, bytes)| *bytes);
+        self.budget.used.fetch_sub(self.bytes + parsed, Ordering::Relaxed);
     }
+}
+
+/// About what a parsed JSON value takes in memory.
+fn value_bytes(value: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    std::mem::size_of::<Value>()
+        + match value {
+            Value::String(text) => text.capacity(),
+            Value::Array(items) => items.iter().map(value_bytes).sum(),
+            // A map entry: its key, and the map's own nodes.
+            Value::Object(map) => map.iter().map(|(key, value)| key.capacity() + 32 + value_bytes(value)).sum(),
+            _ => 0,
+        }
 }
 
 impl std::fmt::Debug for Cached {
@@ -92,6 +124,10 @@ impl Replay {
 
     pub(crate) fn payload(&self) -> &Payload {
         &self.cached.payload
+    }
+
+    pub(crate) fn source(&self) -> Source<'_> {
+        self.cached.source()
     }
 }
 

@@ -7,8 +7,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::model::codec::CodecError;
-use crate::model::outcome::{OutcomeKind, Payload, Recorded};
+use crate::model::codec::{CodecError, Source};
+use crate::model::outcome::{OutcomeKind, Recorded};
 use crate::runtime::binding;
 use crate::runtime::enable;
 use crate::runtime::function::Function;
@@ -116,12 +116,12 @@ impl<F: Future> Future for InBodyFuture<F> {
 pub(crate) fn replay<R>(
     function: &Function,
     outcome: &Recorded,
-    decode: &dyn Fn(OutcomeKind, &Payload) -> Result<R, CodecError>,
+    decode: &dyn Fn(OutcomeKind, Source<'_>) -> Result<R, CodecError>,
 ) -> R {
     if outcome.kind == OutcomeKind::Panic {
         panics::replay(&outcome.payload);
     }
-    decode(outcome.kind, &outcome.payload).unwrap_or_else(|error| {
+    decode(outcome.kind, (&outcome.payload).into()).unwrap_or_else(|error| {
         panic!(
             "cacheow-test: a fixture of `{}` no longer fits its return type ({error}). Re-record it: \
              CACHEOW_RECORD=all cargo test",

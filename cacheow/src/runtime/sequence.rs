@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use futures_core::Stream;
 
 use crate::model::args::Args;
-use crate::model::codec::{Codec, CodecError, wrong_kind};
+use crate::model::codec::{Codec, CodecError, Source, wrong_kind};
 use crate::model::items;
 use crate::model::outcome::{OutcomeKind, Payload, Recorded};
 use crate::model::report::warn_once;
@@ -82,7 +82,7 @@ fn start<T>(function: &'static Function, args: Args, item: Codec<T>, global: Glo
     function.learn(Checker::Items(item.check));
     let plan = call::plan(function, &args, global);
     let latency = plan.latency();
-    let decode = |kind, payload: &Payload| decode_values(item, kind, payload);
+    let decode = |kind, source: Source<'_>| decode_values(item, kind, source.payload);
     match call::settle(plan, &args, &decode) {
         Start::Replay { value, stopped_early } => {
             let stopped_early = stopped_early.then_some(function);
@@ -300,5 +300,5 @@ fn decode_values<T>(item: Codec<T>, kind: OutcomeKind, payload: &Payload) -> Res
     if kind != OutcomeKind::Items {
         return Err(wrong_kind(kind));
     }
-    items::decode(payload)?.iter().map(|(kind, item_payload)| (item.decode)(*kind, item_payload)).collect()
+    items::decode(payload)?.iter().map(|(kind, item_payload)| (item.decode)(*kind, item_payload.into())).collect()
 }
