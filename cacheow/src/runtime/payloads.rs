@@ -24,9 +24,11 @@ pub(crate) struct Cached {
     /// Replayed since the clock last passed it.
     replayed: AtomicBool,
     bytes: usize,
-    /// A JSON payload, parsed at its first replay, with the bytes that
+    /// A JSON payload, parsed at its second replay, with the bytes that
     /// takes; `None` for a RON one, or one that does not parse.
     parsed: OnceLock<Option<(serde_json::Value, usize)>>,
+    /// Replayed once: the next replay parses it.
+    replayed_once: AtomicBool,
     budget: Arc<Budget>,
 }
 
@@ -51,13 +53,18 @@ impl Cached {
             replayed: AtomicBool::new(false),
             bytes,
             parsed: OnceLock::new(),
+            replayed_once: AtomicBool::new(false),
             budget: Arc::clone(budget),
         })
     }
 
-    /// The payload, as a replay decodes it: after the first, from its
-    /// parsed JSON, which costs a decode no parse.
+    /// The payload, as a replay decodes it: from the second on, from its
+    /// parsed JSON, which costs a decode and no parse. A payload replayed
+    /// once (a pass over many outcomes) is never parsed.
     pub(crate) fn source(&self) -> Source<'_> {
+        if self.parsed.get().is_none() && !self.replayed_once.swap(true, Ordering::Relaxed) {
+            return Source::from(&self.payload);
+        }
         let parsed = self.parsed.get_or_init(|| {
             let Payload::Json(text) = &self.payload else { return None };
             let value: serde_json::Value = serde_json::from_str(text).ok()?;
