@@ -20,8 +20,11 @@ fn fuzzed(n: u64) -> Vec<String> {
     (0..n % 4).map(|i| format!("item {i} of {n}")).collect()
 }
 
+static EDITED_RAN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 #[cacheow]
 fn edited(n: u64) -> u64 {
+    EDITED_RAN.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     n * 3
 }
 
@@ -231,12 +234,30 @@ fn database_rows_edited_by_hand_never_panic_nor_change_a_result() {
                 );
             }
             drop(db);
-            let manager = open(dir.path());
-            let _bound = manager.bind();
-            f.set_mode(Mode::Cache).expect("set_mode");
-            for n in 0..25 {
-                prop_assert_eq!(edited(n), n * 3);
+            let ran = || EDITED_RAN.load(std::sync::atomic::Ordering::SeqCst);
+            for open_again in [false, true] {
+                let manager = open(dir.path());
+                let _bound = manager.bind();
+                f.set_mode(Mode::Cache).expect("set_mode");
+                let before = ran();
+                // The files are there: every outcome replays, edited rows or not.
+                for n in 0..20 {
+                    prop_assert_eq!(edited(n), n * 3);
+                }
+                prop_assert_eq!(ran(), before, "nothing ran (opened again: {})", open_again);
+                manager.flush();
             }
+            // And the rows were made again: all there, all readable.
+            let db = rusqlite::Connection::open(dir.path().join("cacheow.db")).expect("the database");
+            let readable: i64 = db
+                .query_row(
+                    "SELECT COUNT(*) FROM outcomes WHERE typeof(facts) = 'blob' AND length(facts) = 29
+                     AND typeof(count) = 'integer' AND typeof(last_seen_ms) = 'integer'",
+                    [],
+                    |row| row.get(0),
+                )
+                .expect("the count");
+            prop_assert_eq!(readable, 20);
             Ok(())
         })
         .unwrap_or_else(|failure| panic!("{failure}"));

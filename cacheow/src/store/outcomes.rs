@@ -63,18 +63,30 @@ impl OutcomeRow {
 /// The `facts` column: what never changes about an outcome, packed, so
 /// that a function's index reads from one covering index in one pass.
 /// The id and the argument key, big-endian, then the flags' bits.
-const PACKED_FACTS: usize = 25;
+const PACKED_FACTS: usize = 29;
 
 fn pack(facts: &Facts) -> [u8; PACKED_FACTS] {
     let mut packed = [0u8; PACKED_FACTS];
     packed[..8].copy_from_slice(&facts.id.to_be_bytes());
     packed[8..24].copy_from_slice(&facts.arg_key.to_be_bytes());
     packed[24] = u8::from(facts.flags.manual) | u8::from(facts.flags.mock_only) << 1 | u8::from(facts.partial) << 2;
+    let check = check_of(&packed[..25]);
+    packed[25..].copy_from_slice(&check);
     packed
+}
+
+/// Four bytes of a hash of the facts: a blob edited by hand, of the right
+/// length by chance, still does not read.
+fn check_of(facts: &[u8]) -> [u8; 4] {
+    let hash = xxhash_rust::xxh3::xxh3_64(facts).to_be_bytes();
+    [hash[0], hash[1], hash[2], hash[3]]
 }
 
 fn unpack(packed: &[u8]) -> Option<Facts> {
     let packed: &[u8; PACKED_FACTS] = packed.try_into().ok()?;
+    if packed[25..] != check_of(&packed[..25]) {
+        return None;
+    }
     let (id, rest) = packed.split_at(8);
     let (arg_key, flags) = rest.split_at(16);
     let bits = flags[0];
@@ -139,9 +151,12 @@ fn indexed_at(row: &rusqlite::Row<'_>, at: usize) -> Option<Indexed> {
     })
 }
 
-/// The rows a load cannot read, which it deletes and makes again from the
-/// files: a hand edit of the database.
-const UNREADABLE: &str = "function_id = ?1 AND (typeof(facts) != 'blob' OR length(facts) != 25
+const _: () = assert!(PACKED_FACTS == 29, "UNREADABLE names the length");
+
+/// The rows of function `?1` a load cannot read (edited by hand, or written
+/// without facts by an older cacheow), which it deletes and makes again
+/// from the files.
+const UNREADABLE: &str = "function_id = ?1 AND (typeof(facts) != 'blob' OR length(facts) != 29
      OR typeof(count) != 'integer' OR typeof(last_seen_ms) != 'integer')";
 
 /// Half of a function's outcomes, by id: two readers share the work.
@@ -163,7 +178,11 @@ pub(crate) fn indexed(
     const CHUNK: usize = 4096;
     // The packed facts begin with the id, big-endian: its first bit halves them.
     let sql = match half {
-        IdHalf::Lower => "SELECT facts, count, last_seen_ms FROM outcomes WHERE function_id = ?1 AND facts < X'80'",
+        // A row without facts (an older cacheow wrote it) falls here, and
+        // does not read.
+        IdHalf::Lower => {
+            "SELECT facts, count, last_seen_ms FROM outcomes WHERE function_id = ?1 AND (facts IS NULL OR facts < X'80')"
+        }
         IdHalf::Upper => "SELECT facts, count, last_seen_ms FROM outcomes WHERE function_id = ?1 AND facts >= X'80'",
     };
     let mut statement = conn.prepare_cached(sql)?;
@@ -216,16 +235,19 @@ pub(crate) struct History {
 
 /// The history of each of a function's outcomes, by outcome id.
 pub(crate) fn histories(conn: &Connection, function_id: &str) -> Result<HashMap<u64, History>, Error> {
-    let mut statement = conn.prepare_cached("SELECT id, count, last_seen_ms FROM outcomes WHERE function_id = ?1")?;
-    // A row edited out of shape has no history: its outcome starts anew.
+    // A row edited out of shape has no history: its outcome's row is made
+    // again from its file.
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT id, count, last_seen_ms, facts FROM outcomes WHERE function_id = ?1 AND NOT ({UNREADABLE})"
+    ))?;
     let rows = statement.query_map([function_id], |row| {
-        Ok((row.get::<_, String>(0).ok(), row.get::<_, i64>(1).ok(), row.get::<_, i64>(2).ok()))
+        let id = row.get::<_, String>(0).ok().and_then(|id| ids::parse_id(&id));
+        let facts = facts_at(row, 3).ok().flatten();
+        Ok((id.filter(|id| facts.is_some_and(|facts| facts.id == *id)), row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
     })?;
     let mut out = HashMap::new();
     for row in rows {
-        if let (Some(id), Some(count), Some(last_seen_ms)) = row?
-            && let Some(id) = ids::parse_id(&id)
-        {
+        if let (Some(id), count, last_seen_ms) = row? {
             out.insert(id, History { count: u64::try_from(count).unwrap_or(1), last_seen_ms });
         }
     }
@@ -240,7 +262,7 @@ pub(crate) fn insert(conn: &Connection, function_id: &str, outcome: &Outcome, ca
                                duration_ms, recorded_at_ms, last_seen_ms, count, manual, mock_only, partial, facts)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
          ON CONFLICT (function_id, id) DO UPDATE SET count = count + excluded.count,
-             last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)",
+             last_seen_ms = max(last_seen_ms, excluded.last_seen_ms), facts = excluded.facts",
     )?
     .execute(params![
         function_id,
@@ -398,17 +420,10 @@ pub(crate) fn reconcile(
     missing_rows: &[&Outcome],
     missing_files: &[u64],
 ) -> Result<(), Error> {
-    if missing_rows.is_empty() && missing_files.is_empty() {
-        return Ok(());
-    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Their outcomes, whose files are there, are among the missing rows.
     tx.execute(&format!("DELETE FROM outcomes WHERE {UNREADABLE}"), [function_id])?;
     for outcome in missing_rows {
-        // What stands in the way is a row that did not read.
-        tx.execute(
-            "DELETE FROM outcomes WHERE function_id = ?1 AND id = ?2",
-            params![function_id, ids::id_hex(outcome.id)],
-        )?;
         insert(&tx, function_id, outcome, 0)?;
     }
     for id in missing_files {
