@@ -130,7 +130,22 @@ pub(crate) fn open(data_dir: &Path) -> Result<Connection, Error> {
 
 /// A database already in `data_dir` must be one of this version or an
 /// earlier one. Read as immutable: nothing is written, not even a lock file.
+/// Such a read takes no lock either, so while another process writes the
+/// database it may see a page half written: it refuses only when five
+/// reads over 100 ms all refuse.
 pub(crate) fn check_made_here(data_dir: &Path) -> Result<(), Error> {
+    let mut checked = inspect(data_dir);
+    for _ in 0..4 {
+        if checked.is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        checked = inspect(data_dir);
+    }
+    checked
+}
+
+fn inspect(data_dir: &Path) -> Result<(), Error> {
     let path = &data_dir.join("cacheow.db");
     if std::fs::metadata(path).map_or(true, |meta| meta.len() == 0) {
         return Ok(());
