@@ -46,6 +46,7 @@ impl Cached {
     fn with(kind: OutcomeKind, payload: Payload, budget: &Arc<Budget>, pinned: bool) -> Arc<Cached> {
         let bytes = payload.text().len() + OVERHEAD;
         budget.used.fetch_add(bytes, Ordering::Relaxed);
+        budget.live.fetch_add(1, Ordering::Relaxed);
         Arc::new(Cached {
             kind,
             payload,
@@ -69,7 +70,7 @@ impl Cached {
             let Payload::Json(text) = &self.payload else { return None };
             let value: serde_json::Value = serde_json::from_str(text).ok()?;
             let bytes = value_bytes(&value);
-            self.budget.used.fetch_add(bytes, Ordering::Relaxed);
+            self.budget.charge(bytes);
             Some((value, bytes))
         });
         Source { payload: &self.payload, parsed: parsed.as_ref().map(|(value, _)| value) }
@@ -93,6 +94,7 @@ impl Drop for Cached {
     fn drop(&mut self) {
         let parsed = self.parsed.get().and_then(Option::as_ref).map_or(0, |(_, bytes)| *bytes);
         self.budget.used.fetch_sub(self.bytes + parsed, Ordering::Relaxed);
+        self.budget.live.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -148,6 +150,8 @@ pub(crate) trait Evict: Send + Sync {
 pub(crate) struct Budget {
     limit: usize,
     used: AtomicUsize,
+    /// The payloads in memory.
+    live: AtomicUsize,
     clock: Mutex<VecDeque<Kept>>,
     evict: OnceLock<Weak<dyn Evict>>,
 }
@@ -164,6 +168,7 @@ impl Budget {
         Arc::new(Budget {
             limit: limit_bytes,
             used: AtomicUsize::new(0),
+            live: AtomicUsize::new(0),
             clock: Mutex::new(VecDeque::new()),
             evict: OnceLock::new(),
         })
@@ -187,8 +192,21 @@ impl Budget {
             for (id, cached) in kept {
                 clock.push_back(Kept { function_id, id, cached: Arc::downgrade(&cached) });
             }
+            // Payloads dropped otherwise (deleted, replaced, reloaded) leave
+            // their places behind: swept once they are half of the clock.
+            if clock.len() >= 1024 && clock.len() > 2 * self.live.load(Ordering::Relaxed) {
+                clock.retain(|kept| kept.cached.strong_count() > 0);
+            }
         }
         self.make_room();
+    }
+
+    /// Counts `bytes` more, a payload parsed, and makes room. The caller
+    /// holds no lock.
+    fn charge(&self, bytes: usize) {
+        if self.used.fetch_add(bytes, Ordering::Relaxed) + bytes > self.limit {
+            self.make_room();
+        }
     }
 
     /// Evicts payloads until the budget holds, skipping once each payload
@@ -264,5 +282,37 @@ mod tests {
         assert!(cached.unpin());
         budget.admit("f", [(0, cached)]);
         assert!(held.0.lock().unwrap_or_else(|p| p.into_inner()).is_empty(), "admitted: over budget, evicted");
+    }
+
+    #[test]
+    fn a_parsed_payload_counts_and_makes_room() {
+        let budget = Budget::new(3 * (1010 + OVERHEAD));
+        let held = Arc::new(Held::default());
+        budget.evict_through(Arc::downgrade(&held) as Weak<dyn Evict>);
+        for n in 0..3 {
+            let cached = Cached::new(OutcomeKind::Return, payload(n), &budget);
+            held.0.lock().unwrap_or_else(|p| p.into_inner()).push((n, Arc::clone(&cached)));
+            budget.admit("f", [(n, cached)]);
+        }
+        let hot = Arc::clone(&held.0.lock().unwrap_or_else(|p| p.into_inner())[2].1);
+        let before = budget.used();
+        // The second replay parses it: over budget, the coldest leave.
+        assert!(hot.source().parsed.is_none(), "not at the first replay");
+        assert!(hot.source().parsed.is_some(), "at the second");
+        assert!(held.0.lock().unwrap_or_else(|p| p.into_inner()).len() < 3, "room was made");
+        assert!(budget.used() <= 3 * (1010 + OVERHEAD), "{} from {before}", budget.used());
+        drop(held);
+        drop(hot);
+        assert_eq!(budget.used(), 0, "the parsed bytes are given back too");
+    }
+
+    #[test]
+    fn the_places_of_payloads_dropped_elsewhere_are_swept() {
+        let budget = Budget::new(usize::MAX);
+        for n in 0..5000 {
+            // Dropped at once, as a deleted outcome's.
+            budget.admit("f", [(n, Cached::new(OutcomeKind::Return, payload(n), &budget))]);
+        }
+        assert!(budget.clock().len() < 1100, "{} places kept", budget.clock().len());
     }
 }
