@@ -351,9 +351,10 @@ fn a_process_killed_during_a_burst_of_20000_leaves_a_consistent_data_dir_and_los
     assert_eq!(check, "ok");
     let id = data.id("square");
     let files = data.outcome_files(&id);
-    // What still waited in the writer's queue is lost: the README's bound,
-    // 64 MiB of outcomes, is more than these 20,000.
-    assert!(files.len() <= 20_000, "{} files after {made} calls", files.len());
+    // What still waited in the writer's queue is lost. The README's bound,
+    // 64 MiB of outcomes, is more than these 20,000, so what is checked is
+    // that what was kept is whole, and replays.
+    assert!(made >= 10_000);
     // No file is half written: each reads whole, with its value.
     for file in &files {
         let text = std::fs::read_to_string(file).expect("readable");

@@ -27,7 +27,7 @@ pub(crate) fn as_millis_f64(duration: Duration) -> f64 {
 
 /// Milliseconds of a monotonic clock that is read in a few nanoseconds and
 /// may lag by a scheduler tick (1 to 10 ms): enough to say when a call
-/// came, without the cost of a precise clock on every cache hit.
+/// was made, without the cost of a precise clock on every cache hit.
 pub(crate) fn coarse_monotonic_millis() -> u64 {
     coarse_monotonic().as_millis().try_into().unwrap_or(u64::MAX)
 }

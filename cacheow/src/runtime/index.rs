@@ -4,9 +4,10 @@
 //! mode (a weighted draw) in time independent of the number of outcomes.
 //! The payloads in memory sit beside it, within the runtime's budget.
 //!
-//! About 40 bytes an outcome: the newest outcome of each argument key sits
-//! in one table, found by its key; the others (older outcomes of the same
-//! arguments, mock-only and partial ones) in another, found by their id.
+//! An entry is 40 bytes, about 84 with its share of the tables: the newest
+//! outcome of each argument key sits in one table, found by its key; the
+//! others (older outcomes of the same arguments, mock-only and partial
+//! ones) in another, found by their id.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};

@@ -11,7 +11,6 @@ use rand::{RngExt, SeedableRng};
 
 use crate::model::args::Args;
 use crate::model::event::CallEvent;
-use crate::model::ids;
 use crate::model::mock::MockEntries;
 use crate::model::mode::Mode;
 use crate::model::outcome::{Flags, Outcome, Recorded};
@@ -179,7 +178,7 @@ impl FunctionState {
     /// warning: the call then looks for another.
     fn read_payload(&self, id: u64, arg_key: Option<u128>) -> Option<Replay> {
         let dir = self.keeping.outcomes_dir.as_ref()?;
-        let path = dir.join(format!("{}.json", ids::id_hex(id)));
+        let path = files::outcome_path_in(dir, id);
         let read = files::read_outcome(&path, id).and_then(|outcome| match arg_key {
             Some(key) if outcome.arg_key != key => Err(format!(
                 "its arguments were edited in place to {} since it was indexed: run `cacheow rebuild-index` to index \

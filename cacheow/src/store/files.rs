@@ -36,7 +36,12 @@ pub(crate) fn outcomes_dir(data_dir: &Path, function_id: &str) -> PathBuf {
 }
 
 pub(crate) fn outcome_path(data_dir: &Path, function_id: &str, outcome_id: u64) -> PathBuf {
-    outcomes_dir(data_dir, function_id).join(format!("{}.json", ids::id_hex(outcome_id)))
+    outcome_path_in(&outcomes_dir(data_dir, function_id), outcome_id)
+}
+
+/// The file of the outcome `outcome_id` in a function's outcome folder.
+pub(crate) fn outcome_path_in(outcomes_dir: &Path, outcome_id: u64) -> PathBuf {
+    outcomes_dir.join(format!("{}.json", ids::id_hex(outcome_id)))
 }
 
 /// A folder's stamp: which folder it is and when its entries last changed.
