@@ -33,7 +33,10 @@ impl Readers {
         let conn = match idle {
             Some(conn) => conn,
             None => {
-                let conn = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+                // One thread uses a connection at a time (it is not `Sync`):
+                // SQLite's own mutex would cost a lock per column read.
+                let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                let conn = Connection::open_with_flags(&self.path, flags)?;
                 conn.busy_timeout(schema::BUSY_TIMEOUT)?;
                 // Its pages come from the operating system's cache: a big
                 // cache of its own, kept while idle, is memory for nothing.
