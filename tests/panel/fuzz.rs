@@ -12,6 +12,7 @@ use proptest::test_runner::TestRunner;
 use serde_json::{Value, json};
 
 use super::{get, panel, request, send};
+use crate::arbitrary_json::json_value;
 
 /// Requests sent.
 const BODIES: usize = 10_000;
@@ -19,24 +20,6 @@ const BODIES: usize = 10_000;
 #[cacheow]
 fn fuzzed(n: u32) -> String {
     format!("answer {n}")
-}
-
-fn json_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
-        prop_oneof![".{0,10}", Just("cache".to_owned()), Just("mock".to_owned()), Just("return".to_owned())]
-            .prop_map(Value::String),
-    ];
-    leaf.prop_recursive(3, 12, 4, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map("[a-z_]{1,12}", inner, 0..4)
-                .prop_map(|map| Value::Object(map.into_iter().collect())),
-        ]
-    })
 }
 
 /// What a body is made of.

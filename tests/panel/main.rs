@@ -7,6 +7,8 @@
 //! tests run at once. No answer may be a 500: [`send`] checks it.
 
 mod api;
+#[path = "../support/arbitrary_json.rs"]
+mod arbitrary_json;
 mod blocking;
 mod fuzz;
 mod openapi;

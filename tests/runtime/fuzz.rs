@@ -10,6 +10,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::Value;
 
+use crate::arbitrary_json::json_value;
+
 /// Random files written per case, and cases: 10,000 files in all.
 const FILES_PER_CASE: usize = 500;
 const FILE_CASES: u32 = 20;
@@ -99,23 +101,6 @@ const FIELDS: &[&str] = &[
     "recorded_at",
     "mock_only",
 ];
-
-fn json_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
-        ".{0,12}".prop_map(Value::String),
-    ];
-    leaf.prop_recursive(3, 16, 4, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map("[a-z_]{1,8}", inner, 0..4)
-                .prop_map(|map| Value::Object(map.into_iter().collect())),
-        ]
-    })
-}
 
 fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![

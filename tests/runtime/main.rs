@@ -6,6 +6,8 @@
 #![allow(unsafe_code)] // the environment is set before `main`, on the only thread
 
 mod apart;
+#[path = "../support/arbitrary_json.rs"]
+mod arbitrary_json;
 mod control;
 #[path = "../support/enable.rs"]
 mod enable;
