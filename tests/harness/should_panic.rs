@@ -57,5 +57,6 @@ fn a_should_panic_test_that_passes_saves_its_fixtures() {
     assert!(rerun.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&rerun.stderr));
     let written = crate::tree(&root.path().join("harness/should_panic/expected_panic_below"));
     assert_eq!(written.len(), 1, "{written:?}");
-    assert!(String::from_utf8_lossy(&written[0].1).contains("12"));
+    let fixture: serde_json::Value = serde_json::from_slice(&written[0].1).expect("a fixture");
+    assert_eq!(fixture["value"], 12, "{fixture}");
 }

@@ -20,6 +20,15 @@ use crate::model::env::{self, LogLevel};
 static WARNED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 
 /// Logs a warning.
+/// The message a panic was given, as a warning or a panic outcome shows it.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
+        (Some(message), _) => (*message).to_owned(),
+        (_, Some(message)) => message.clone(),
+        _ => "a panic without a message".to_owned(),
+    }
+}
+
 pub(crate) fn warn(message: fmt::Arguments<'_>) {
     if subscribed() {
         tracing::warn!("{message}");

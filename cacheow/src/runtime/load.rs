@@ -192,8 +192,8 @@ impl Runtime {
 }
 
 /// A function's index, from its rows, read in two halves (by id) on two
-/// threads and connections, then put in an index sized for them all:
-/// 100,000 outcomes load in some 30 ms. `None` when a row did not read.
+/// threads and connections, then put in an index sized for them all;
+/// `None` when a row did not read.
 fn index_rows(store: &Store, function_id: &str) -> Result<Option<OutcomeIndex>, Error> {
     let halves = std::thread::scope(|scope| {
         let readers = [outcomes::IdHalf::Lower, outcomes::IdHalf::Upper].map(|half| {

@@ -184,7 +184,7 @@ impl Runtime {
                 Some(history) => outcome.with_history(history.count, history.last_seen_ms).indexed(),
                 None => outcome.indexed(),
             });
-            let mut index = OutcomeIndex::of(fitting.collect::<Vec<_>>().into_iter());
+            let mut index = OutcomeIndex::of(fitting);
             index.set_mock_entries(mock::entries(&watched.conn, function_id)?);
             self.change_loaded(&watched.conn, function_id, |loaded| *loaded = index)?;
         }

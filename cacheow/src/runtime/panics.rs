@@ -66,11 +66,7 @@ struct PanicRecord {
 }
 
 fn outcome(payload: &(dyn Any + Send)) -> Recorded {
-    let message = match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
-        (Some(message), _) => (*message).to_owned(),
-        (_, Some(message)) => message.clone(),
-        _ => "a panic without a message".to_owned(),
-    };
+    let message = crate::model::report::panic_message(payload);
     // Read, not taken: a decorated caller catches the same panic again.
     let location = LOCATION.try_with(|slot| slot.borrow().clone()).ok().flatten();
     let record = PanicRecord { message, location };

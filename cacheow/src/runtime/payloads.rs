@@ -245,22 +245,33 @@ mod tests {
         }
     }
 
+    fn budget_evicting_into_held(limit: usize) -> (Arc<Budget>, Arc<Held>) {
+        let (budget, held) = (Budget::new(limit), Arc::new(Held::default()));
+        budget.evict_through(Arc::downgrade(&held) as Weak<dyn Evict>);
+        (budget, held)
+    }
+
+    /// Payloads that `held` holds, as an index would, admitted one by one.
+    fn hold(budget: &Arc<Budget>, held: &Held, ns: std::ops::Range<u64>, replayed: Option<u64>) {
+        for n in ns {
+            let cached = Cached::new(OutcomeKind::Return, payload(n), budget);
+            held.0.lock().unwrap_or_else(|p| p.into_inner()).push((n, Arc::clone(&cached)));
+            if replayed == Some(n) {
+                cached.note_replay();
+            }
+            budget.admit("f", [(n, cached)]);
+        }
+    }
+
     fn payload(n: u64) -> Payload {
         Payload::Json(format!("\"{}\"", "x".repeat(1000 + n as usize % 2)).into())
     }
 
     #[test]
     fn payloads_leave_in_clock_order_within_the_budget() {
-        let budget = Budget::new(5 * (1000 + OVERHEAD));
-        let held = Arc::new(Held::default());
-        budget.evict_through(Arc::downgrade(&held) as Weak<dyn Evict>);
+        let (budget, held) = budget_evicting_into_held(5 * (1000 + OVERHEAD));
         for n in 0..20 {
-            let cached = Cached::new(OutcomeKind::Return, payload(n), &budget);
-            held.0.lock().unwrap_or_else(|p| p.into_inner()).push((n, Arc::clone(&cached)));
-            if n == 1 {
-                cached.note_replay();
-            }
-            budget.admit("f", [(n, cached)]);
+            hold(&budget, &held, n..n + 1, Some(1));
             assert!(budget.used() <= 5 * (1002 + OVERHEAD), "{} after {n}", budget.used());
         }
         let ids: Vec<u64> = held.0.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|(id, _)| *id).collect();
@@ -272,9 +283,7 @@ mod tests {
 
     #[test]
     fn pinned_payloads_stay_until_admitted() {
-        let budget = Budget::new(10);
-        let held = Arc::new(Held::default());
-        budget.evict_through(Arc::downgrade(&held) as Weak<dyn Evict>);
+        let (budget, held) = budget_evicting_into_held(10);
         let cached = Cached::pinned(OutcomeKind::Return, payload(0), &budget);
         held.0.lock().unwrap_or_else(|p| p.into_inner()).push((0, Arc::clone(&cached)));
         budget.admit("f", []);
@@ -286,14 +295,8 @@ mod tests {
 
     #[test]
     fn a_parsed_payload_counts_and_makes_room() {
-        let budget = Budget::new(3 * (1010 + OVERHEAD));
-        let held = Arc::new(Held::default());
-        budget.evict_through(Arc::downgrade(&held) as Weak<dyn Evict>);
-        for n in 0..3 {
-            let cached = Cached::new(OutcomeKind::Return, payload(n), &budget);
-            held.0.lock().unwrap_or_else(|p| p.into_inner()).push((n, Arc::clone(&cached)));
-            budget.admit("f", [(n, cached)]);
-        }
+        let (budget, held) = budget_evicting_into_held(3 * (1010 + OVERHEAD));
+        hold(&budget, &held, 0..3, None);
         let hot = Arc::clone(&held.0.lock().unwrap_or_else(|p| p.into_inner())[2].1);
         let before = budget.used();
         // The second replay parses it: over budget, the coldest leave.

@@ -130,13 +130,7 @@ impl FunctionState {
             let id = index.newest(args.key)?.id();
             (id, index.payload(id).cloned())
         };
-        match in_memory {
-            Some(cached) => {
-                cached.note_replay();
-                Some(Replay { id, arg_key: Some(args.key), cached })
-            }
-            None => self.read_payload(id, Some(args.key)),
-        }
+        self.replay_of(id, in_memory, Some(args.key))
     }
 
     /// Mock mode: a weighted random outcome for these arguments.
@@ -162,12 +156,18 @@ impl FunctionState {
                 (id, index.payload(id).cloned())
             }
         };
+        self.replay_of(id, in_memory, None)
+    }
+
+    /// The replay of the outcome `id`, from its payload in memory, or read
+    /// from its file.
+    fn replay_of(&self, id: u64, in_memory: Option<Arc<Cached>>, arg_key: Option<u128>) -> Option<Replay> {
         match in_memory {
             Some(cached) => {
                 cached.note_replay();
-                Some(Replay { id, arg_key: None, cached })
+                Some(Replay { id, arg_key, cached })
             }
-            None => self.read_payload(id, None),
+            None => self.read_payload(id, arg_key),
         }
     }
 

@@ -105,10 +105,10 @@ CREATE TABLE IF NOT EXISTS corrupt_files (
 ";
 
 /// Opens the database, creating it and its tables when needed, and
-/// bringing one of an earlier version up to date. A database cacheow did
-/// not make, or a newer one made, is refused before anything is written.
+/// bringing one of an earlier version up to date. The caller checked first
+/// that cacheow made it ([`check_made_here`]), before writing anything:
+/// `Store::open` does, once for its connections and its writer's.
 pub(crate) fn open(data_dir: &Path) -> Result<Connection, Error> {
-    check_made_here(data_dir)?;
     let conn = Connection::open(data_dir.join("cacheow.db"))?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     // Several processes may create the database at once; switching to WAL

@@ -334,12 +334,9 @@ struct Folders {
 
 impl Folders {
     fn before(data_dir: &Path, records: &[NewOutcome]) -> Folders {
-        let mut function_ids: Vec<&'static str> = records.iter().map(|record| record.function_id).collect();
-        function_ids.sort_unstable();
-        function_ids.dedup();
-        let stamps = function_ids
+        let stamps = by_function(records)
             .into_iter()
-            .map(|function_id| (function_id, files::stamp(&files::outcomes_dir(data_dir, function_id)), None))
+            .map(|(function_id, _)| (function_id, files::stamp(&files::outcomes_dir(data_dir, function_id)), None))
             .collect();
         Folders { data_dir: data_dir.to_path_buf(), stamps }
     }

@@ -19,7 +19,7 @@ use self::batch::{Batch, Batcher};
 use self::queue::Queued;
 use crate::model::error::Error;
 use crate::model::outcome::{Facts, Outcome};
-use crate::model::report::warn_once;
+use crate::model::report::{self, warn_once};
 use crate::store::calls::CallBatch;
 use crate::store::schema;
 
@@ -150,11 +150,7 @@ impl Writer {
 impl Shared {
     /// The thread panicked: says so once, and lets every waiting sender go.
     fn died(&self, panic: &(dyn std::any::Any + Send)) {
-        let message = match (panic.downcast_ref::<&str>(), panic.downcast_ref::<String>()) {
-            (Some(message), _) => (*message).to_owned(),
-            (_, Some(message)) => message.clone(),
-            _ => "a panic without a message".to_owned(),
-        };
+        let message = report::panic_message(panic);
         let why = format!(
             "cacheow's writer stopped ({message}; please report it): from now on, what this process records is not \
              written; calls still return their real results"
