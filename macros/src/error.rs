@@ -13,8 +13,28 @@ pub(crate) const IMPL_TRAIT_RETURN: &str = "#[cacheow] cannot record this `impl 
 pub(crate) const ASYNC_SEQUENCE: &str = "#[cacheow] records the items of an iterator or a stream that a plain `fn` \
      returns: remove `async` (a stream is already asynchronous), or return a collected value such as `Vec<T>`";
 pub(crate) const UNKNOWN_OPTION: &str = "unknown #[cacheow] option: the options are `name = \"...\"` (a stable id \
-     across renames), `version = N` (a new set of outcomes) and `record_panics = false`; `#[cacheow(skip)]` goes on \
-     a parameter";
+     across renames), `version = N` (a new set of outcomes), `record_panics = false`, `ttl = \"10m\"`, `serve_stale`, \
+     `ttl_from = f`, `cache_if = f`, `cache_errors = false`, `validate = f`, `tags(\"...\")`, `dedupe = false` and \
+     `wait = \"30s\"`; `#[cacheow(skip)]` goes on a parameter";
+pub(crate) const TTL_OPTION: &str = "`ttl` takes a duration in humantime's format: `#[cacheow(ttl = \"10m\")]`";
+pub(crate) const WAIT_OPTION: &str = "`wait` takes a duration in humantime's format: `#[cacheow(wait = \"30s\")]`";
+pub(crate) const FN_OPTION: &str = "this option takes the path of a function: `#[cacheow(cache_if = worth_keeping)]`";
+pub(crate) const CACHE_ERRORS_OPTION: &str = "`cache_errors` takes `true` or `false`";
+pub(crate) const TAGS_OPTION: &str = "`tags` takes non-empty strings: `#[cacheow(tags(\"users\", \"billing\"))]`";
+pub(crate) const DEDUPE_OPTION: &str = "`dedupe` takes `false` (every call runs) or `\"process\"` (the default: \
+     threads and tasks of this process wait for a call in flight with the same key)";
+pub(crate) const DEDUPE_PROCESSES: &str = "`dedupe = \"processes\"` is not available in this version of cacheow: \
+     calls in flight are shared within a process only. Use `dedupe = \"process\"` (the default)";
+pub(crate) const POLICY_SHAPE: &str = "write this option as `serve_stale`, `tags(\"a\", \"b\")` or `name = value`";
+pub(crate) const STALE_WITHOUT_TTL: &str = "`serve_stale` returns an expired outcome while it is refreshed, so it \
+     needs an expiry: add `ttl = \"...\"` or `ttl_from = f`";
+pub(crate) const STALE_SEQUENCE: &str = "`serve_stale` cannot refresh an iterator or a stream in the background: \
+     return a collected value such as `Vec<T>`, or drop `serve_stale`";
+pub(crate) const STALE_BORROWED: &str = "`serve_stale` refreshes after the caller has moved on, so every argument \
+     must be owned, `Send` and `'static`: take `String`, not `&str`, and a method cannot take `self` by \
+     reference. Or drop `serve_stale`";
+pub(crate) const CACHE_ERRORS_WITHOUT_RESULT: &str = "`cache_errors` applies to a function that returns a `Result`: \
+     this one returns no error to leave unrecorded (a panic is kept out with `record_panics = false`)";
 pub(crate) const NAME_OPTION: &str = "`name` takes a non-empty string: `#[cacheow(name = \"fetch_user\")]`";
 pub(crate) const VERSION_OPTION: &str = "`version` takes a whole number: `#[cacheow(version = 2)]`";
 pub(crate) const RECORD_PANICS_OPTION: &str = "`record_panics` takes `true` or `false`";

@@ -11,6 +11,7 @@
 mod error;
 mod output;
 mod parse;
+mod policy;
 mod render;
 mod test;
 mod validate;

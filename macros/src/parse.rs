@@ -8,6 +8,7 @@ use syn::punctuated::Punctuated;
 use syn::{Attribute, FnArg, Meta, Pat, Token};
 
 use crate::error::{self, Errors};
+use crate::policy::PolicyOptions;
 
 /// A decorated function, ready to validate and render.
 pub(crate) struct Function {
@@ -48,6 +49,8 @@ pub(crate) struct Options {
     pub(crate) version: u32,
     /// Whether a panic of the function is recorded as an outcome.
     pub(crate) record_panics: bool,
+    /// `ttl`, `cache_if` and the other cache-policy options.
+    pub(crate) policy: PolicyOptions,
 }
 
 pub(crate) fn parse(attr: TokenStream, item: TokenStream) -> Result<Function, Errors> {
@@ -105,6 +108,10 @@ fn read_options(metas: Vec<Meta>) -> (Options, Vec<syn::Error>) {
     let mut options = Options { record_panics: true, ..Options::default() };
     let mut errors = Vec::new();
     for meta in metas {
+        if let Some(read) = options.policy.read(&meta) {
+            errors.extend(read.err());
+            continue;
+        }
         let Meta::NameValue(pair) = &meta else {
             errors.push(syn::Error::new_spanned(&meta, error::UNKNOWN_OPTION));
             continue;
@@ -221,7 +228,7 @@ mod tests {
         assert!(function.option_errors.is_empty());
         let function = parse_ok(quote!(ttl = 3, version = "two", name = "", record_panics), quote! { fn f() {} });
         let messages: Vec<String> = function.option_errors.iter().map(ToString::to_string).collect();
-        assert_eq!(messages, [error::UNKNOWN_OPTION, error::VERSION_OPTION, error::NAME_OPTION, error::UNKNOWN_OPTION]);
+        assert_eq!(messages, [error::TTL_OPTION, error::VERSION_OPTION, error::NAME_OPTION, error::UNKNOWN_OPTION]);
         assert!(parse_ok(quote!(), quote! { fn f() {} }).options.record_panics, "on by default");
     }
 }

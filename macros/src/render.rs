@@ -96,6 +96,7 @@ fn registration(function: &Function) -> TokenStream {
     };
     let (version, record_panics) = (options.version, options.record_panics);
     let generic = return_type_varies(sig);
+    let policy = options.policy.render_policy();
     quote! {
         static __CACHEOW_FUNCTION: ::cacheow::__private::Function =
             ::cacheow::__private::Function::new(::cacheow::__private::FunctionMeta {
@@ -110,6 +111,7 @@ fn registration(function: &Function) -> TokenStream {
                 version: #version,
                 record_panics: #record_panics,
                 generic: #generic,
+                policy: #policy,
             });
         // Its type name is the function's path, `Self` type included, which
         // an attribute on a method cannot otherwise know.
@@ -145,15 +147,19 @@ fn sync_call(function: &Function) -> TokenStream {
     let output = output_type(&function.item.sig.output);
     let body = body(function);
     let codec = codec(&function.item.sig.output);
+    let rules = function.options.policy.render_rules(&output);
+    let (call, checks) = stale_call(function, quote!(call_sync), quote!(call_sync_stale));
     quote! {
+        #checks
         #[allow(unused_mut)]
         let mut __cacheow_body = move || -> #output #body;
         match __cacheow_args {
             ::core::option::Option::None => __cacheow_body(),
-            ::core::option::Option::Some(::core::result::Result::Ok(__cacheow_args)) => ::cacheow::__private::call_sync(
+            ::core::option::Option::Some(::core::result::Result::Ok(__cacheow_args)) => ::cacheow::__private::#call(
                 &__CACHEOW_FUNCTION,
                 __cacheow_args,
                 #codec,
+                #rules,
                 __cacheow_body,
             ),
             ::core::option::Option::Some(::core::result::Result::Err(_)) => {
@@ -168,7 +174,10 @@ fn async_call(function: &Function) -> TokenStream {
     let output = output_type(&function.item.sig.output);
     let body = body(function);
     let codec = codec(&function.item.sig.output);
+    let rules = function.options.policy.render_rules(&output);
+    let (call, checks) = stale_call(function, quote!(call_async), quote!(call_async_stale));
     quote! {
+        #checks
         // The annotated `let` gives `?` and `return` in the body their type.
         let __cacheow_body = async move {
             let __cacheow_output: #output = #body;
@@ -178,7 +187,7 @@ fn async_call(function: &Function) -> TokenStream {
         match __cacheow_args {
             ::core::option::Option::None => __cacheow_body.await,
             ::core::option::Option::Some(::core::result::Result::Ok(__cacheow_args)) => {
-                ::cacheow::__private::call_async(&__CACHEOW_FUNCTION, __cacheow_args, #codec, __cacheow_body).await
+                ::cacheow::__private::#call(&__CACHEOW_FUNCTION, __cacheow_args, #codec, #rules, __cacheow_body).await
             }
             ::core::option::Option::Some(::core::result::Result::Err(_)) => {
                 ::cacheow::__private::check_uncaptured(&__CACHEOW_FUNCTION);
@@ -186,6 +195,19 @@ fn async_call(function: &Function) -> TokenStream {
             }
         }
     }
+}
+
+/// The runtime's entry point: `stale` with `serve_stale`, whose arguments
+/// are then checked to be `Send` (an error spanned at the one that is not).
+fn stale_call(function: &Function, plain: TokenStream, stale: TokenStream) -> (TokenStream, TokenStream) {
+    if function.options.policy.serve_stale.is_none() {
+        return (plain, TokenStream::new());
+    }
+    let checks = function.params.iter().map(|param| {
+        let binding = &param.binding;
+        quote_spanned!(param.ty.span()=> ::cacheow::__private::stale_arg(&#binding);)
+    });
+    (stale, quote!(#(#checks)*))
 }
 
 /// How the value a sequence function returns is made of the recorded one.

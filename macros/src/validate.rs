@@ -16,6 +16,8 @@ pub(crate) fn validate(function: &Function) -> Result<(), Errors> {
     if let Some(variadic) = &sig.variadic {
         errors.push(variadic, error::VARIADIC);
     }
+    let is_sequence = matches!(output::classify(&sig.output), Output::Iterator { .. } | Output::Stream { .. });
+    function.options.policy.check(sig, is_sequence, &mut errors);
     match output::classify(&sig.output) {
         Output::Unsupported => errors.push(&sig.output, error::IMPL_TRAIT_RETURN),
         Output::Iterator { .. } | Output::Stream { .. } if sig.asyncness.is_some() => {
@@ -45,7 +47,7 @@ mod tests {
     #[test]
     fn reports_every_error_at_once() {
         let found = messages(
-            quote!(ttl = 3, size = 4),
+            quote!(size = 3, cache = 4),
             quote! { const fn f(#[cacheow(bogus)] n: u64) -> impl ExactSizeIterator<Item = u64> { 0..n } },
         );
         assert_eq!(
