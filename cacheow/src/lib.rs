@@ -89,6 +89,7 @@ mod manager;
 mod model;
 #[cfg(feature = "server")]
 mod panel;
+mod policy_control;
 mod runtime;
 mod store;
 
@@ -112,9 +113,13 @@ pub use model::manual::ManualOutcome;
 pub use model::mock::MockOutcome;
 pub use model::mode::Mode;
 pub use model::outcome::{OutcomeInfo, OutcomeKind};
+pub use model::policy::Entry;
 pub use model::settings::Settings;
+pub use model::status::{CallStatus, last_status};
+pub use policy_control::clear_tag;
 pub use runtime::function::Function;
 pub use runtime::manage::Rebuilt;
+pub use runtime::request::{bypass, bypass_async, max_age, max_age_async, refresh, refresh_async};
 pub use store::files::CorruptFile;
 
 /// The [`Function`] handle of a decorated function, by its path.

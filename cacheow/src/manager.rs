@@ -209,6 +209,9 @@ impl std::fmt::Debug for Bound {
 #[dtor::dtor(unsafe)]
 fn flush_at_exit() {
     if let Some(manager) = MANAGER.get().filter(|manager| manager.pid == std::process::id()) {
+        // Outcomes served stale are being refreshed: their new outcomes are
+        // worth the wait, up to the functions' `wait`.
+        crate::runtime::refresh::wait_for_all();
         let _ = manager.try_flush();
     }
 }

@@ -9,6 +9,7 @@ use futures_core::Stream;
 
 pub use crate::model::args::{Args, ArgsWriter, KeyArg, Uncaptured, capture_args};
 pub use crate::model::kind::FunctionKind;
+pub use crate::model::policy::{Dedupe, Policy, Rules};
 pub use crate::runtime::enable::is_active;
 pub use crate::runtime::function::{Function, FunctionMeta};
 pub use crate::runtime::scope::check_uncaptured;
@@ -28,8 +29,25 @@ pub mod codec {
 }
 
 /// Calls a synchronous function through cacheow.
-pub fn call_sync<R>(function: &'static Function, args: Args, codec: Codec<R>, body: impl FnOnce() -> R) -> R {
-    call::call_sync(function, args, codec, body, global_runtime)
+pub fn call_sync<R>(
+    function: &'static Function,
+    args: Args,
+    codec: Codec<R>,
+    rules: Rules<R>,
+    body: impl FnOnce() -> R,
+) -> R {
+    call::call_sync(function, args, codec, rules, body, global_runtime)
+}
+
+/// Calls a synchronous function with `serve_stale` through cacheow.
+pub fn call_sync_stale<R: Send + 'static>(
+    function: &'static Function,
+    args: Args,
+    codec: Codec<R>,
+    rules: Rules<R>,
+    body: impl FnOnce() -> R + Send + 'static,
+) -> R {
+    call::call_sync_stale(function, args, codec, rules, body, global_runtime)
 }
 
 /// Calls an `async` function through cacheow.
@@ -37,9 +55,21 @@ pub async fn call_async<R, F: Future<Output = R>>(
     function: &'static Function,
     args: Args,
     codec: Codec<R>,
+    rules: Rules<R>,
     body: F,
 ) -> R {
-    call::call_async(function, args, codec, body, global_runtime).await
+    call::call_async(function, args, codec, rules, body, global_runtime).await
+}
+
+/// Calls an `async` function with `serve_stale` through cacheow.
+pub async fn call_async_stale<R: Send + 'static, F: Future<Output = R> + Send + 'static>(
+    function: &'static Function,
+    args: Args,
+    codec: Codec<R>,
+    rules: Rules<R>,
+    body: F,
+) -> R {
+    call::call_async_stale(function, args, codec, rules, body, global_runtime).await
 }
 
 /// Calls a function that returns an iterator.
@@ -61,6 +91,36 @@ pub fn call_stream<S: Stream<Item = T>, T>(
 ) -> StreamItems<S, T> {
     sequence::call_stream(function, args, item, body, global_runtime)
 }
+
+/// `cache_if = f`: a `fn(&R) -> bool`; another signature is a type error
+/// at `f` that names the one expected.
+pub const fn cache_if<R>(keep: fn(&R) -> bool) -> Option<fn(&R) -> bool> {
+    Some(keep)
+}
+
+/// `ttl_from = f`: a `fn(&R) -> std::time::Duration`.
+pub const fn ttl_from<R>(ttl_of: fn(&R) -> std::time::Duration) -> Option<fn(&R) -> std::time::Duration> {
+    Some(ttl_of)
+}
+
+/// `validate = f`: a `fn(&cacheow::Entry<'_, R>) -> bool`.
+pub const fn validate<R>(still_good: fn(&crate::Entry<'_, R>) -> bool) -> Option<fn(&crate::Entry<'_, R>) -> bool> {
+    Some(still_good)
+}
+
+/// `serve_stale` refreshes after the caller has moved on: its arguments
+/// must be sent to another thread.
+#[diagnostic::on_unimplemented(
+    message = "`serve_stale` needs arguments that are owned, `Send` and `'static`: `{Self}` is not `Send`",
+    label = "the refresh runs on another thread, after the caller has moved on",
+    note = "pass owned values (`String`, not `&str`; `Arc`, not `Rc`), or drop `serve_stale`"
+)]
+pub trait StaleArg: Send + 'static {}
+
+impl<T: Send + 'static> StaleArg for T {}
+
+/// Checks, at compile time, that `serve_stale` can refresh with this argument.
+pub fn stale_arg<T: StaleArg>(_: &T) {}
 
 /// Registers a decorated function before `main`.
 pub fn register(function: &'static Function) {

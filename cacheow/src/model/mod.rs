@@ -17,6 +17,8 @@ pub(crate) mod manual;
 pub(crate) mod mock;
 pub(crate) mod mode;
 pub(crate) mod outcome;
+pub(crate) mod policy;
 pub(crate) mod report;
 pub(crate) mod settings;
+pub(crate) mod status;
 pub(crate) mod time;

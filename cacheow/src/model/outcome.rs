@@ -69,6 +69,8 @@ pub struct OutcomeInfo {
     pub value_preview: String,
     /// When it was first recorded.
     pub recorded_at: SystemTime,
+    /// When the same outcome was last recorded: a ttl counts its age from here.
+    pub last_recorded_at: SystemTime,
     /// How long the call that first recorded it took.
     pub duration: Duration,
     /// How many calls gave this same outcome.
@@ -162,7 +164,9 @@ pub(crate) struct Facts {
 pub(crate) struct Indexed {
     pub(crate) facts: Facts,
     pub(crate) count: u64,
-    pub(crate) last_seen_ms: i64,
+    /// When the same outcome was last recorded: the newest of its
+    /// arguments, and the start of its age.
+    pub(crate) last_recorded_ms: i64,
 }
 
 /// An outcome of the data dir, whole: what a call gave, with its id,
@@ -180,6 +184,7 @@ pub(crate) struct Outcome {
     pub(crate) duration: Duration,
     count: AtomicU64,
     last_seen_ms: AtomicI64,
+    last_recorded_ms: AtomicI64,
 }
 
 impl Outcome {
@@ -204,6 +209,7 @@ impl Outcome {
             duration,
             count: AtomicU64::new(1),
             last_seen_ms: AtomicI64::new(recorded_at_ms),
+            last_recorded_ms: AtomicI64::new(recorded_at_ms),
         }
     }
 
@@ -247,7 +253,7 @@ impl Outcome {
 
     /// Its facts with its history.
     pub(crate) fn indexed(&self) -> Indexed {
-        Indexed { facts: self.facts(), count: self.count(), last_seen_ms: self.last_seen_ms() }
+        Indexed { facts: self.facts(), count: self.count(), last_recorded_ms: self.last_recorded_ms() }
     }
 
     pub(crate) fn count(&self) -> u64 {
@@ -258,15 +264,20 @@ impl Outcome {
         self.last_seen_ms.load(Ordering::Relaxed)
     }
 
+    pub(crate) fn last_recorded_ms(&self) -> i64 {
+        self.last_recorded_ms.load(Ordering::Relaxed)
+    }
+
     /// Notes that the outcome was seen at `at_ms`, if that is later.
     pub(crate) fn seen_at(&self, at_ms: i64) {
         self.last_seen_ms.fetch_max(at_ms, Ordering::Relaxed);
     }
 
-    /// Takes the count and last sighting the database holds.
-    pub(crate) fn with_history(self, count: u64, last_seen_ms: i64) -> Outcome {
+    /// Takes the count, last sighting and last recording the database holds.
+    pub(crate) fn with_history(self, count: u64, last_seen_ms: i64, last_recorded_ms: i64) -> Outcome {
         self.count.store(count, Ordering::Relaxed);
         self.seen_at(last_seen_ms);
+        self.last_recorded_ms.fetch_max(last_recorded_ms, Ordering::Relaxed);
         self
     }
 }

@@ -17,17 +17,21 @@ use crate::model::event::CallEvent;
 use crate::model::ids;
 use crate::model::mode::Mode;
 use crate::model::outcome::OutcomeKind;
+use crate::model::policy::{Age, Rules, Verdict};
 use crate::model::report::warn_once;
+use crate::model::status::{self, CallStatus};
 use crate::runtime::Global;
 use crate::runtime::binding::{self, Binding};
 use crate::runtime::function::{Checker, Function};
 use crate::runtime::hook::{Decision, Hook};
+use crate::runtime::in_flight::{Joined, Lead};
 use crate::runtime::panics::{self, CatchPanic};
 use crate::runtime::payloads::Replay;
+use crate::runtime::request::{self, Request};
 use crate::runtime::scope::{self, InBody, InBodyFuture};
 use crate::runtime::sink::Sink;
 use crate::runtime::state::{FunctionState, StateRef};
-use crate::runtime::{enable, fork};
+use crate::runtime::{enable, fork, refresh};
 
 /// Calls a synchronous function through cacheow, in the runtime `global`
 /// gives unless the thread is bound to another.
@@ -35,33 +39,60 @@ pub(crate) fn call_sync<R>(
     function: &'static Function,
     args: Args,
     codec: Codec<R>,
+    rules: Rules<R>,
     body: impl FnOnce() -> R,
     global: Global,
 ) -> R {
+    match start_sync(function, &args, codec, rules, global, false) {
+        Started::Done(value) => value,
+        Started::Run(run) => run.sync(function, &args, codec, rules, body),
+        Started::Stale(value, _) => value,
+    }
+}
+
+/// [`call_sync`] for a function with `serve_stale`: an expired outcome is
+/// returned at once, and the function runs on a cacheow thread to refresh it.
+pub(crate) fn call_sync_stale<R: Send + 'static>(
+    function: &'static Function,
+    args: Args,
+    codec: Codec<R>,
+    rules: Rules<R>,
+    body: impl FnOnce() -> R + Send + 'static,
+    global: Global,
+) -> R {
+    match start_sync(function, &args, codec, rules, global, true) {
+        Started::Done(value) => value,
+        Started::Run(run) => run.sync(function, &args, codec, rules, body),
+        Started::Stale(value, run) => {
+            refresh::in_background(function, move || drop(run.sync(function, &args, codec, rules, body)));
+            value
+        }
+    }
+}
+
+/// Plans and settles a synchronous call, waiting its latency.
+fn start_sync<R>(
+    function: &'static Function,
+    args: &Args,
+    codec: Codec<R>,
+    rules: Rules<R>,
+    global: Global,
+    can_serve_stale: bool,
+) -> Started<R> {
     function.learn(Checker::Value(codec.check));
-    let plan = plan(function, &args, global);
+    let plan = plan(function, args, global, can_serve_stale);
     let latency = plan.latency();
     if !latency.is_zero() {
         std::thread::sleep(latency);
     }
-    match settle(plan, &args, &codec.decode) {
-        Start::Replay { value, .. } => value,
-        Start::Run(sink) => {
-            let started = Instant::now();
-            let value = {
-                let _in = InBody::enter();
-                if function.meta().record_panics {
-                    panics::catch(body).unwrap_or_else(|caught| {
-                        caught.record_and_resume(|outcome| sink.record(&args, outcome, started))
-                    })
-                } else {
-                    body()
-                }
-            };
-            record(&sink, function, &args, codec, started, &value);
-            value
+    let settled = settle(plan, args, &codec.decode, &|value, age| rules.judge(value, age));
+    let started = started(settled, function, args);
+    match started {
+        Started::Run(Run { sink, joined: Some(Joined::Follow(call)) }) => {
+            let done = call.wait(function.meta().policy.wait);
+            after_waiting(function, args, codec, global, sink, done)
         }
-        Start::Plain => body(),
+        started => started,
     }
 }
 
@@ -71,32 +102,190 @@ pub(crate) async fn call_async<R, F: Future<Output = R>>(
     function: &'static Function,
     args: Args,
     codec: Codec<R>,
+    rules: Rules<R>,
     body: F,
     global: Global,
 ) -> R {
+    match start_async(function, &args, codec, rules, global, false).await {
+        Started::Done(value) => value,
+        Started::Run(run) => run.run_async(function, &args, codec, rules, body).await,
+        Started::Stale(value, _) => value,
+    }
+}
+
+/// [`call_async`] for a function with `serve_stale`: an expired outcome is
+/// returned at once, and the function is spawned on the tokio runtime the
+/// call runs in to refresh it. Outside a tokio runtime, the call refreshes
+/// in the foreground and returns the new outcome.
+pub(crate) async fn call_async_stale<R: Send + 'static, F: Future<Output = R> + Send + 'static>(
+    function: &'static Function,
+    args: Args,
+    codec: Codec<R>,
+    rules: Rules<R>,
+    body: F,
+    global: Global,
+) -> R {
+    match start_async(function, &args, codec, rules, global, true).await {
+        Started::Done(value) => value,
+        Started::Run(run) => run.run_async(function, &args, codec, rules, body).await,
+        Started::Stale(value, run) => {
+            match refresh::spawn_async(
+                function,
+                async move { run.run_async(function, &args, codec, rules, body).await },
+            ) {
+                Ok(()) => value,
+                Err(refresh) => {
+                    drop(value);
+                    refresh.await
+                }
+            }
+        }
+    }
+}
+
+async fn start_async<R>(
+    function: &'static Function,
+    args: &Args,
+    codec: Codec<R>,
+    rules: Rules<R>,
+    global: Global,
+    can_serve_stale: bool,
+) -> Started<R> {
     function.learn(Checker::Value(codec.check));
-    let plan = plan(function, &args, global);
+    let plan = plan(function, args, global, can_serve_stale);
     let latency = plan.latency();
     if !latency.is_zero() {
         futures_timer::Delay::new(latency).await;
     }
-    match settle(plan, &args, &codec.decode) {
-        Start::Replay { value, .. } => value,
-        Start::Run(sink) => {
-            let started = Instant::now();
-            let body = InBodyFuture::new(body);
-            let value = if function.meta().record_panics {
-                match CatchPanic::new(body).await {
-                    Ok(value) => value,
-                    Err(caught) => caught.record_and_resume(|outcome| sink.record(&args, outcome, started)),
-                }
-            } else {
-                body.await
-            };
-            record(&sink, function, &args, codec, started, &value);
-            value
+    let settled = settle(plan, args, &codec.decode, &|value, age| rules.judge(value, age));
+    let started = started(settled, function, args);
+    match started {
+        Started::Run(Run { sink, joined: Some(Joined::Follow(call)) }) => {
+            let done = call.wait_async(function.meta().policy.wait).await;
+            after_waiting(function, args, codec, global, sink, done)
         }
-        Start::Plain => body.await,
+        started => started,
+    }
+}
+
+/// What a call of a value function does next, once settled.
+enum Started<R> {
+    /// Return this value: a replay, or a call that waited for another.
+    Done(R),
+    /// Run the function.
+    Run(Run),
+    /// Return this expired value, and refresh it with this run.
+    Stale(R, Run),
+}
+
+fn started<R>(start: Start<R>, function: &Function, args: &Args) -> Started<R> {
+    match start {
+        Start::Replay { value, .. } => Started::Done(value),
+        // One refresh at a time: a call of the key in flight is refreshing it.
+        Start::Stale { value, sink } => match sink.join_in_flight(function, args) {
+            Some(Joined::Follow(_)) => Started::Done(value),
+            joined => Started::Stale(value, Run { sink, joined }),
+        },
+        Start::Run(sink) => {
+            let joined = sink.join_in_flight(function, args);
+            Started::Run(Run { sink, joined })
+        }
+        Start::Plain { status } => Started::Run(Run { sink: Sink::Plain { status }, joined: None }),
+    }
+}
+
+/// After waiting for the call in flight with the same key: its outcome if
+/// it was recorded, else this call runs (the leader panicked, its outcome
+/// was refused, or `wait` passed).
+fn after_waiting<R>(
+    function: &'static Function,
+    args: &Args,
+    codec: Codec<R>,
+    global: Global,
+    sink: Sink,
+    done: bool,
+) -> Started<R> {
+    if done {
+        let plan = plan(function, args, global, false);
+        if let Start::Replay { value, .. } = settle(plan, args, &codec.decode, &|_, _| Verdict::Fresh) {
+            status::set_last(CallStatus::Waited);
+            return Started::Done(value);
+        }
+    }
+    Started::Run(Run { sink, joined: None })
+}
+
+/// A call that runs the function, with where its outcome goes, and the
+/// mark of its key in flight when it leads one.
+struct Run {
+    sink: Sink,
+    joined: Option<Joined>,
+}
+
+impl Run {
+    fn sync<R>(
+        self,
+        function: &Function,
+        args: &Args,
+        codec: Codec<R>,
+        rules: Rules<R>,
+        body: impl FnOnce() -> R,
+    ) -> R {
+        let started = Instant::now();
+        let value = {
+            let _in = InBody::enter();
+            let _running = self.lead().map(Lead::running);
+            if self.sink.records_panics(function) {
+                panics::catch(body).unwrap_or_else(|caught| {
+                    caught.record_and_resume(|outcome| self.sink.record(args, outcome, started))
+                })
+            } else {
+                body()
+            }
+        };
+        self.sink.record_value(function, args, codec, rules, started, &value);
+        value
+    }
+
+    async fn run_async<R, F: Future<Output = R>>(
+        self,
+        function: &Function,
+        args: &Args,
+        codec: Codec<R>,
+        rules: Rules<R>,
+        body: F,
+    ) -> R {
+        let started = Instant::now();
+        let body = InBodyFuture::new(body);
+        let value = match self.lead() {
+            Some(lead) => self.catching(function, args, started, lead.running_future(body)).await,
+            None => self.catching(function, args, started, body).await,
+        };
+        self.sink.record_value(function, args, codec, rules, started, &value);
+        value
+    }
+
+    async fn catching<R>(
+        &self,
+        function: &Function,
+        args: &Args,
+        started: Instant,
+        body: impl Future<Output = R>,
+    ) -> R {
+        if !self.sink.records_panics(function) {
+            return body.await;
+        }
+        match CatchPanic::new(body).await {
+            Ok(value) => value,
+            Err(caught) => caught.record_and_resume(|outcome| self.sink.record(args, outcome, started)),
+        }
+    }
+
+    fn lead(&self) -> Option<&Lead> {
+        match &self.joined {
+            Some(Joined::Lead(lead)) => Some(lead),
+            _ => None,
+        }
     }
 }
 
@@ -105,10 +294,13 @@ pub(crate) enum Start<R> {
     /// Return this recorded value. `stopped_early`: a test's fixture of a
     /// sequence the test stopped consuming before its end.
     Replay { value: R, stopped_early: bool },
+    /// Return this expired value, and refresh it through the sink.
+    Stale { value: R, sink: Sink },
     /// Run the function; its outcome goes to the sink.
     Run(Sink),
-    /// Run the function; nothing is recorded.
-    Plain,
+    /// Run the function; nothing is recorded. The status of a bypassed
+    /// call, none when cacheow is off.
+    Plain { status: Option<CallStatus> },
 }
 
 /// Which outcome a call replays, before it is decoded.
@@ -116,9 +308,20 @@ pub(crate) enum Plan {
     /// A test scope decided.
     Scope { function: &'static Function, hook: Arc<dyn Hook>, decision: Decision },
     /// The data dir's state decided.
-    Runtime { state: StateRef, mode: Mode, chosen: Option<Replay> },
-    /// cacheow is off for this call.
-    Plain,
+    Runtime { state: StateRef, lookup: Lookup, chosen: Option<Replay> },
+    /// cacheow is off for this call, or it is bypassed.
+    Plain { status: Option<CallStatus> },
+}
+
+/// How a call of the data dir looks for an outcome: its mode, or what a
+/// per-call request makes of it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Lookup {
+    mode: Mode,
+    /// Cache mode: the oldest an outcome may be and still be a hit.
+    max_age: Option<Duration>,
+    /// Cache mode: an expired outcome is returned, and refreshed.
+    serve_stale: bool,
 }
 
 impl Plan {
@@ -131,12 +334,23 @@ impl Plan {
     }
 }
 
-pub(crate) fn plan(function: &'static Function, args: &Args, global: Global) -> Plan {
+/// `can_serve_stale`: the caller can refresh an expired outcome after it
+/// returned it.
+pub(crate) fn plan(function: &'static Function, args: &Args, global: Global, can_serve_stale: bool) -> Plan {
     if fork::in_child() {
-        return Plan::Plain;
+        return Plan::Plain { status: None };
     }
     let state = match binding::current() {
         Some(Binding::Scope(hook)) => {
+            if request::current().is_some() {
+                warn_once(
+                    "request-in-test",
+                    format_args!(
+                        "cacheow: bypass, refresh and max_age are ignored inside a #[cacheow_test]: the test's \
+                         record mode decides, so that its replays stay exact"
+                    ),
+                );
+            }
             let decision = hook.decide(function, &args.text, scope::nested());
             return Plan::Scope { function, hook, decision };
         }
@@ -147,54 +361,83 @@ pub(crate) fn plan(function: &'static Function, args: &Args, global: Global) -> 
             }
             match function.global_state(|function| global().map(|runtime| runtime.state(function))) {
                 Some(state) => StateRef::Static(state),
-                None => return Plan::Plain,
+                None => return Plan::Plain { status: None },
             }
         }
     };
-    let mode = state.mode();
-    let chosen = choose(&state, args, mode);
-    Plan::Runtime { state, mode, chosen }
+    let policy = &function.meta().policy;
+    let lookup = match request::current() {
+        Some(Request::Bypass) => return Plan::Plain { status: Some(CallStatus::Bypassed) },
+        Some(Request::Refresh) => Lookup { mode: Mode::Default, max_age: None, serve_stale: false },
+        Some(Request::MaxAge(age)) => {
+            let max_age = Some(policy.ttl.map_or(age, |ttl| ttl.min(age)));
+            Lookup { mode: Mode::Cache, max_age, serve_stale: false }
+        }
+        None => {
+            let serve_stale = can_serve_stale && policy.serve_stale;
+            Lookup { mode: state.mode(), max_age: policy.ttl, serve_stale }
+        }
+    };
+    let chosen = choose(&state, args, lookup);
+    Plan::Runtime { state, lookup, chosen }
 }
 
-/// Decodes the planned outcome, or says how the function runs.
+/// Decodes the planned outcome, or says how the function runs. In cache
+/// mode, `judge` says whether the decoded value may be a hit.
 pub(crate) fn settle<R>(
     plan: Plan,
     args: &Args,
     decode: &dyn Fn(OutcomeKind, Source<'_>) -> Result<R, CodecError>,
+    judge: &dyn Fn(&R, &Age) -> Verdict,
 ) -> Start<R> {
     match plan {
-        Plan::Plain => Start::Plain,
+        Plan::Plain { status } => Start::Plain { status },
         Plan::Scope { function, hook, decision } => match decision {
             Decision::Replay(outcome) => {
                 Start::Replay { value: scope::replay(function, &outcome, decode), stopped_early: outcome.partial }
             }
             Decision::Call { ticket: Some(ticket) } => Start::Run(Sink::Scope { hook, ticket }),
-            Decision::Call { ticket: None } => Start::Plain,
+            Decision::Call { ticket: None } => Start::Plain { status: None },
             Decision::Fail(message) => panic!("{message}"),
         },
-        Plan::Runtime { state, mode, chosen } => {
-            if mode == Mode::Default {
+        Plan::Runtime { state, lookup, chosen } => {
+            if lookup.mode == Mode::Default {
                 return Start::Run(Sink::Runtime { state, event: CallEvent::Recorded });
             }
-            match replay(&state, args, decode, mode, chosen) {
-                Some((value, replayed)) => {
-                    let event = if mode == Mode::Mock { CallEvent::Mock } else { CallEvent::Hit };
-                    // A replay takes the latency it waited, and no more.
-                    state.log_call(event, args, Some(&replayed), state.latency());
-                    Start::Replay { value, stopped_early: false }
-                }
-                None => Start::Run(Sink::Runtime { state, event: CallEvent::Miss }),
+            let Some((value, replayed)) = replay(&state, args, decode, lookup.mode, chosen) else {
+                return Start::Run(Sink::Runtime { state, event: CallEvent::Miss });
+            };
+            let (event, status) = match lookup.mode {
+                Mode::Mock => (CallEvent::Mock, CallStatus::Mock),
+                _ => match judge(&value, &state.age(&replayed, lookup.max_age)) {
+                    Verdict::Fresh => (CallEvent::Hit, CallStatus::Hit),
+                    Verdict::Expired if lookup.serve_stale => (CallEvent::Hit, CallStatus::StaleHit),
+                    Verdict::Expired | Verdict::Invalid => {
+                        return Start::Run(Sink::Runtime { state, event: CallEvent::Miss });
+                    }
+                },
+            };
+            // A replay takes the latency it waited, and no more.
+            state.log_call(event, args, Some(&replayed), state.latency());
+            status::set_last(status);
+            if status == CallStatus::StaleHit {
+                return Start::Stale { value, sink: Sink::Runtime { state, event: CallEvent::Miss } };
             }
+            Start::Replay { value, stopped_early: false }
         }
     }
 }
 
 /// The recorded outcome for these arguments in cache or mock mode, without
-/// waiting its latency.
-fn choose(state: &FunctionState, args: &Args, mode: Mode) -> Option<Replay> {
-    match mode {
+/// waiting its latency. In cache mode, an outcome past its ttl is none,
+/// unless it may be served stale.
+fn choose(state: &FunctionState, args: &Args, lookup: Lookup) -> Option<Replay> {
+    match lookup.mode {
         Mode::Default => None,
-        Mode::Cache => state.cached(args),
+        Mode::Cache => match lookup.max_age {
+            Some(max_age) if !lookup.serve_stale => state.cached_within(args, max_age),
+            _ => state.cached(args),
+        },
         Mode::Mock => state.mock(args),
     }
 }
@@ -212,8 +455,9 @@ fn replay<R>(
     chosen: Option<Replay>,
 ) -> Option<(R, Replay)> {
     let mut next = chosen;
+    let lookup = Lookup { mode, max_age: None, serve_stale: false };
     loop {
-        let Some(outcome) = next.take().or_else(|| choose(state, args, mode)) else {
+        let Some(outcome) = next.take().or_else(|| choose(state, args, lookup)) else {
             if mode == Mode::Mock {
                 panic_nothing_to_replay(state, args);
             }
@@ -251,11 +495,4 @@ fn panic_nothing_to_replay(state: &FunctionState, args: &Args) -> ! {
         id = state.id,
         args = args.text,
     )
-}
-
-fn record<R>(sink: &Sink, function: &Function, args: &Args, codec: Codec<R>, started: Instant, value: &R) {
-    match (codec.encode)(value) {
-        Ok(encoded) => sink.record(args, encoded, started),
-        Err(error) => sink.unrecordable(function, args, started, &error),
-    }
 }

@@ -60,6 +60,12 @@ impl CallLog {
         self.epoch.wall_ms.saturating_add(i64::try_from(since).unwrap_or(i64::MAX))
     }
 
+    /// The wall time now, in milliseconds since the Unix epoch, from the
+    /// coarse clock: a few milliseconds behind at most, and cheap to read.
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.coarse_wall_ms(coarse_monotonic_millis().saturating_sub(self.epoch.coarse_ms))
+    }
+
     /// The wall time of `since_epoch` on the coarse clock.
     fn coarse_wall_ms(&self, since_epoch: u64) -> i64 {
         self.epoch.wall_ms.saturating_add(i64::try_from(since_epoch).unwrap_or(i64::MAX))

@@ -10,6 +10,7 @@ use crate::model::ids;
 use crate::model::items;
 use crate::model::kind::FunctionKind;
 use crate::model::outcome::{OutcomeKind, Payload};
+use crate::model::policy::Policy;
 use crate::runtime::state::FunctionState;
 use crate::store::functions::Registration;
 
@@ -61,6 +62,8 @@ pub struct FunctionMeta {
     /// Its calls may return different types (type parameters, `Self`):
     /// outcomes are then checked only when they replay.
     pub generic: bool,
+    /// `ttl`, `serve_stale`, `cache_errors`, `tags`, `dedupe`, `wait`, `cleanup`.
+    pub policy: Policy,
 }
 
 /// Whether an outcome fits a function's return type, without the type.

@@ -24,18 +24,18 @@ pub(crate) struct Entry {
     id: u64,
     /// The argument key, in two halves: the entry stays 8-byte aligned.
     key: [u64; 2],
-    last_seen_ms: AtomicI64,
+    last_recorded_ms: AtomicI64,
     count: AtomicU32,
     mock_only: bool,
     partial: bool,
 }
 
 impl Entry {
-    fn new(facts: Facts, count: u64, last_seen_ms: i64) -> Entry {
+    fn new(facts: Facts, count: u64, last_recorded_ms: i64) -> Entry {
         Entry {
             id: facts.id,
             key: split(facts.arg_key),
-            last_seen_ms: AtomicI64::new(last_seen_ms),
+            last_recorded_ms: AtomicI64::new(last_recorded_ms),
             count: AtomicU32::new(u32::try_from(count).unwrap_or(u32::MAX)),
             mock_only: facts.flags.mock_only,
             partial: facts.partial,
@@ -54,8 +54,8 @@ impl Entry {
         u64::from(self.count.load(Ordering::Relaxed))
     }
 
-    pub(crate) fn last_seen_ms(&self) -> i64 {
-        self.last_seen_ms.load(Ordering::Relaxed)
+    pub(crate) fn last_recorded_ms(&self) -> i64 {
+        self.last_recorded_ms.load(Ordering::Relaxed)
     }
 
     fn cacheable(&self) -> bool {
@@ -65,7 +65,7 @@ impl Entry {
     /// Counts one more call that gave this outcome, at `at_ms`.
     fn seen(&self, at_ms: i64) {
         let _ = self.count.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |count| count.checked_add(1));
-        self.last_seen_ms.fetch_max(at_ms, Ordering::Relaxed);
+        self.last_recorded_ms.fetch_max(at_ms, Ordering::Relaxed);
     }
 }
 
@@ -111,8 +111,8 @@ impl OutcomeIndex {
     /// Adds an outcome known to be of another id than those it holds (a
     /// row, a file): one probe of its table.
     pub(crate) fn load(&mut self, outcome: Indexed) {
-        let Indexed { facts, count, last_seen_ms } = outcome;
-        self.place(Entry::new(facts, count, last_seen_ms));
+        let Indexed { facts, count, last_recorded_ms } = outcome;
+        self.place(Entry::new(facts, count, last_recorded_ms));
         self.sampler = None;
     }
 
@@ -136,11 +136,11 @@ impl OutcomeIndex {
     /// Adds an outcome read from disk or the database; one already known
     /// is kept as it is.
     pub(crate) fn insert(&mut self, outcome: Indexed) {
-        let Indexed { facts, count, last_seen_ms } = outcome;
+        let Indexed { facts, count, last_recorded_ms } = outcome;
         if self.get(facts.id, facts.arg_key).is_some() {
             return;
         }
-        self.place(Entry::new(facts, count, last_seen_ms));
+        self.place(Entry::new(facts, count, last_recorded_ms));
         self.sampler = None;
     }
 
@@ -176,7 +176,9 @@ impl OutcomeIndex {
         }
         let key = entry.key;
         match self.newest.entry(key[0], |current| current.key == key, by_key) {
-            hash_table::Entry::Occupied(mut current) if entry.last_seen_ms() >= current.get().last_seen_ms() => {
+            hash_table::Entry::Occupied(mut current)
+                if entry.last_recorded_ms() >= current.get().last_recorded_ms() =>
+            {
                 let older = std::mem::replace(current.get_mut(), entry);
                 self.others.insert_unique(older.id, older, by_id);
             }
@@ -426,7 +428,7 @@ mod tests {
     }
 
     fn indexed(id: u64, args: u32, seen_ms: i64) -> Indexed {
-        Indexed { facts: facts_of(id, key(args), Flags::default()), count: 1, last_seen_ms: seen_ms }
+        Indexed { facts: facts_of(id, key(args), Flags::default()), count: 1, last_recorded_ms: seen_ms }
     }
 
     fn payload(id: u64) -> Arc<Cached> {
@@ -463,9 +465,9 @@ mod tests {
     fn mock_only_and_partial_outcomes_are_never_the_newest() {
         let mut index = OutcomeIndex::default();
         let mock_only = Flags { manual: true, mock_only: true };
-        index.insert(Indexed { facts: facts_of(1, key(7), mock_only), count: 1, last_seen_ms: 900 });
+        index.insert(Indexed { facts: facts_of(1, key(7), mock_only), count: 1, last_recorded_ms: 900 });
         let partial = Facts { partial: true, ..facts_of(2, key(7), Flags::default()) };
-        index.insert(Indexed { facts: partial, count: 1, last_seen_ms: 900 });
+        index.insert(Indexed { facts: partial, count: 1, last_recorded_ms: 900 });
         assert!(index.newest(key(7)).is_none());
         assert!(index.get(1, key(7)).is_some() && index.get(2, key(7)).is_some());
         index.insert(indexed(3, 7, 1));

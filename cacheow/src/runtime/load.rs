@@ -137,7 +137,9 @@ impl Runtime {
             .outcomes
             .into_iter()
             .map(|outcome| match histories.get(&outcome.id) {
-                Some(history) => outcome.with_history(history.count, history.last_seen_ms).indexed(),
+                Some(history) => {
+                    outcome.with_history(history.count, history.last_seen_ms, history.last_recorded_ms).indexed()
+                }
                 None => outcome.indexed(),
             })
             .collect())

@@ -86,7 +86,7 @@ impl Runtime {
         let id = outcome.id_hex();
         self.change_loaded(&watched.conn, function_id, |index| {
             let outcome = match index.get(file.id, old.arg_key) {
-                Some(old) => outcome.with_history(old.count(), old.last_seen_ms()),
+                Some(old) => outcome.with_history(old.count(), old.last_recorded_ms(), old.last_recorded_ms()),
                 None => outcome,
             };
             index.remove(file.id, old.arg_key);
@@ -181,7 +181,9 @@ impl Runtime {
         if self.loaded(function_id).is_some() {
             let histories = outcomes::histories(&watched.conn, function_id)?;
             let fitting = fitting.into_iter().map(|outcome| match histories.get(&outcome.id) {
-                Some(history) => outcome.with_history(history.count, history.last_seen_ms).indexed(),
+                Some(history) => {
+                    outcome.with_history(history.count, history.last_seen_ms, history.last_recorded_ms).indexed()
+                }
                 None => outcome.indexed(),
             });
             let mut index = OutcomeIndex::of(fitting);

@@ -16,13 +16,16 @@ pub(crate) mod enable;
 pub(crate) mod fork;
 pub(crate) mod function;
 pub(crate) mod hook;
+pub(crate) mod in_flight;
 pub(crate) mod index;
 pub(crate) mod load;
 pub(crate) mod loaded;
 pub(crate) mod manage;
 pub(crate) mod panics;
 pub(crate) mod payloads;
+pub(crate) mod refresh;
 pub(crate) mod registry;
+pub(crate) mod request;
 pub(crate) mod scope;
 pub(crate) mod sequence;
 pub(crate) mod sink;
@@ -60,6 +63,11 @@ pub(crate) struct Runtime {
 }
 
 impl Runtime {
+    /// The folder of a function's outcome files.
+    pub(crate) fn outcomes_dir(&self, function_id: &str) -> PathBuf {
+        crate::store::files::outcomes_dir(&self.data_dir, function_id)
+    }
+
     /// Opens the data dir, registers the program's decorated functions and
     /// starts the writer and the refresher; on failure, warns and keeps
     /// everything in memory.

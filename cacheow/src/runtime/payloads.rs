@@ -124,9 +124,15 @@ pub(crate) struct Replay {
     /// The key of the arguments it answers, when it was chosen by them.
     pub(crate) arg_key: Option<u128>,
     pub(crate) cached: Arc<Cached>,
+    /// When it was last recorded, in cache mode (0 in mock mode).
+    pub(crate) recorded_ms: i64,
 }
 
 impl Replay {
+    pub(crate) fn recorded_at(self, recorded_ms: i64) -> Replay {
+        Replay { recorded_ms, ..self }
+    }
+
     pub(crate) fn kind(&self) -> OutcomeKind {
         self.cached.kind
     }

@@ -66,6 +66,7 @@ fn unregistered(qualified: String) -> &'static Function {
         version: 0,
         record_panics: true,
         generic: false,
+        policy: crate::model::policy::Policy::DEFAULT,
     };
     let function: &'static Function = Box::leak(Box::new(Function::with_names(meta, names)));
     handles.insert(qualified, function);

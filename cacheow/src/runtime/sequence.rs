@@ -14,6 +14,7 @@ use crate::model::args::Args;
 use crate::model::codec::{Codec, CodecError, Source, wrong_kind};
 use crate::model::items;
 use crate::model::outcome::{OutcomeKind, Payload, Recorded};
+use crate::model::policy::Verdict;
 use crate::model::report::warn_once;
 use crate::runtime::Global;
 use crate::runtime::call::{self, Start};
@@ -80,16 +81,21 @@ enum Begin<T> {
 
 fn start<T>(function: &'static Function, args: Args, item: Codec<T>, global: Global) -> Begin<T> {
     function.learn(Checker::Items(item.check));
-    let plan = call::plan(function, &args, global);
+    let plan = call::plan(function, &args, global, false);
     let latency = plan.latency();
     let decode = |kind, source: Source<'_>| decode_values(item, kind, source.payload);
-    match call::settle(plan, &args, &decode) {
+    match call::settle(plan, &args, &decode, &|_, _| Verdict::Fresh) {
         Start::Replay { value, stopped_early } => {
             let stopped_early = stopped_early.then_some(function);
             Begin::Replay { items: Replayed { total: value.len(), items: value.into_iter(), stopped_early }, latency }
         }
+        // Sequences are never served stale: they have no `serve_stale`.
+        Start::Stale { value, .. } => Begin::Replay {
+            items: Replayed { total: value.len(), items: value.into_iter(), stopped_early: None },
+            latency,
+        },
         Start::Run(sink) => Begin::Record(Recorder::new(sink, item, args)),
-        Start::Plain => Begin::Plain,
+        Start::Plain { .. } => Begin::Plain,
     }
 }
 

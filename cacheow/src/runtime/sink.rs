@@ -1,16 +1,22 @@
 //! Where an outcome goes once the call that gave it ends: the data dir,
 //! through the function's state, or a test's fixtures, through its scope.
+//! The data dir keeps only what the function's policy lets it (`cache_if`,
+//! `cache_errors`); a test's fixtures keep every outcome, so that replays
+//! in CI stay exact.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::model::args::Args;
-use crate::model::codec::CodecError;
+use crate::model::codec::{Codec, CodecError};
 use crate::model::event::CallEvent;
 use crate::model::outcome::Recorded;
+use crate::model::policy::{Dedupe, Rules};
 use crate::model::report::warn_once;
+use crate::model::status::{self, CallStatus};
 use crate::runtime::function::Function;
 use crate::runtime::hook::Hook;
+use crate::runtime::in_flight::Joined;
 use crate::runtime::state::StateRef;
 
 pub(crate) enum Sink {
@@ -18,33 +24,95 @@ pub(crate) enum Sink {
     Runtime { state: StateRef, event: CallEvent },
     /// A test's fixtures, through its scope.
     Scope { hook: Arc<dyn Hook>, ticket: u64 },
+    /// Nowhere: cacheow is off, or the call is bypassed.
+    Plain { status: Option<CallStatus> },
 }
 
 impl Sink {
+    /// Records a panic of the function, or what a sequence gave.
     pub(crate) fn record(&self, args: &Args, outcome: Recorded, started: Instant) {
         match self {
             Sink::Runtime { state, event } => state.record(args, outcome, started, started.elapsed(), *event),
             Sink::Scope { hook, ticket } => hook.record(*ticket, outcome, started.elapsed()),
+            Sink::Plain { .. } => {}
         }
     }
 
-    /// A value that could not be encoded: the call is logged without an
-    /// outcome; in a test, which needs it, the call fails.
-    pub(crate) fn unrecordable(&self, function: &Function, args: &Args, started: Instant, error: &CodecError) {
+    /// Whether a panic of the function is recorded here.
+    pub(crate) fn records_panics(&self, function: &Function) -> bool {
+        let meta = function.meta();
         match self {
-            Sink::Runtime { state, event } => {
-                warn_once(
-                    format!("encode:{}", state.id),
-                    format_args!(
-                        "cacheow cannot record the outcome of `{}` ({error}); its calls are not recorded",
-                        state.name
-                    ),
-                );
-                state.log_call(*event, args, None, started.elapsed());
+            Sink::Runtime { .. } => meta.record_panics && meta.policy.cache_errors,
+            Sink::Scope { .. } => meta.record_panics,
+            Sink::Plain { .. } => false,
+        }
+    }
+
+    /// A cache-mode miss joins the call in flight with the same key, unless
+    /// the function's `dedupe` is off.
+    pub(crate) fn join_in_flight(&self, function: &Function, args: &Args) -> Option<Joined> {
+        match self {
+            Sink::Runtime { state, event: CallEvent::Miss } if function.meta().policy.dedupe != Dedupe::Off => {
+                state.in_flight().join(args.key)
             }
-            Sink::Scope { .. } => {
-                panic!("cacheow-test: the outcome of `{}` cannot be recorded: {error}", function.name())
+            _ => None,
+        }
+    }
+
+    /// Records the value the function returned, if its policy keeps it,
+    /// and notes the call's status.
+    pub(crate) fn record_value<R>(
+        &self,
+        function: &Function,
+        args: &Args,
+        codec: Codec<R>,
+        rules: Rules<R>,
+        started: Instant,
+        value: &R,
+    ) {
+        match self {
+            Sink::Plain { status: Some(status) } => status::set_last(*status),
+            Sink::Plain { status: None } => {}
+            Sink::Scope { hook, ticket } => match (codec.encode)(value) {
+                Ok(encoded) => hook.record(*ticket, encoded, started.elapsed()),
+                Err(error) => {
+                    panic!("cacheow-test: the outcome of `{}` cannot be recorded: {error}", function.name())
+                }
+            },
+            Sink::Runtime { state, event } => {
+                let refused = |status| {
+                    state.log_call(*event, args, None, started.elapsed());
+                    status::set_last(status);
+                };
+                if !rules.keeps(value) {
+                    return refused(CallStatus::NotRecorded);
+                }
+                match (codec.encode)(value) {
+                    Ok(encoded) if encoded.kind.failed() && !function.meta().policy.cache_errors => {
+                        refused(CallStatus::NotRecorded);
+                    }
+                    Ok(encoded) => {
+                        state.record(args, encoded, started, started.elapsed(), *event);
+                        status::set_last(if *event == CallEvent::Miss {
+                            CallStatus::Miss
+                        } else {
+                            CallStatus::Recorded
+                        });
+                    }
+                    Err(error) => {
+                        unrecordable(state, &error);
+                        refused(CallStatus::NotRecorded);
+                    }
+                }
             }
         }
     }
+}
+
+/// A value that could not be encoded: the call is logged without an outcome.
+fn unrecordable(state: &StateRef, error: &CodecError) {
+    warn_once(
+        format!("encode:{}", state.id),
+        format_args!("cacheow cannot record the outcome of `{}` ({error}); its calls are not recorded", state.name),
+    );
 }

@@ -14,7 +14,10 @@ use crate::model::event::CallEvent;
 use crate::model::mock::MockEntries;
 use crate::model::mode::Mode;
 use crate::model::outcome::{Flags, Outcome, Recorded};
+use crate::model::policy::Age;
+use crate::model::time::from_millis;
 use crate::runtime::call_log::CallLog;
+use crate::runtime::in_flight::InFlight;
 use crate::runtime::index::OutcomeIndex;
 use crate::runtime::payloads::{Budget, Cached, Replay};
 use crate::store::files::{self, CorruptFile};
@@ -33,6 +36,8 @@ pub(crate) struct FunctionState {
     seeded_rng: Option<Mutex<SmallRng>>,
     /// Calls not yet written to the database.
     pub(crate) calls: CallLog,
+    /// Its cache-mode calls running now, by argument key.
+    in_flight: Arc<InFlight>,
     keeping: Keeping,
 }
 
@@ -67,6 +72,7 @@ impl FunctionState {
                 Mutex::new(SmallRng::seed_from_u64(per_function))
             }),
             calls: CallLog::new(),
+            in_flight: Arc::default(),
             keeping,
         };
         state.apply(control);
@@ -125,12 +131,39 @@ impl FunctionState {
     /// Cache mode: the newest outcome recorded for these arguments, its
     /// payload from memory, or from its file at its first replay.
     pub(crate) fn cached(&self, args: &Args) -> Option<Replay> {
-        let (id, in_memory) = {
+        let (id, recorded_ms, in_memory) = {
             let index = self.index();
-            let id = index.newest(args.key)?.id();
-            (id, index.payload(id).cloned())
+            let entry = index.newest(args.key)?;
+            (entry.id(), entry.last_recorded_ms(), index.payload(entry.id()).cloned())
         };
-        self.replay_of(id, in_memory, Some(args.key))
+        self.replay_of(id, in_memory, Some(args.key)).map(|replay| replay.recorded_at(recorded_ms))
+    }
+
+    /// Cache mode with a ttl: the newest outcome, if it was last recorded
+    /// within `max_age`; its payload is not read otherwise.
+    pub(crate) fn cached_within(&self, args: &Args, max_age: Duration) -> Option<Replay> {
+        let oldest_ms = self.calls.now_ms().saturating_sub(i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX));
+        let (id, recorded_ms, in_memory) = {
+            let index = self.index();
+            let entry = index.newest(args.key).filter(|entry| entry.last_recorded_ms() >= oldest_ms)?;
+            (entry.id(), entry.last_recorded_ms(), index.payload(entry.id()).cloned())
+        };
+        self.replay_of(id, in_memory, Some(args.key)).map(|replay| replay.recorded_at(recorded_ms))
+    }
+
+    /// How old a cache-mode replay is, now.
+    pub(crate) fn age(&self, replay: &Replay, max_age: Option<Duration>) -> Age {
+        let age_ms = self.calls.now_ms().saturating_sub(replay.recorded_ms).max(0);
+        Age {
+            recorded_at: from_millis(replay.recorded_ms),
+            age: Duration::from_millis(u64::try_from(age_ms).unwrap_or(0)),
+            max_age,
+        }
+    }
+
+    /// Its cache-mode calls running now.
+    pub(crate) fn in_flight(&self) -> &Arc<InFlight> {
+        &self.in_flight
     }
 
     /// Mock mode: a weighted random outcome for these arguments.
@@ -165,7 +198,7 @@ impl FunctionState {
         match in_memory {
             Some(cached) => {
                 cached.note_replay();
-                Some(Replay { id, arg_key, cached })
+                Some(Replay { id, arg_key, cached, recorded_ms: 0 })
             }
             None => self.read_payload(id, arg_key),
         }
@@ -200,7 +233,7 @@ impl FunctionState {
         if kept {
             self.keeping.budget.admit(self.id, [(id, Arc::clone(&cached))]);
         }
-        Some(Replay { id, arg_key, cached })
+        Some(Replay { id, arg_key, cached, recorded_ms: 0 })
     }
 
     /// Records what a call of the function gave.

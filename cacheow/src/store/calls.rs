@@ -123,7 +123,8 @@ pub(crate) fn repeat(
 ) -> Result<bool, Error> {
     let changed = conn
         .prepare_cached(
-            "UPDATE outcomes SET count = count + ?3, last_seen_ms = max(last_seen_ms, ?4)
+            "UPDATE outcomes SET count = count + ?3, last_seen_ms = max(last_seen_ms, ?4),
+                 last_recorded_ms = max(coalesce(last_recorded_ms, 0), ?4)
              WHERE function_id = ?1 AND id = ?2",
         )?
         .execute(params![function_id, ids::id_hex(outcome_id), sql::count(count), last_seen])?;

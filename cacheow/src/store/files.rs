@@ -106,6 +106,9 @@ struct OutcomeFile<'a> {
     duration_ms: Option<f64>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     recorded_at: Option<Cow<'a, str>>,
+    /// When the same outcome was last recorded: its age starts there.
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    last_recorded_at: Option<Cow<'a, str>>,
     /// In fixtures: the calls, among those of the test with the same
     /// arguments, that gave this outcome (0 is the first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,13 +159,15 @@ pub(crate) fn render(
         Payload::Json(text) => (Some(parse_json(text)?), None),
         Payload::Ron(text) => (None, Some(Cow::Borrowed(&**text))),
     };
-    let (duration_ms, recorded_at, calls) = match style {
+    let time = |ms: i64| Some(humantime::format_rfc3339_millis(from_millis(ms)).to_string().into());
+    let (duration_ms, recorded_at, last_recorded_at, calls) = match style {
         Style::Runtime => (
             Some(as_millis_f64(outcome.duration)),
-            Some(humantime::format_rfc3339_millis(from_millis(outcome.recorded_at_ms)).to_string().into()),
+            time(outcome.recorded_at_ms),
+            time(outcome.last_recorded_ms().max(outcome.recorded_at_ms)),
             None,
         ),
-        Style::Fixture { calls } => (None, None, Some(Cow::Borrowed(calls))),
+        Style::Fixture { calls } => (None, None, None, Some(Cow::Borrowed(calls))),
     };
     let file = OutcomeFile {
         cacheow: FORMAT.into(),
@@ -180,6 +185,7 @@ pub(crate) fn render(
         partial: recorded.partial,
         duration_ms,
         recorded_at,
+        last_recorded_at,
         calls,
     };
     let mut text = serde_json::to_string_pretty(&file).map_err(|error| error.to_string())?;
@@ -225,12 +231,14 @@ pub(crate) fn parse(id: u64, text: &str) -> Result<Parsed, String> {
         Some(ms) => Duration::try_from_secs_f64(ms / 1000.0)
             .map_err(|_| "`duration_ms` must be a number of milliseconds, at least 0")?,
     };
-    let recorded_at_ms = match &file.recorded_at {
-        None => 0,
+    let time = |field: &str, text: &Option<Cow<'_, str>>| match text {
+        None => Ok(None),
         Some(text) => humantime::parse_rfc3339_weak(text)
-            .map(to_millis)
-            .map_err(|error| format!("`recorded_at` {text:?}: {error}"))?,
+            .map(|time| Some(to_millis(time)))
+            .map_err(|error| format!("`{field}` {text:?}: {error}")),
     };
+    let recorded_at_ms = time("recorded_at", &file.recorded_at)?.unwrap_or(0);
+    let last_recorded_ms = time("last_recorded_at", &file.last_recorded_at)?.unwrap_or(recorded_at_ms);
     let recorded = Recorded {
         kind: file.kind,
         payload,
@@ -239,7 +247,11 @@ pub(crate) fn parse(id: u64, text: &str) -> Result<Parsed, String> {
     };
     let flags = Flags { manual: file.manual, mock_only: file.mock_only };
     Ok(Parsed {
-        outcome: Outcome::new(id, canonical_json(&file.args), recorded, flags, recorded_at_ms, duration),
+        outcome: Outcome::new(id, canonical_json(&file.args), recorded, flags, recorded_at_ms, duration).with_history(
+            1,
+            last_recorded_ms,
+            last_recorded_ms,
+        ),
         function: file.function.map(Cow::into_owned),
         calls: file.calls.map(Cow::into_owned).unwrap_or_default(),
     })

@@ -28,6 +28,7 @@ pub(crate) struct OutcomeRow {
     pub(crate) error_type: Option<String>,
     pub(crate) duration_ms: f64,
     pub(crate) recorded_at_ms: i64,
+    pub(crate) last_recorded_ms: i64,
     pub(crate) count: u64,
     pub(crate) manual: bool,
     pub(crate) mock_only: bool,
@@ -51,6 +52,7 @@ impl OutcomeRow {
             args: self.args,
             value_preview: self.value_preview,
             recorded_at: from_millis(self.recorded_at_ms),
+            last_recorded_at: from_millis(self.last_recorded_ms.max(self.recorded_at_ms)),
             duration: std::time::Duration::try_from_secs_f64(self.duration_ms / 1000.0).unwrap_or_default(),
             count: self.count,
             manual: self.manual,
@@ -141,14 +143,16 @@ pub(crate) fn fill_missing_facts(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// What the index keeps of the row whose facts, count and last use begin
+/// What the index keeps of the row whose facts, count, last recording and last use begin
 /// at column `at`; `None` for a row edited out of shape.
 fn indexed_at(row: &rusqlite::Row<'_>, at: usize) -> Option<Indexed> {
     Some(Indexed {
         facts: facts_at(row, at).ok()??,
         count: sql::uncount(row.get(at + 1).ok()?),
-        last_seen_ms: row.get(at + 2).ok()?,
+        last_recorded_ms: row.get(at + 2).ok()?,
     })
+    // Not kept, but a row whose last use does not read is made again.
+    .filter(|_| row.get::<_, i64>(at + 3).is_ok())
 }
 
 const _: () = assert!(PACKED_FACTS == 29, "UNREADABLE names the length");
@@ -157,7 +161,7 @@ const _: () = assert!(PACKED_FACTS == 29, "UNREADABLE names the length");
 /// without facts by an older cacheow), which it deletes and makes again
 /// from the files.
 const UNREADABLE: &str = "function_id = ?1 AND (typeof(facts) != 'blob' OR length(facts) != 29
-     OR typeof(count) != 'integer' OR typeof(last_seen_ms) != 'integer')";
+     OR typeof(count) != 'integer' OR typeof(last_seen_ms) != 'integer' OR typeof(last_recorded_ms) != 'integer')";
 
 /// Half of a function's outcomes, by id: two readers share the work.
 #[derive(Debug, Clone, Copy)]
@@ -167,7 +171,7 @@ pub(crate) enum IdHalf {
 }
 
 /// The outcomes of a function in `half`, as the index keeps them, read from
-/// the covering index `outcomes_facts` alone and handed to `each` in chunks;
+/// the covering index `outcomes_loaded` alone and handed to `each` in chunks;
 /// `false` when a row could not be read, and the files must be.
 pub(crate) fn indexed(
     conn: &Connection,
@@ -181,9 +185,12 @@ pub(crate) fn indexed(
         // A row without facts (an older cacheow wrote it) falls here, and
         // does not read.
         IdHalf::Lower => {
-            "SELECT facts, count, last_seen_ms FROM outcomes WHERE function_id = ?1 AND (facts IS NULL OR facts < X'80')"
+            "SELECT facts, count, last_recorded_ms, last_seen_ms FROM outcomes
+             WHERE function_id = ?1 AND (facts IS NULL OR facts < X'80')"
         }
-        IdHalf::Upper => "SELECT facts, count, last_seen_ms FROM outcomes WHERE function_id = ?1 AND facts >= X'80'",
+        IdHalf::Upper => {
+            "SELECT facts, count, last_recorded_ms FROM outcomes WHERE function_id = ?1 AND facts >= X'80'"
+        }
     };
     let mut statement = conn.prepare_cached(sql)?;
     let mut rows = statement.query([function_id])?;
@@ -204,7 +211,7 @@ pub(crate) fn indexed(
 pub(crate) fn page(conn: &Connection, function_id: &str, offset: u64, limit: u64) -> Result<Vec<OutcomeRow>, Error> {
     let mut statement = conn.prepare_cached(
         "SELECT id, kind, arg_key, args, value_preview, error_type, duration_ms, recorded_at_ms, count, manual, mock_only,
-                partial
+                partial, coalesce(last_recorded_ms, recorded_at_ms)
          FROM outcomes WHERE function_id = ?1 ORDER BY recorded_at_ms DESC, seq DESC LIMIT ?2 OFFSET ?3",
     )?;
     let rows = statement.query_map(params![function_id, sql::count(limit), sql::count(offset)], |row| {
@@ -221,6 +228,7 @@ pub(crate) fn page(conn: &Connection, function_id: &str, offset: u64, limit: u64
             manual: row.get(9)?,
             mock_only: row.get(10)?,
             partial: row.get(11)?,
+            last_recorded_ms: row.get(12)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -231,6 +239,7 @@ pub(crate) fn page(conn: &Connection, function_id: &str, offset: u64, limit: u64
 pub(crate) struct History {
     pub(crate) count: u64,
     pub(crate) last_seen_ms: i64,
+    pub(crate) last_recorded_ms: i64,
 }
 
 /// The history of each of a function's outcomes, by outcome id.
@@ -238,17 +247,23 @@ pub(crate) fn histories(conn: &Connection, function_id: &str) -> Result<HashMap<
     // A row edited out of shape has no history: its outcome's row is made
     // again from its file.
     let mut statement = conn.prepare_cached(&format!(
-        "SELECT id, count, last_seen_ms, facts FROM outcomes WHERE function_id = ?1 AND NOT ({UNREADABLE})"
+        "SELECT id, count, last_seen_ms, facts, last_recorded_ms FROM outcomes
+         WHERE function_id = ?1 AND NOT ({UNREADABLE})"
     ))?;
     let rows = statement.query_map([function_id], |row| {
         let id = row.get::<_, String>(0).ok().and_then(|id| ids::parse_id(&id));
         let facts = facts_at(row, 3).ok().flatten();
-        Ok((id.filter(|id| facts.is_some_and(|facts| facts.id == *id)), row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+        let history = History {
+            count: u64::try_from(row.get::<_, i64>(1)?).unwrap_or(1),
+            last_seen_ms: row.get(2)?,
+            last_recorded_ms: row.get(4)?,
+        };
+        Ok((id.filter(|id| facts.is_some_and(|facts| facts.id == *id)), history))
     })?;
     let mut out = HashMap::new();
     for row in rows {
-        if let (Some(id), count, last_seen_ms) = row? {
-            out.insert(id, History { count: u64::try_from(count).unwrap_or(1), last_seen_ms });
+        if let (Some(id), history) = row? {
+            out.insert(id, history);
         }
     }
     Ok(out)
@@ -259,10 +274,12 @@ pub(crate) fn histories(conn: &Connection, function_id: &str) -> Result<HashMap<
 pub(crate) fn insert(conn: &Connection, function_id: &str, outcome: &Outcome, calls: u64) -> Result<(), Error> {
     conn.prepare_cached(
         "INSERT INTO outcomes (function_id, id, kind, arg_key, args, encoding, value_preview, error_type,
-                               duration_ms, recorded_at_ms, last_seen_ms, count, manual, mock_only, partial, facts)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                               duration_ms, recorded_at_ms, last_seen_ms, count, manual, mock_only, partial, facts,
+                               last_recorded_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
          ON CONFLICT (function_id, id) DO UPDATE SET count = count + excluded.count,
-             last_seen_ms = max(last_seen_ms, excluded.last_seen_ms), facts = excluded.facts",
+             last_seen_ms = max(last_seen_ms, excluded.last_seen_ms), facts = excluded.facts,
+             last_recorded_ms = max(coalesce(last_recorded_ms, 0), excluded.last_recorded_ms)",
     )?
     .execute(params![
         function_id,
@@ -281,6 +298,7 @@ pub(crate) fn insert(conn: &Connection, function_id: &str, outcome: &Outcome, ca
         outcome.flags.mock_only,
         outcome.recorded.partial,
         &pack(&outcome.facts())[..],
+        outcome.last_recorded_ms().max(outcome.recorded_at_ms),
     ])?;
     // Its file is written: whatever corrupt file stood there is gone.
     let path = files::outcome_path(Path::new(""), function_id, outcome.id);
@@ -437,7 +455,7 @@ pub(crate) fn reconcile(
 /// the newest number.
 pub(crate) fn added_since(conn: &Connection, after: i64) -> Result<(Vec<(String, Indexed)>, i64), Error> {
     let mut statement = conn.prepare_cached(
-        "SELECT seq, function_id, facts, count, last_seen_ms FROM outcomes WHERE seq > ?1 ORDER BY seq",
+        "SELECT seq, function_id, facts, count, last_recorded_ms, last_seen_ms FROM outcomes WHERE seq > ?1 ORDER BY seq",
     )?;
     let mut rows = statement.query([after])?;
     let mut newest = after;

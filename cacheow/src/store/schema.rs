@@ -73,6 +73,8 @@ CREATE TABLE IF NOT EXISTS outcomes (
     partial INTEGER NOT NULL DEFAULT 0,
     -- What never changes about it, packed: what the index is loaded from.
     facts BLOB,
+    -- When the same outcome was last recorded: its age, for a ttl.
+    last_recorded_ms INTEGER,
     UNIQUE (function_id, id)
 );
 CREATE INDEX IF NOT EXISTS outcomes_by_function ON outcomes (function_id, recorded_at_ms);
@@ -201,11 +203,13 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("outcomes", "partial", "INTEGER NOT NULL DEFAULT 0"),
     ("outcomes", "facts", "BLOB"),
     ("functions", "files_stamp", "TEXT"),
+    ("outcomes", "last_recorded_ms", "INTEGER"),
 ];
 
 /// Made after the columns they cover exist.
 const ADDED_INDEXES: &str = "
-CREATE INDEX IF NOT EXISTS outcomes_facts ON outcomes (function_id, facts, count, last_seen_ms);
+DROP INDEX IF EXISTS outcomes_facts;
+CREATE INDEX IF NOT EXISTS outcomes_loaded ON outcomes (function_id, facts, count, last_recorded_ms, last_seen_ms);
 ";
 
 /// Brings a database made by an earlier version up to date.
@@ -218,6 +222,10 @@ fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
         )?;
         if present == 0 {
             conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {definition}"))?;
+            if *column == "last_recorded_ms" {
+                // The best an older cacheow knew of it.
+                conn.execute_batch("UPDATE outcomes SET last_recorded_ms = last_seen_ms")?;
+            }
         }
     }
     conn.execute_batch(ADDED_INDEXES)?;
