@@ -39,6 +39,12 @@ fn square_cacheow(n: u64) -> u64 {
     cacheow_bench::square(n)
 }
 
+/// The same with a ttl: its hits check the outcome's age.
+#[cacheow(ttl = "1h")]
+fn square_ttl(n: u64) -> u64 {
+    cacheow_bench::square(n)
+}
+
 #[cached]
 fn square_cached(n: u64) -> u64 {
     cacheow_bench::square(n)
@@ -69,17 +75,19 @@ fn set_mode(f: &Function, mode: Mode) {
 }
 
 fn replays(c: &mut Criterion) {
-    let (square_f, text_f) = (handle!(square_cacheow), handle!(text_cacheow));
+    let (square_f, text_f, ttl_f) = (handle!(square_cacheow), handle!(text_cacheow), handle!(square_ttl));
     // Recorded once, and warm in every cache.
-    let _ = (square_cacheow(7), square_cached(7), square_cached_disk(7));
+    let _ = (square_cacheow(7), square_ttl(7), square_cached(7), square_cached_disk(7));
     let _ = (text_cacheow(7), text_cached(7), text_cached_disk(7));
     cacheow::manager().expect("on").flush();
 
     set_mode(square_f, Mode::Cache);
     set_mode(text_f, Mode::Cache);
+    set_mode(ttl_f, Mode::Cache);
     let mut group = c.benchmark_group("cache hit/u64");
     group.bench_function("plain call", |b| b.iter(|| cacheow_bench::square(black_box(7))));
     group.bench_function("cacheow", |b| b.iter(|| square_cacheow(black_box(7))));
+    group.bench_function("cacheow, ttl", |b| b.iter(|| square_ttl(black_box(7))));
     group.bench_function("cached (memory)", |b| b.iter(|| square_cached(black_box(7))));
     group.bench_function("cached (disk)", |b| b.iter(|| square_cached_disk(black_box(7))));
     group.finish();

@@ -18,6 +18,7 @@ mod management;
 mod modes;
 #[path = "../support/panics.rs"]
 mod panics;
+mod policy;
 mod values;
 
 /// What cacheow logged, for the tests of its warnings.
