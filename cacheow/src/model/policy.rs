@@ -78,6 +78,11 @@ impl<R> Rules<R> {
         limit.is_none_or(|limit| age <= limit)
     }
 
+    /// Whether a replay's value must be judged: `ttl_from` or `validate`.
+    pub(crate) fn judges_values(&self) -> bool {
+        self.ttl_from.is_some() || self.validate.is_some()
+    }
+
     /// Whether `validate` accepts the outcome.
     pub(crate) fn valid(&self, value: &R, recorded_at: SystemTime, age: Duration) -> bool {
         self.validate.is_none_or(|validate| validate(&Entry { value, recorded_at, age }))

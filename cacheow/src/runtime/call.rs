@@ -85,7 +85,8 @@ fn start_sync<R>(
     if !latency.is_zero() {
         std::thread::sleep(latency);
     }
-    let settled = settle(plan, args, &codec.decode, &|value, age| rules.judge(value, age));
+    let judge = |value: &R, age: &Age| rules.judge(value, age);
+    let settled = settle(plan, args, &codec.decode, rules.judges_values().then_some(&judge));
     let started = started(settled, function, args);
     match started {
         Started::Run(Run { sink, joined: Some(Joined::Follow(call)) }) => {
@@ -157,7 +158,8 @@ async fn start_async<R>(
     if !latency.is_zero() {
         futures_timer::Delay::new(latency).await;
     }
-    let settled = settle(plan, args, &codec.decode, &|value, age| rules.judge(value, age));
+    let judge = |value: &R, age: &Age| rules.judge(value, age);
+    let settled = settle(plan, args, &codec.decode, rules.judges_values().then_some(&judge));
     let started = started(settled, function, args);
     match started {
         Started::Run(Run { sink, joined: Some(Joined::Follow(call)) }) => {
@@ -207,7 +209,7 @@ fn after_waiting<R>(
 ) -> Started<R> {
     if done {
         let plan = plan(function, args, global, false);
-        if let Start::Replay { value, .. } = settle(plan, args, &codec.decode, &|_, _| Verdict::Fresh) {
+        if let Start::Replay { value, .. } = settle(plan, args, &codec.decode, None) {
             status::set_last(CallStatus::Waited);
             return Started::Done(value);
         }
@@ -383,12 +385,15 @@ pub(crate) fn plan(function: &'static Function, args: &Args, global: Global, can
 }
 
 /// Decodes the planned outcome, or says how the function runs. In cache
-/// mode, `judge` says whether the decoded value may be a hit.
+/// mode, `judge` says whether the decoded value may be a hit, for a
+/// function with rules of its values (`ttl_from`, `validate`); without,
+/// only an outcome that may be served stale has its age checked here (the
+/// others were checked before their payload was read).
 pub(crate) fn settle<R>(
     plan: Plan,
     args: &Args,
     decode: &dyn Fn(OutcomeKind, Source<'_>) -> Result<R, CodecError>,
-    judge: &dyn Fn(&R, &Age) -> Verdict,
+    judge: Option<&dyn Fn(&R, &Age) -> Verdict>,
 ) -> Start<R> {
     match plan {
         Plan::Plain { status } => Start::Plain { status },
@@ -404,12 +409,12 @@ pub(crate) fn settle<R>(
             if lookup.mode == Mode::Default {
                 return Start::Run(Sink::Runtime { state, event: CallEvent::Recorded });
             }
-            let Some((value, replayed)) = replay(&state, args, decode, lookup.mode, chosen) else {
+            let Some((value, replayed)) = replay(&state, args, decode, lookup, chosen) else {
                 return Start::Run(Sink::Runtime { state, event: CallEvent::Miss });
             };
             let (event, status) = match lookup.mode {
                 Mode::Mock => (CallEvent::Mock, CallStatus::Mock),
-                _ => match judge(&value, &state.age(&replayed, lookup.max_age)) {
+                _ => match judge_replay(&state, &value, &replayed, lookup, judge) {
                     Verdict::Fresh => (CallEvent::Hit, CallStatus::Hit),
                     Verdict::Expired if lookup.serve_stale => (CallEvent::Hit, CallStatus::StaleHit),
                     Verdict::Expired | Verdict::Invalid => {
@@ -425,6 +430,22 @@ pub(crate) fn settle<R>(
             }
             Start::Replay { value, stopped_early: false }
         }
+    }
+}
+
+fn judge_replay<R>(
+    state: &FunctionState,
+    value: &R,
+    replayed: &Replay,
+    lookup: Lookup,
+    judge: Option<&dyn Fn(&R, &Age) -> Verdict>,
+) -> Verdict {
+    match judge {
+        Some(judge) => judge(value, &state.age(replayed, lookup.max_age)),
+        None if lookup.serve_stale && lookup.max_age.is_some() => {
+            Rules::NONE.judge(value, &state.age(replayed, lookup.max_age))
+        }
+        None => Verdict::Fresh,
     }
 }
 
@@ -451,11 +472,11 @@ fn replay<R>(
     state: &FunctionState,
     args: &Args,
     decode: &dyn Fn(OutcomeKind, Source<'_>) -> Result<R, CodecError>,
-    mode: Mode,
+    lookup: Lookup,
     chosen: Option<Replay>,
 ) -> Option<(R, Replay)> {
     let mut next = chosen;
-    let lookup = Lookup { mode, max_age: None, serve_stale: false };
+    let mode = lookup.mode;
     loop {
         let Some(outcome) = next.take().or_else(|| choose(state, args, lookup)) else {
             if mode == Mode::Mock {
