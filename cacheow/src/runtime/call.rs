@@ -384,6 +384,9 @@ pub(crate) fn plan(function: &'static Function, args: &Args, global: Global, can
     Plan::Runtime { state, lookup, chosen }
 }
 
+/// Whether a cache-mode replay's value may be a hit.
+pub(crate) type Judge<'a, R> = &'a dyn Fn(&R, &Age) -> Verdict;
+
 /// Decodes the planned outcome, or says how the function runs. In cache
 /// mode, `judge` says whether the decoded value may be a hit, for a
 /// function with rules of its values (`ttl_from`, `validate`); without,
@@ -393,7 +396,7 @@ pub(crate) fn settle<R>(
     plan: Plan,
     args: &Args,
     decode: &dyn Fn(OutcomeKind, Source<'_>) -> Result<R, CodecError>,
-    judge: Option<&dyn Fn(&R, &Age) -> Verdict>,
+    judge: Option<Judge<'_, R>>,
 ) -> Start<R> {
     match plan {
         Plan::Plain { status } => Start::Plain { status },
@@ -438,7 +441,7 @@ fn judge_replay<R>(
     value: &R,
     replayed: &Replay,
     lookup: Lookup,
-    judge: Option<&dyn Fn(&R, &Age) -> Verdict>,
+    judge: Option<Judge<'_, R>>,
 ) -> Verdict {
     match judge {
         Some(judge) => judge(value, &state.age(replayed, lookup.max_age)),
