@@ -128,7 +128,12 @@ impl Function {
     /// Deletes every recorded outcome of the function. With cacheow off,
     /// does nothing.
     pub fn clear(&self) -> Result<(), Error> {
-        self.loaded((), |runtime| runtime.delete_outcomes(self.id()).map(drop))
+        self.delete_all().map(drop)
+    }
+
+    /// Deletes every recorded outcome of the function, and says how many.
+    pub(crate) fn delete_all(&self) -> Result<u64, Error> {
+        self.loaded(0, |runtime| runtime.delete_outcomes(self.id()))
     }
 
     /// Runs `change` on the runtime of this thread; `off` when there is none.

@@ -77,8 +77,7 @@ impl Function {
 pub fn clear_tag(tag: &str) -> Result<usize, Error> {
     let mut deleted = 0;
     for function in registry::registered().into_iter().filter(|function| function.meta().policy.tags.contains(&tag)) {
-        deleted += function.outcomes()?.len();
-        function.clear()?;
+        deleted += function.delete_all()?;
     }
-    Ok(deleted)
+    Ok(usize::try_from(deleted).unwrap_or(usize::MAX))
 }

@@ -32,8 +32,18 @@ fn fail(n: u64) -> std::io::Result<u64> {
     if n % 2 == 1 { Err(std::io::Error::new(std::io::ErrorKind::NotFound, format!("no user {n}"))) } else { Ok(n) }
 }
 
+/// Served stale once 1.5 s old, refreshed in 300 ms: its value is when it
+/// ran, in milliseconds.
+#[cacheow(ttl = "1500ms", serve_stale)]
+fn stale(n: u64) -> u128 {
+    RAN.fetch_add(1, Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(300));
+    unix_micros() / 1000 + u128::from(n)
+}
+
 fn function(name: &str) -> &'static Function {
     match name {
+        "stale" => cacheow::handle!(stale),
         "square" => cacheow::handle!(square),
         "fetch" => cacheow::handle!(fetch),
         "fail" => cacheow::handle!(fail),
@@ -128,6 +138,11 @@ fn run(args: &mut dyn Iterator<Item = &str>, runtime: &tokio::runtime::Runtime) 
             "square" => {
                 let n = next().parse().expect("a number");
                 format!("square({n}) = {}", square(n))
+            }
+            "stale" => {
+                let n = next().parse().expect("a number");
+                let value = stale(n);
+                format!("stale({n}) = {value} {:?}", cacheow::last_status())
             }
             "fetch" => {
                 let n = next().parse().expect("a number");

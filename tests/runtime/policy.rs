@@ -479,3 +479,49 @@ fn clear_in_flight_releases_the_waiters() -> Result<(), Error> {
     });
     Ok(())
 }
+
+static STALE_UNSHARED_RAN: AtomicU64 = AtomicU64::new(0);
+
+#[cacheow(ttl = "100ms", serve_stale, dedupe = false)]
+fn stale_unshared(n: u64) -> u64 {
+    STALE_UNSHARED_RAN.fetch_add(1, SeqCst);
+    std::thread::sleep(Duration::from_millis(200));
+    n
+}
+
+#[test]
+fn one_refresh_runs_per_key_even_without_dedupe() -> Result<(), Error> {
+    handle!(stale_unshared).set_mode(Mode::Cache)?;
+    stale_unshared(1);
+    std::thread::sleep(Duration::from_millis(150));
+    for _ in 0..10 {
+        stale_unshared(1);
+        assert_eq!(last_status(), Some(CallStatus::StaleHit));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(STALE_UNSHARED_RAN.load(SeqCst), 2, "the first call, and one refresh for the ten stale hits");
+    Ok(())
+}
+
+static JOINING_RAN: AtomicU64 = AtomicU64::new(0);
+
+/// Its first call joins a thread that calls it with the same key: that
+/// thread waits for the first call, which waits for it, until `wait`.
+#[cacheow(wait = "300ms")]
+fn joining(n: u64) -> u64 {
+    if JOINING_RAN.fetch_add(1, SeqCst) == 0 {
+        std::thread::spawn(move || joining(n)).join().unwrap_or(0) + 1
+    } else {
+        n
+    }
+}
+
+#[test]
+fn wait_bounds_a_call_that_joins_a_thread_calling_it() -> Result<(), Error> {
+    handle!(joining).set_mode(Mode::Cache)?;
+    let started = Instant::now();
+    assert_eq!(joining(5), 6);
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(300) && took < Duration::from_secs(5), "{took:?}: bounded by `wait`");
+    Ok(())
+}

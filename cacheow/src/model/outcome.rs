@@ -273,12 +273,19 @@ impl Outcome {
         self.last_seen_ms.fetch_max(at_ms, Ordering::Relaxed);
     }
 
+    /// The same outcome, recorded again at `at_ms` if that is later (as its
+    /// file says): a sighting too.
+    pub(crate) fn recorded_again_at(self, at_ms: i64) -> Outcome {
+        self.last_recorded_ms.fetch_max(at_ms, Ordering::Relaxed);
+        self.seen_at(at_ms);
+        self
+    }
+
     /// Takes the count, last sighting and last recording the database holds.
     pub(crate) fn with_history(self, count: u64, last_seen_ms: i64, last_recorded_ms: i64) -> Outcome {
         self.count.store(count, Ordering::Relaxed);
         self.seen_at(last_seen_ms);
-        self.last_recorded_ms.fetch_max(last_recorded_ms, Ordering::Relaxed);
-        self
+        self.recorded_again_at(last_recorded_ms)
     }
 }
 

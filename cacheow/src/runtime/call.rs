@@ -17,7 +17,7 @@ use crate::model::event::CallEvent;
 use crate::model::ids;
 use crate::model::mode::Mode;
 use crate::model::outcome::OutcomeKind;
-use crate::model::policy::{Age, Rules, Verdict};
+use crate::model::policy::{Rules, Verdict};
 use crate::model::report::warn_once;
 use crate::model::status::{self, CallStatus};
 use crate::runtime::Global;
@@ -28,7 +28,7 @@ use crate::runtime::in_flight::{Joined, Lead};
 use crate::runtime::panics::{self, CatchPanic};
 use crate::runtime::payloads::Replay;
 use crate::runtime::request::{self, Request};
-use crate::runtime::scope::{self, InBody, InBodyFuture};
+use crate::runtime::scope::{self, InBody};
 use crate::runtime::sink::Sink;
 use crate::runtime::state::{FunctionState, StateRef};
 use crate::runtime::{enable, fork, refresh};
@@ -85,10 +85,7 @@ fn start_sync<R>(
     if !latency.is_zero() {
         std::thread::sleep(latency);
     }
-    let judge = |value: &R, age: &Age| rules.judge(value, age);
-    let settled = settle(plan, args, &codec.decode, rules.judges_values().then_some(&judge));
-    let started = started(settled, function, args);
-    match started {
+    match started(settle(plan, args, &codec.decode, &rules), function, args) {
         Started::Run(Run { sink, joined: Some(Joined::Follow(call)) }) => {
             let done = call.wait(function.meta().policy.wait);
             after_waiting(function, args, codec, global, sink, done)
@@ -158,10 +155,7 @@ async fn start_async<R>(
     if !latency.is_zero() {
         futures_timer::Delay::new(latency).await;
     }
-    let judge = |value: &R, age: &Age| rules.judge(value, age);
-    let settled = settle(plan, args, &codec.decode, rules.judges_values().then_some(&judge));
-    let started = started(settled, function, args);
-    match started {
+    match started(settle(plan, args, &codec.decode, &rules), function, args) {
         Started::Run(Run { sink, joined: Some(Joined::Follow(call)) }) => {
             let done = call.wait_async(function.meta().policy.wait).await;
             after_waiting(function, args, codec, global, sink, done)
@@ -183,13 +177,14 @@ enum Started<R> {
 fn started<R>(start: Start<R>, function: &Function, args: &Args) -> Started<R> {
     match start {
         Start::Replay { value, .. } => Started::Done(value),
-        // One refresh at a time: a call of the key in flight is refreshing it.
-        Start::Stale { value, sink } => match sink.join_in_flight(function, args) {
+        // One refresh at a time, dedupe or not: a call of the key in flight
+        // is refreshing it.
+        Start::Stale { value, sink } => match sink.join_in_flight(function, args, true) {
             Some(Joined::Follow(_)) => Started::Done(value),
             joined => Started::Stale(value, Run { sink, joined }),
         },
         Start::Run(sink) => {
-            let joined = sink.join_in_flight(function, args);
+            let joined = sink.join_in_flight(function, args, false);
             Started::Run(Run { sink, joined })
         }
         Start::Plain { status } => Started::Run(Run { sink: Sink::Plain { status }, joined: None }),
@@ -209,7 +204,7 @@ fn after_waiting<R>(
 ) -> Started<R> {
     if done {
         let plan = plan(function, args, global, false);
-        if let Start::Replay { value, .. } = settle(plan, args, &codec.decode, None) {
+        if let Start::Replay { value, .. } = settle(plan, args, &codec.decode, &Rules::NONE) {
             status::set_last(CallStatus::Waited);
             return Started::Done(value);
         }
@@ -258,7 +253,7 @@ impl Run {
         body: F,
     ) -> R {
         let started = Instant::now();
-        let body = InBodyFuture::new(body);
+        let body = scope::in_body(body);
         let value = match self.lead() {
             Some(lead) => self.catching(function, args, started, lead.running_future(body)).await,
             None => self.catching(function, args, started, body).await,
@@ -384,19 +379,13 @@ pub(crate) fn plan(function: &'static Function, args: &Args, global: Global, can
     Plan::Runtime { state, lookup, chosen }
 }
 
-/// Whether a cache-mode replay's value may be a hit.
-pub(crate) type Judge<'a, R> = &'a dyn Fn(&R, &Age) -> Verdict;
-
 /// Decodes the planned outcome, or says how the function runs. In cache
-/// mode, `judge` says whether the decoded value may be a hit, for a
-/// function with rules of its values (`ttl_from`, `validate`); without,
-/// only an outcome that may be served stale has its age checked here (the
-/// others were checked before their payload was read).
+/// mode, `rules` say whether the decoded value may be a hit.
 pub(crate) fn settle<R>(
     plan: Plan,
     args: &Args,
     decode: &dyn Fn(OutcomeKind, Source<'_>) -> Result<R, CodecError>,
-    judge: Option<Judge<'_, R>>,
+    rules: &Rules<R>,
 ) -> Start<R> {
     match plan {
         Plan::Plain { status } => Start::Plain { status },
@@ -417,7 +406,7 @@ pub(crate) fn settle<R>(
             };
             let (event, status) = match lookup.mode {
                 Mode::Mock => (CallEvent::Mock, CallStatus::Mock),
-                _ => match judge_replay(&state, &value, &replayed, lookup, judge) {
+                _ => match judge(&state, rules, &value, &replayed, lookup) {
                     Verdict::Fresh => (CallEvent::Hit, CallStatus::Hit),
                     Verdict::Expired if lookup.serve_stale => (CallEvent::Hit, CallStatus::StaleHit),
                     Verdict::Expired | Verdict::Invalid => {
@@ -436,20 +425,12 @@ pub(crate) fn settle<R>(
     }
 }
 
-fn judge_replay<R>(
-    state: &FunctionState,
-    value: &R,
-    replayed: &Replay,
-    lookup: Lookup,
-    judge: Option<Judge<'_, R>>,
-) -> Verdict {
-    match judge {
-        Some(judge) => judge(value, &state.age(replayed, lookup.max_age)),
-        None if lookup.serve_stale && lookup.max_age.is_some() => {
-            Rules::NONE.judge(value, &state.age(replayed, lookup.max_age))
-        }
-        None => Verdict::Fresh,
-    }
+/// What the rules make of a cache-mode replay. Its age is read only when
+/// something judges it: `ttl_from` or `validate`, or a ttl that may serve
+/// it stale (without, `choose` skipped an expired outcome unread).
+fn judge<R>(state: &FunctionState, rules: &Rules<R>, value: &R, replayed: &Replay, lookup: Lookup) -> Verdict {
+    let judged = rules.judges_values() || (lookup.serve_stale && lookup.max_age.is_some());
+    if judged { rules.judge(value, &state.age(replayed, lookup.max_age)) } else { Verdict::Fresh }
 }
 
 /// The recorded outcome for these arguments in cache or mock mode, without
@@ -458,10 +439,8 @@ fn judge_replay<R>(
 fn choose(state: &FunctionState, args: &Args, lookup: Lookup) -> Option<Replay> {
     match lookup.mode {
         Mode::Default => None,
-        Mode::Cache => match lookup.max_age {
-            Some(max_age) if !lookup.serve_stale => state.cached_within(args, max_age),
-            _ => state.cached(args),
-        },
+        // An outcome that may be served stale is chosen whatever its age.
+        Mode::Cache => state.cached(args, lookup.max_age.filter(|_| !lookup.serve_stale)),
         Mode::Mock => state.mock(args),
     }
 }

@@ -12,10 +12,10 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+
+use crate::runtime::polled::Polled;
 
 /// The calls of one function in flight, by argument key.
 #[derive(Default)]
@@ -90,8 +90,9 @@ impl Lead {
     }
 
     /// The same, during each poll of an `async` body.
-    pub(crate) fn running_future<F: Future>(&self, inner: F) -> RunningFuture<F> {
-        RunningFuture { mark: (Arc::as_ptr(&self.in_flight) as usize, self.key), inner }
+    pub(crate) fn running_future<F: Future>(&self, inner: F) -> impl Future<Output = F::Output> {
+        let mark = (Arc::as_ptr(&self.in_flight) as usize, self.key);
+        Polled::new(move || Running::enter(mark), inner)
     }
 }
 
@@ -161,25 +162,6 @@ impl Drop for Running {
                 leading.remove(at);
             }
         });
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// An `async` leader's body, marked as running during each poll.
-    pub(crate) struct RunningFuture<F> {
-        mark: (usize, u128),
-        #[pin]
-        inner: F,
-    }
-}
-
-impl<F: Future> Future for RunningFuture<F> {
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = self.project();
-        let _running = Running::enter(*this.mark);
-        this.inner.poll(cx)
     }
 }
 

@@ -23,6 +23,7 @@ pub(crate) mod loaded;
 pub(crate) mod manage;
 pub(crate) mod panics;
 pub(crate) mod payloads;
+pub(crate) mod polled;
 pub(crate) mod refresh;
 pub(crate) mod registry;
 pub(crate) mod request;

@@ -40,8 +40,8 @@ impl Drop for Running {
     }
 }
 
-/// Runs `refresh` on a thread of its own. When no thread can start, it
-/// runs on this one: the caller then waits for it.
+/// Runs `refresh` on a thread of its own. When no thread can start, a
+/// warning says so, and the outcome stays stale until a later call.
 pub(crate) fn in_background(function: &'static Function, refresh: impl FnOnce() + Send + 'static) {
     let running = Running::start(function);
     let spawned = std::thread::Builder::new().name("cacheow-refresh".into()).spawn(move || {

@@ -4,9 +4,9 @@
 
 use std::cell::Cell;
 use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
+
+use crate::runtime::polled::Polled;
 
 /// What the calls made inside a request do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,36 +93,22 @@ pub fn max_age<T>(age: Duration, f: impl FnOnce() -> T) -> T {
 
 /// [`bypass`] for a future: it applies during each of its polls.
 pub fn bypass_async<F: Future>(future: F) -> impl Future<Output = F::Output> {
-    UnderFuture { request: Request::Bypass, inner: future }
+    under(Request::Bypass, future)
 }
 
 /// [`refresh`] for a future: it applies during each of its polls.
 pub fn refresh_async<F: Future>(future: F) -> impl Future<Output = F::Output> {
-    UnderFuture { request: Request::Refresh, inner: future }
+    under(Request::Refresh, future)
 }
 
 /// [`max_age`] for a future: it applies during each of its polls.
 pub fn max_age_async<F: Future>(age: Duration, future: F) -> impl Future<Output = F::Output> {
-    UnderFuture { request: Request::MaxAge(age), inner: future }
+    under(Request::MaxAge(age), future)
 }
 
-pin_project_lite::pin_project! {
-    /// A future polled under a request: the task's calls, wherever it runs.
-    struct UnderFuture<F> {
-        request: Request,
-        #[pin]
-        inner: F,
-    }
-}
-
-impl<F: Future> Future for UnderFuture<F> {
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = self.project();
-        let _under = Under::enter(*this.request);
-        this.inner.poll(cx)
-    }
+/// A future polled under a request: the task's calls, wherever it runs.
+fn under<F: Future>(request: Request, future: F) -> impl Future<Output = F::Output> {
+    Polled::new(move || Under::enter(request), future)
 }
 
 #[cfg(test)]

@@ -4,8 +4,6 @@
 
 use std::cell::Cell;
 use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use crate::model::codec::{CodecError, Source};
 use crate::model::outcome::{OutcomeKind, Recorded};
@@ -13,6 +11,7 @@ use crate::runtime::binding;
 use crate::runtime::enable;
 use crate::runtime::function::Function;
 use crate::runtime::panics;
+use crate::runtime::polled::Polled;
 
 thread_local! {
     /// How many calls of decorated functions run their body on this thread.
@@ -88,28 +87,10 @@ pub fn check_uncaptured(function: &'static Function) {
     }
 }
 
-pin_project_lite::pin_project! {
-    /// Counts the body as running on the thread during each of its polls:
-    /// the calls it makes then are nested in this one.
-    pub(crate) struct InBodyFuture<F> {
-        #[pin]
-        inner: F,
-    }
-}
-
-impl<F> InBodyFuture<F> {
-    pub(crate) fn new(inner: F) -> Self {
-        InBodyFuture { inner }
-    }
-}
-
-impl<F: Future> Future for InBodyFuture<F> {
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let _in = InBody::enter();
-        self.project().inner.poll(cx)
-    }
+/// Counts the body as running on the thread during each of its polls: the
+/// calls it makes then are nested in this one.
+pub(crate) fn in_body<F: Future>(inner: F) -> impl Future<Output = F::Output> {
+    Polled::new(InBody::enter, inner)
 }
 
 /// The value of a fixture; a recorded panic panics again.

@@ -14,6 +14,7 @@ use crate::model::args::Args;
 use crate::model::codec::{Codec, CodecError, Source, wrong_kind};
 use crate::model::items;
 use crate::model::outcome::{OutcomeKind, Payload, Recorded};
+use crate::model::policy::Rules;
 use crate::model::report::warn_once;
 use crate::runtime::Global;
 use crate::runtime::call::{self, Start};
@@ -83,7 +84,7 @@ fn start<T>(function: &'static Function, args: Args, item: Codec<T>, global: Glo
     let plan = call::plan(function, &args, global, false);
     let latency = plan.latency();
     let decode = |kind, source: Source<'_>| decode_values(item, kind, source.payload);
-    match call::settle(plan, &args, &decode, None) {
+    match call::settle(plan, &args, &decode, &Rules::NONE) {
         Start::Replay { value, stopped_early } => {
             let stopped_early = stopped_early.then_some(function);
             Begin::Replay { items: Replayed { total: value.len(), items: value.into_iter(), stopped_early }, latency }

@@ -49,10 +49,13 @@ impl Sink {
     }
 
     /// A cache-mode miss joins the call in flight with the same key, unless
-    /// the function's `dedupe` is off.
-    pub(crate) fn join_in_flight(&self, function: &Function, args: &Args) -> Option<Joined> {
+    /// the function's `dedupe` is off. The `refresh` of an outcome served
+    /// stale always joins: one refresh runs per key.
+    pub(crate) fn join_in_flight(&self, function: &Function, args: &Args, refresh: bool) -> Option<Joined> {
         match self {
-            Sink::Runtime { state, event: CallEvent::Miss } if function.meta().policy.dedupe != Dedupe::Off => {
+            Sink::Runtime { state, event: CallEvent::Miss }
+                if refresh || function.meta().policy.dedupe != Dedupe::Off =>
+            {
                 state.in_flight().join(args.key)
             }
             _ => None,

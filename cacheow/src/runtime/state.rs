@@ -129,23 +129,18 @@ impl FunctionState {
     }
 
     /// Cache mode: the newest outcome recorded for these arguments, its
-    /// payload from memory, or from its file at its first replay.
-    pub(crate) fn cached(&self, args: &Args) -> Option<Replay> {
+    /// payload from memory, or from its file at its first replay. With a
+    /// `max_age`, none if it was last recorded longer ago: its payload is
+    /// not read then.
+    pub(crate) fn cached(&self, args: &Args, max_age: Option<Duration>) -> Option<Replay> {
+        let oldest_ms = max_age
+            .map(|max_age| self.calls.now_ms().saturating_sub(i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX)));
         let (id, recorded_ms, in_memory) = {
             let index = self.index();
             let entry = index.newest(args.key)?;
-            (entry.id(), entry.last_recorded_ms(), index.payload(entry.id()).cloned())
-        };
-        self.replay_of(id, in_memory, Some(args.key)).map(|replay| replay.recorded_at(recorded_ms))
-    }
-
-    /// Cache mode with a ttl: the newest outcome, if it was last recorded
-    /// within `max_age`; its payload is not read otherwise.
-    pub(crate) fn cached_within(&self, args: &Args, max_age: Duration) -> Option<Replay> {
-        let oldest_ms = self.calls.now_ms().saturating_sub(i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX));
-        let (id, recorded_ms, in_memory) = {
-            let index = self.index();
-            let entry = index.newest(args.key).filter(|entry| entry.last_recorded_ms() >= oldest_ms)?;
+            if oldest_ms.is_some_and(|oldest_ms| entry.last_recorded_ms() < oldest_ms) {
+                return None;
+            }
             (entry.id(), entry.last_recorded_ms(), index.payload(entry.id()).cloned())
         };
         self.replay_of(id, in_memory, Some(args.key)).map(|replay| replay.recorded_at(recorded_ms))

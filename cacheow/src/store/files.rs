@@ -247,11 +247,8 @@ pub(crate) fn parse(id: u64, text: &str) -> Result<Parsed, String> {
     };
     let flags = Flags { manual: file.manual, mock_only: file.mock_only };
     Ok(Parsed {
-        outcome: Outcome::new(id, canonical_json(&file.args), recorded, flags, recorded_at_ms, duration).with_history(
-            1,
-            last_recorded_ms,
-            last_recorded_ms,
-        ),
+        outcome: Outcome::new(id, canonical_json(&file.args), recorded, flags, recorded_at_ms, duration)
+            .recorded_again_at(last_recorded_ms),
         function: file.function.map(Cow::into_owned),
         calls: file.calls.map(Cow::into_owned).unwrap_or_default(),
     })

@@ -192,18 +192,21 @@ fn uri_path(path: &Path) -> String {
     path.display().to_string().replace('%', "%25").replace('?', "%3f").replace('#', "%23")
 }
 
-/// Columns added to a table after it was first made: (table, column, definition).
-const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
-    ("functions", "registered_by", "TEXT NOT NULL DEFAULT ''"),
-    ("stats", "total_duration_ms", "REAL NOT NULL DEFAULT 0"),
-    ("stats", "last_called_at_ms", "INTEGER"),
-    ("outcomes", "manual", "INTEGER NOT NULL DEFAULT 0"),
-    ("outcomes", "mock_only", "INTEGER NOT NULL DEFAULT 0"),
-    ("functions", "max_outcomes", "INTEGER"),
-    ("outcomes", "partial", "INTEGER NOT NULL DEFAULT 0"),
-    ("outcomes", "facts", "BLOB"),
-    ("functions", "files_stamp", "TEXT"),
-    ("outcomes", "last_recorded_ms", "INTEGER"),
+/// Columns added to a table after it was first made: (table, column,
+/// definition, and what fills it in the rows already there, if its default
+/// does not).
+const ADDED_COLUMNS: &[(&str, &str, &str, Option<&str>)] = &[
+    ("functions", "registered_by", "TEXT NOT NULL DEFAULT ''", None),
+    ("stats", "total_duration_ms", "REAL NOT NULL DEFAULT 0", None),
+    ("stats", "last_called_at_ms", "INTEGER", None),
+    ("outcomes", "manual", "INTEGER NOT NULL DEFAULT 0", None),
+    ("outcomes", "mock_only", "INTEGER NOT NULL DEFAULT 0", None),
+    ("functions", "max_outcomes", "INTEGER", None),
+    ("outcomes", "partial", "INTEGER NOT NULL DEFAULT 0", None),
+    ("outcomes", "facts", "BLOB", None),
+    ("functions", "files_stamp", "TEXT", None),
+    // The best an older cacheow knew of it.
+    ("outcomes", "last_recorded_ms", "INTEGER", Some("UPDATE outcomes SET last_recorded_ms = last_seen_ms")),
 ];
 
 /// Made after the columns they cover exist.
@@ -214,7 +217,7 @@ CREATE INDEX IF NOT EXISTS outcomes_loaded ON outcomes (function_id, facts, coun
 
 /// Brings a database made by an earlier version up to date.
 fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
-    for (table, column, definition) in ADDED_COLUMNS {
+    for (table, column, definition, fill) in ADDED_COLUMNS {
         let present: i64 = conn.query_row(
             &format!("SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = ?1"),
             [column],
@@ -222,9 +225,8 @@ fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
         )?;
         if present == 0 {
             conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {definition}"))?;
-            if *column == "last_recorded_ms" {
-                // The best an older cacheow knew of it.
-                conn.execute_batch("UPDATE outcomes SET last_recorded_ms = last_seen_ms")?;
+            if let Some(fill) = fill {
+                conn.execute_batch(fill)?;
             }
         }
     }
