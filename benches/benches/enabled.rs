@@ -231,11 +231,73 @@ fn mode_propagation(c: &mut Criterion) {
     let _ = setter.wait();
 }
 
+/// When the body of the last `gated` call ended.
+static GATED_ENDED: std::sync::Mutex<Option<Instant>> = std::sync::Mutex::new(None);
+
+/// Says it started, holds on for 2 ms (long enough for another call to
+/// start waiting for it), then notes when it ended.
+#[cacheow]
+fn gated(n: u64, #[cacheow(skip)] started: &std::sync::mpsc::Sender<()>) -> u64 {
+    let _ = started.send(());
+    let until = Instant::now() + Duration::from_millis(2);
+    while Instant::now() < until {
+        std::hint::spin_loop();
+    }
+    *GATED_ENDED.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Instant::now());
+    n
+}
+
+/// What a call that waits for the same call in flight adds: from the end
+/// of the running call's body to the waiter's return (its outcome recorded,
+/// the waiter woken, its replay), against a plain hit.
+fn in_flight(c: &mut Criterion) {
+    set_mode(handle!(gated), Mode::Cache);
+    let (keys, leader_keys) = std::sync::mpsc::channel::<u64>();
+    let (started, leader_started) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        for key in leader_keys {
+            gated(key, &started);
+        }
+    });
+    let next = AtomicU64::new(1 << 40);
+    // The first call of each thread sets up what later ones find ready.
+    let (unused, _) = std::sync::mpsc::channel();
+    keys.send(0).expect("the leader runs");
+    leader_started.recv().expect("the leader started");
+    gated(0, &unused);
+    let mut group = c.benchmark_group("in-flight dedupe");
+    group.sample_size(20).measurement_time(Duration::from_secs(4));
+    group.bench_function("waiter, after the call it waits for", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                // A waiter that came late (the machine was busy) hit instead
+                // of waiting: that round is tried again.
+                loop {
+                    let key = next.fetch_add(1, Ordering::Relaxed);
+                    keys.send(key).expect("the leader runs");
+                    leader_started.recv().expect("the leader started");
+                    black_box(gated(black_box(key), &unused));
+                    let returned = Instant::now();
+                    let ended = GATED_ENDED.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+                    if cacheow::last_status() == Some(cacheow::CallStatus::Waited) {
+                        total += returned.saturating_duration_since(ended.expect("the leader's body ended"));
+                        break;
+                    }
+                }
+            }
+            total
+        })
+    });
+    group.bench_function("plain hit", |b| b.iter(|| gated(black_box(0), &unused)));
+    group.finish();
+}
+
 /// A pseudo-random 0..25,000 µs, without a dependency for it.
 fn rand_micros() -> u32 {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     nanos.wrapping_mul(2_654_435_761) % 25_000
 }
 
-criterion_group!(benches, replays, recording, store_size, mode_propagation);
+criterion_group!(benches, replays, recording, store_size, in_flight, mode_propagation);
 criterion_main!(benches);

@@ -7,8 +7,9 @@
 //! - `memory <count>`: the resident memory `work` adds to a process whose
 //!   runtime is started, after its first use and after replaying every
 //!   one of its `count` outcomes.
-//! - `hits <count>`: `count` cache hits of one `u64` outcome, for a
-//!   profiler (`perf record`); the cost of each.
+//! - `hits <count> [ttl]`: `count` cache hits of one `u64` outcome (of a
+//!   function with a ttl, with `ttl`), for a profiler (`perf record`); the
+//!   cost of each.
 //! - `raw-files <count>`: the disk's own rate for what the writer does:
 //!   files of the same size, written and synced the same way, no cacheow.
 #![allow(clippy::print_stdout)] // its output is the measurement
@@ -30,6 +31,12 @@ fn other(n: u64) -> u64 {
     n + 1
 }
 
+/// `other` with a ttl, for a profile of its hits.
+#[cacheow(ttl = "1h")]
+fn other_ttl(n: u64) -> u64 {
+    n + 1
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let number = |i: usize| args.get(i).and_then(|arg| arg.parse::<u64>().ok()).expect("a number");
@@ -39,8 +46,8 @@ fn main() {
         Some("first-use") => first_use(),
         Some("memory") => memory(number(1)),
         Some("raw-files") => raw_files(number(1)),
-        Some("hits") => hits(number(1)),
-        _ => panic!("record <from> <count> | first-use | memory <count> | raw-files <count> | hits <count>"),
+        Some("hits") => hits(number(1), args.get(2).is_some_and(|arg| arg == "ttl")),
+        _ => panic!("record <from> <count> | first-use | memory <count> | raw-files <count> | hits <count> [ttl]"),
     }
 }
 
@@ -122,12 +129,13 @@ fn raw_files(count: u64) {
     let _: Duration = total;
 }
 
-fn hits(count: u64) {
-    other(7);
-    handle!(other).set_mode(Mode::Cache).expect("on");
+fn hits(count: u64, ttl: bool) {
+    let (call, f): (fn(u64) -> u64, _) = if ttl { (other_ttl, handle!(other_ttl)) } else { (other, handle!(other)) };
+    call(7);
+    f.set_mode(Mode::Cache).expect("on");
     let started = Instant::now();
     for _ in 0..count {
-        black_box(other(black_box(7)));
+        black_box(call(black_box(7)));
     }
     println!("hit_ns {:.1}", started.elapsed().as_nanos() as f64 / count as f64);
 }
