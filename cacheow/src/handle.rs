@@ -128,12 +128,7 @@ impl Function {
     /// Deletes every recorded outcome of the function. With cacheow off,
     /// does nothing.
     pub fn clear(&self) -> Result<(), Error> {
-        self.delete_all().map(drop)
-    }
-
-    /// Deletes every recorded outcome of the function, and says how many.
-    pub(crate) fn delete_all(&self) -> Result<u64, Error> {
-        self.loaded(0, |runtime| runtime.delete_outcomes(self.id()))
+        self.loaded((), |runtime| runtime.delete_outcomes(self.id()).map(drop))
     }
 
     /// Runs `change` on the runtime of this thread; `off` when there is none.
@@ -146,7 +141,7 @@ impl Function {
 
     /// The same, once the function is loaded there, so that it is
     /// registered.
-    fn loaded<T>(&self, off: T, change: impl FnOnce(&Runtime) -> Result<T, Error>) -> Result<T, Error> {
+    pub(crate) fn loaded<T>(&self, off: T, change: impl FnOnce(&Runtime) -> Result<T, Error>) -> Result<T, Error> {
         match self.state() {
             Some((runtime, _)) => change(&runtime),
             None => Ok(off),

@@ -4,15 +4,10 @@
 //! with cacheow off, they do nothing and return `Ok(0)`.
 
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
 
 use crate::manager::current_runtime;
-use crate::model::canonical::canonical_json;
 use crate::model::error::Error;
-use crate::model::ids;
-use crate::model::outcome::OutcomeInfo;
 use crate::runtime::function::Function;
-use crate::runtime::registry;
 
 impl Function {
     /// The folder of the function's outcome files in the data dir; `None`
@@ -35,17 +30,14 @@ impl Function {
     /// # Ok(()) }
     /// ```
     pub fn invalidate(&self, args: serde_json::Value) -> Result<usize, Error> {
-        let arg_key = ids::arg_key_hex(ids::arg_key(&canonical_json(&args)));
-        self.delete_where(|outcome| outcome.arg_key == arg_key)
+        self.loaded(0, |runtime| runtime.invalidate(self.id(), &args))
     }
 
     /// Deletes the outcomes older than the function's `ttl` (counted from
     /// when each was last recorded), and says how many; none for a function
     /// without one.
     pub fn cleanup_expired(&self) -> Result<usize, Error> {
-        let Some(ttl) = self.meta().policy.ttl else { return Ok(0) };
-        let now = SystemTime::now();
-        self.delete_where(|outcome| now.duration_since(outcome.last_recorded_at).unwrap_or(Duration::ZERO) > ttl)
+        self.loaded(0, |runtime| runtime.cleanup_expired(self.id()))
     }
 
     /// Forgets the calls marked in flight, so that calls waiting for them
@@ -54,19 +46,11 @@ impl Function {
     pub fn clear_in_flight(&self) -> Result<usize, Error> {
         Ok(current_runtime().map_or(0, |runtime| runtime.state(self).in_flight().clear()))
     }
-
-    fn delete_where(&self, doomed: impl Fn(&OutcomeInfo) -> bool) -> Result<usize, Error> {
-        let mut deleted = 0;
-        for outcome in self.outcomes()?.iter().filter(|outcome| doomed(outcome)) {
-            self.delete_outcome(&outcome.id)?;
-            deleted += 1;
-        }
-        Ok(deleted)
-    }
 }
 
-/// Deletes the outcomes of every function of this program tagged `tag`
-/// (`#[cacheow(tags("users"))]`), and says how many.
+/// Deletes the outcomes of every function tagged `tag`
+/// (`#[cacheow(tags("users"))]`) in the data dir, whichever program
+/// registered it, and says how many.
 ///
 /// ```no_run
 /// # fn main() -> Result<(), cacheow::Error> {
@@ -75,9 +59,5 @@ impl Function {
 /// # Ok(()) }
 /// ```
 pub fn clear_tag(tag: &str) -> Result<usize, Error> {
-    let mut deleted = 0;
-    for function in registry::registered().into_iter().filter(|function| function.meta().policy.tags.contains(&tag)) {
-        deleted += function.delete_all()?;
-    }
-    Ok(usize::try_from(deleted).unwrap_or(usize::MAX))
+    current_runtime().map_or(Ok(0), |runtime| runtime.clear_tag(tag))
 }

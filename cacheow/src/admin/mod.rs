@@ -64,6 +64,10 @@ pub struct FunctionSummary {
     pub outcomes: u64,
     /// Its cap on stored outcomes, if it has one.
     pub max_outcomes: Option<u64>,
+    /// Its `ttl`, in milliseconds, if it has one.
+    pub ttl_ms: Option<u64>,
+    /// Its `tags`.
+    pub tags: Vec<String>,
     /// Its call counts, over every process.
     #[serde(flatten)]
     pub stats: Stats,
@@ -105,6 +109,8 @@ pub struct OutcomeSummary {
     pub count: u64,
     /// When it was first recorded: `2026-11-21T10:04:05Z`.
     pub recorded_at: String,
+    /// When the same outcome was last recorded: a ttl counts from here.
+    pub last_recorded_at: String,
     /// Added by hand.
     pub manual: bool,
     /// Replayed in mock mode only.
@@ -196,6 +202,38 @@ impl DataDir {
     pub fn prune_stale(&self) -> Result<Vec<String>, Error> {
         self.runtime().prune_stale()
     }
+
+    /// Deletes every outcome of a function; how many.
+    pub fn clear(&self, function_id: &str) -> Result<u64, Error> {
+        self.runtime().delete_outcomes(function_id)
+    }
+
+    /// Deletes every outcome of the functions tagged `tag`; how many.
+    pub fn clear_tag(&self, tag: &str) -> Result<usize, Error> {
+        self.runtime().clear_tag(tag)
+    }
+
+    /// Deletes one outcome: its file, its row and its mock entry.
+    pub fn delete_outcome(&self, function_id: &str, outcome_id: &str) -> Result<(), Error> {
+        self.runtime().delete_outcome(function_id, outcome_id)
+    }
+
+    /// Deletes a function's outcomes for these arguments (as its outcomes
+    /// show them); how many.
+    pub fn invalidate(&self, function_id: &str, args: &serde_json::Value) -> Result<usize, Error> {
+        self.runtime().invalidate(function_id, args)
+    }
+
+    /// Deletes the outcomes past their function's ttl, of one function or
+    /// of every function; how many, by function id.
+    pub fn cleanup_expired(&self, function_id: Option<&str>) -> Result<Vec<(String, usize)>, Error> {
+        let runtime = self.runtime();
+        let function_ids = match function_id {
+            Some(id) => vec![id.to_owned()],
+            None => runtime.functions()?.into_iter().map(|row| row.id).collect(),
+        };
+        function_ids.into_iter().map(|id| runtime.cleanup_expired(&id).map(|deleted| (id, deleted))).collect()
+    }
 }
 
 /// The function id in the name of a fixture folder of cacheow-test,
@@ -215,6 +253,8 @@ fn summary(row: &FunctionRow) -> FunctionSummary {
         stale: row.stale,
         outcomes: row.outcomes,
         max_outcomes: row.max_outcomes,
+        ttl_ms: row.policy.ttl_ms,
+        tags: row.policy.tags.clone(),
         stats: row.totals.counts,
     }
 }
@@ -227,6 +267,7 @@ fn outcome_summary(row: &OutcomeRow) -> OutcomeSummary {
         value: preview(&row.value_preview, 200),
         count: row.count,
         recorded_at: time::rfc3339_seconds(row.recorded_at_ms),
+        last_recorded_at: time::rfc3339_seconds(row.last_recorded_ms.max(row.recorded_at_ms)),
         manual: row.manual,
         mock_only: row.mock_only,
         partial: row.partial,

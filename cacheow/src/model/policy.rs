@@ -40,6 +40,45 @@ impl Policy {
     };
 }
 
+/// A function's policy as the data dir keeps it, in the `functions` table:
+/// for the panel and the command line, which do not have the function.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub(crate) struct StoredPolicy {
+    pub(crate) ttl_ms: Option<u64>,
+    pub(crate) serve_stale: bool,
+    pub(crate) cache_errors: bool,
+    pub(crate) tags: Vec<String>,
+    /// `false`, `process` or `processes`.
+    pub(crate) dedupe: String,
+    pub(crate) wait_ms: u64,
+}
+
+impl From<&Policy> for StoredPolicy {
+    fn from(policy: &Policy) -> StoredPolicy {
+        let millis = |duration: Duration| u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+        StoredPolicy {
+            ttl_ms: policy.ttl.map(millis),
+            serve_stale: policy.serve_stale,
+            cache_errors: policy.cache_errors,
+            tags: policy.tags.iter().map(|tag| (*tag).to_owned()).collect(),
+            dedupe: match policy.dedupe {
+                Dedupe::Off => "false",
+                Dedupe::Process => "process",
+                Dedupe::Processes => "processes",
+            }
+            .to_owned(),
+            wait_ms: millis(policy.wait),
+        }
+    }
+}
+
+impl StoredPolicy {
+    pub(crate) fn ttl(&self) -> Option<Duration> {
+        self.ttl_ms.map(Duration::from_millis)
+    }
+}
+
 /// Who waits for a call in flight with the same key, in cache mode.
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -184,6 +184,7 @@ impl Function {
             kind: meta.kind,
             signature: meta.signature,
             source: format!("{}:{}", meta.file, meta.line),
+            policy: Some((&meta.policy).into()),
         }
     }
 }

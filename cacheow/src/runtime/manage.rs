@@ -231,6 +231,7 @@ impl Runtime {
             kind: FunctionKind::Unregistered,
             signature: "",
             source: String::new(),
+            policy: None,
         };
         functions::register(conn, "cacheow rebuild-index", &[registration], false)
     }

@@ -18,6 +18,7 @@ pub(crate) mod function;
 pub(crate) mod hook;
 pub(crate) mod in_flight;
 pub(crate) mod index;
+pub(crate) mod invalidate;
 pub(crate) mod load;
 pub(crate) mod loaded;
 pub(crate) mod manage;

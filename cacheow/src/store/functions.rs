@@ -9,6 +9,7 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use crate::model::error::Error;
 use crate::model::kind::FunctionKind;
 use crate::model::mode::Mode;
+use crate::model::policy::StoredPolicy;
 use crate::model::time::now_millis;
 use crate::store::calls::CallTotals;
 use crate::store::sql;
@@ -23,6 +24,8 @@ pub(crate) struct Registration<'a> {
     pub(crate) kind: FunctionKind,
     pub(crate) signature: &'a str,
     pub(crate) source: String,
+    /// `None` when not known (registered from its files): the one there stays.
+    pub(crate) policy: Option<StoredPolicy>,
 }
 
 /// Registers functions on behalf of `program`. With `mark_stale`,
@@ -40,12 +43,13 @@ pub(crate) fn register(
     {
         let mut upsert = tx.prepare_cached(
             "INSERT INTO functions (id, name, qualified_name, module_path, crate_name, kind, signature, source,
-                                    registered_by, registered_at_ms, last_seen_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+                                    registered_by, registered_at_ms, last_seen_at_ms, policy)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, qualified_name = excluded.qualified_name,
                  module_path = excluded.module_path, crate_name = excluded.crate_name, kind = excluded.kind,
                  signature = excluded.signature, source = excluded.source, stale = 0,
-                 registered_by = excluded.registered_by, last_seen_at_ms = excluded.last_seen_at_ms",
+                 registered_by = excluded.registered_by, last_seen_at_ms = excluded.last_seen_at_ms,
+                 policy = coalesce(excluded.policy, policy)",
         )?;
         for f in functions {
             upsert.execute(params![
@@ -58,7 +62,8 @@ pub(crate) fn register(
                 f.signature,
                 f.source,
                 program,
-                now
+                now,
+                f.policy.as_ref().and_then(|policy| serde_json::to_string(policy).ok()),
             ])?;
         }
         if mark_stale {
@@ -225,6 +230,8 @@ pub(crate) struct FunctionRow {
     /// How many outcomes it has.
     pub(crate) outcomes: u64,
     pub(crate) totals: CallTotals,
+    /// Its ttl, tags and dedupe, as its program last registered them.
+    pub(crate) policy: StoredPolicy,
 }
 
 impl FunctionRow {
@@ -245,7 +252,8 @@ impl FunctionRow {
 
 const FUNCTION_COLUMNS: &str = "f.id, f.name, f.qualified_name, f.module_path, f.source, f.signature, f.kind, f.mode,
     f.latency_ms, f.stale, f.max_outcomes, (SELECT COUNT(*) FROM outcomes o WHERE o.function_id = f.id),
-    s.total_calls, s.cache_hits, s.cache_misses, s.mock_calls, s.errors, s.total_duration_ms, s.last_called_at_ms
+    s.total_calls, s.cache_hits, s.cache_misses, s.mock_calls, s.errors, s.total_duration_ms, s.last_called_at_ms,
+    f.policy
     FROM functions f LEFT JOIN stats s ON s.function_id = f.id";
 
 fn function_row(row: &Row<'_>) -> rusqlite::Result<FunctionRow> {
@@ -263,7 +271,32 @@ fn function_row(row: &Row<'_>) -> rusqlite::Result<FunctionRow> {
         max_outcomes: row.get::<_, Option<i64>>(10)?.map(sql::uncount),
         outcomes: sql::uncount(row.get(11)?),
         totals: CallTotals::from_row(row, 12)?,
+        policy: stored_policy(row.get(19)?),
     })
+}
+
+/// A policy column as written, or none (an older cacheow's row, or one
+/// edited out of shape).
+fn stored_policy(text: Option<String>) -> StoredPolicy {
+    text.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default()
+}
+
+/// The ids of the functions tagged `tag`.
+pub(crate) fn tagged(conn: &Connection, tag: &str) -> Result<Vec<String>, Error> {
+    let mut statement = conn.prepare_cached(
+        "SELECT f.id FROM functions f, json_each(f.policy, '$.tags') t WHERE json_valid(f.policy) AND t.value = ?1",
+    )?;
+    let rows = statement.query_map([tag], |row| row.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A function's policy, as last registered.
+pub(crate) fn policy(conn: &Connection, function_id: &str) -> Result<StoredPolicy, Error> {
+    let text: Option<Option<String>> = conn
+        .prepare_cached("SELECT policy FROM functions WHERE id = ?1")?
+        .query_row([function_id], |row| row.get(0))
+        .optional()?;
+    Ok(stored_policy(text.flatten()))
 }
 
 /// Every registered function, by path.
@@ -293,6 +326,7 @@ mod tests {
             kind: FunctionKind::Sync,
             signature: "fn f()",
             source: "src/lib.rs:1".to_owned(),
+            policy: None,
         }
     }
 
@@ -326,6 +360,23 @@ mod tests {
         // Reopening an existing database is fine.
         drop(conn);
         assert!(control(&crate::store::schema::open(dir.path())?, "b")?.is_some());
+        Ok(())
+    }
+
+    #[test]
+    fn the_policy_is_kept_until_the_program_registers_another() -> Result<(), Error> {
+        let dir = tempfile::tempdir().map_err(|e| Error::Io { action: "create", path: "tmp".into(), source: e })?;
+        let mut conn = crate::store::schema::open(dir.path())?;
+        let policy = StoredPolicy { ttl_ms: Some(600_000), tags: vec!["users".into()], ..StoredPolicy::default() };
+        let with_policy = Registration { policy: Some(policy.clone()), ..registration("a", "app") };
+        register(&mut conn, "app", &[with_policy, registration("b", "app")], false)?;
+        assert_eq!(tagged(&conn, "users")?, ["a"]);
+        // A rebuild registers from the files, which know no policy.
+        register(&mut conn, "rebuild", &[registration("a", "app")], false)?;
+        assert_eq!(get(&conn, "a")?.map(|row| row.policy), Some(policy));
+        assert_eq!(self::policy(&conn, "b")?, StoredPolicy::default());
+        conn.execute("UPDATE functions SET policy = '{not json' WHERE id = 'a'", [])?;
+        assert!(tagged(&conn, "users")?.is_empty(), "a policy edited out of shape is none");
         Ok(())
     }
 }

@@ -231,6 +231,22 @@ pub(crate) fn page(conn: &Connection, function_id: &str, offset: u64, limit: u64
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The ids of a function's outcomes for the arguments `arg_key`.
+pub(crate) fn ids_for_args(conn: &Connection, function_id: &str, arg_key: u128) -> Result<Vec<String>, Error> {
+    let mut statement = conn.prepare_cached("SELECT id FROM outcomes WHERE function_id = ?1 AND arg_key = ?2")?;
+    let rows = statement.query_map(params![function_id, ids::arg_key_hex(arg_key)], |row| row.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The ids of a function's outcomes last recorded before `before_ms`.
+pub(crate) fn ids_recorded_before(conn: &Connection, function_id: &str, before_ms: i64) -> Result<Vec<String>, Error> {
+    let mut statement = conn.prepare_cached(
+        "SELECT id FROM outcomes WHERE function_id = ?1 AND coalesce(last_recorded_ms, recorded_at_ms) < ?2",
+    )?;
+    let rows = statement.query_map(params![function_id, before_ms], |row| row.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// What the rows know of an outcome that its file does not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct History {

@@ -39,6 +39,8 @@ CREATE TABLE IF NOT EXISTS functions (
     -- The outcome folder as the rows last matched it (its identity and
     -- modification time): a folder that differs is read again.
     files_stamp TEXT,
+    -- Its ttl, tags and dedupe as JSON, as its program registered them.
+    policy TEXT,
     registered_at_ms INTEGER NOT NULL,
     last_seen_at_ms INTEGER NOT NULL
 );
@@ -207,6 +209,7 @@ const ADDED_COLUMNS: &[(&str, &str, &str, Option<&str>)] = &[
     ("functions", "files_stamp", "TEXT", None),
     // The best an older cacheow knew of it.
     ("outcomes", "last_recorded_ms", "INTEGER", Some("UPDATE outcomes SET last_recorded_ms = last_seen_ms")),
+    ("functions", "policy", "TEXT", None),
 ];
 
 /// Made after the columns they cover exist.
