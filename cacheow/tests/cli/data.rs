@@ -11,27 +11,34 @@ use serde_json::{Value, json};
 use crate::{copy_dir, tree};
 
 /// A data dir holding only outcome files: no database.
-struct Data {
+pub(crate) struct Data {
     root: tempfile::TempDir,
 }
 
 impl Data {
-    fn new() -> Data {
+    pub(crate) fn new() -> Data {
         Data { root: tempfile::tempdir().expect("a temporary dir") }
     }
 
-    fn dir(&self) -> PathBuf {
+    pub(crate) fn dir(&self) -> PathBuf {
         self.root.path().join("data")
     }
 
     /// Writes an outcome file of `function` (a path) with this id.
-    fn outcome(&self, function: &str, function_id: &str, outcome_id: &str, args: Value, value: Value) -> PathBuf {
+    pub(crate) fn outcome(
+        &self,
+        function: &str,
+        function_id: &str,
+        outcome_id: &str,
+        args: Value,
+        value: Value,
+    ) -> PathBuf {
         let file = json!({ "function": function, "kind": "return", "args": args, "value": value });
         self.outcome_file(function_id, outcome_id, file)
     }
 
     /// Writes an outcome file with these fields, and the ids.
-    fn outcome_file(&self, function_id: &str, outcome_id: &str, mut file: Value) -> PathBuf {
+    pub(crate) fn outcome_file(&self, function_id: &str, outcome_id: &str, mut file: Value) -> PathBuf {
         let dir = self.dir().join("functions").join(function_id).join("outcomes");
         std::fs::create_dir_all(&dir).expect("a dir");
         file["cacheow"] = json!(1);
@@ -49,26 +56,26 @@ impl Data {
     }
 
     /// Runs a command with `--json`; what it printed.
-    fn json(&self, args: &[&str]) -> Value {
+    pub(crate) fn json(&self, args: &[&str]) -> Value {
         let output = self.cacheow(args).arg("--json").assert().success().get_output().stdout.clone();
         serde_json::from_slice(&output).expect("JSON")
     }
 
-    fn stdout(&self, args: &[&str]) -> String {
+    pub(crate) fn stdout(&self, args: &[&str]) -> String {
         String::from_utf8_lossy(&self.cacheow(args).assert().success().get_output().stdout).into_owned()
     }
 
-    fn fails(&self, args: &[&str]) -> String {
+    pub(crate) fn fails(&self, args: &[&str]) -> String {
         String::from_utf8_lossy(&self.cacheow(args).assert().code(2).get_output().stderr).into_owned()
     }
 }
 
-const FETCH: &str = "00000000000000f1";
+pub(crate) const FETCH: &str = "00000000000000f1";
 const OTHER_FETCH: &str = "00000000000000f2";
-const SQUARE: &str = "00000000000000f3";
+pub(crate) const SQUARE: &str = "00000000000000f3";
 
 /// Two outcomes of `app::users::fetch`, one of `app::square`.
-fn sample() -> Data {
+pub(crate) fn sample() -> Data {
     let data = Data::new();
     data.outcome("app::users::fetch", FETCH, "000000000000000a", json!({ "id": 1 }), json!("Ann"));
     data.outcome("app::users::fetch", FETCH, "000000000000000b", json!({ "id": 2 }), json!("Bob"));

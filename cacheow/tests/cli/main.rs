@@ -1,6 +1,7 @@
 //! The `cacheow` command line, run as a real process.
 
 mod data;
+mod delete;
 mod fixtures;
 mod serve;
 

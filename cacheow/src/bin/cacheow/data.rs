@@ -20,6 +20,13 @@ pub(crate) struct Common {
     json: bool,
 }
 
+impl Common {
+    /// Whether to print JSON.
+    pub(crate) fn json(&self) -> bool {
+        self.json
+    }
+}
+
 /// `cacheow show`.
 #[derive(clap::Args)]
 pub(crate) struct Show {
@@ -280,7 +287,7 @@ fn data_dir(common: &Common) -> PathBuf {
 }
 
 /// The data dir, which must hold cacheow's data unless `create`.
-fn open(common: &Common, create: bool) -> Result<DataDir, String> {
+pub(crate) fn open(common: &Common, create: bool) -> Result<DataDir, String> {
     let dir = data_dir(common);
     if !create {
         check_holds_data(&dir)?;
@@ -301,7 +308,7 @@ pub(crate) fn check_holds_data(dir: &Path) -> Result<(), String> {
 }
 
 /// The one function `query` names: an id, a path, or the end of a path.
-fn resolve(data: &DataDir, query: &str) -> Result<FunctionSummary, String> {
+pub(crate) fn resolve(data: &DataDir, query: &str) -> Result<FunctionSummary, String> {
     let functions = data.functions().map_err(text)?;
     if let Some(exact) = functions.iter().find(|f| f.id == query || f.path == query) {
         return Ok(exact.clone());
@@ -323,12 +330,12 @@ fn resolve(data: &DataDir, query: &str) -> Result<FunctionSummary, String> {
     }
 }
 
-fn print_json(value: &impl Serialize) -> Result<ExitCode, String> {
+pub(crate) fn print_json(value: &impl Serialize) -> Result<ExitCode, String> {
     let text = serde_json::to_string_pretty(value).map_err(|error| error.to_string())?;
     say!("{text}");
     Ok(ExitCode::SUCCESS)
 }
 
-fn text(error: cacheow::Error) -> String {
+pub(crate) fn text(error: cacheow::Error) -> String {
     error.to_string()
 }

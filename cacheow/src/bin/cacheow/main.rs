@@ -17,6 +17,7 @@ macro_rules! say {
 }
 
 mod data;
+mod delete;
 mod fixtures;
 mod serve;
 
@@ -45,6 +46,14 @@ enum Command {
     RebuildIndex(data::Rebuild),
     /// Delete what the data dir holds of functions that no longer exist.
     Prune(data::Prune),
+    /// Delete every outcome of a function, or of the functions with a tag.
+    Clear(delete::Clear),
+    /// Delete one outcome of a function.
+    Delete(delete::Delete),
+    /// Delete a function's outcomes for some arguments, given as JSON.
+    Invalidate(delete::Invalidate),
+    /// Delete the outcomes past their function's ttl.
+    CleanupExpired(delete::CleanupExpired),
     /// Write a function's outcomes into a fixture folder of cacheow-test.
     Export(data::Export),
     /// Copy the outcomes of a fixture folder into the data dir.
@@ -67,6 +76,10 @@ fn main() -> ExitCode {
         Command::Mode(args) => data::set_mode(args),
         Command::RebuildIndex(args) => data::rebuild(args),
         Command::Prune(args) => data::prune(args),
+        Command::Clear(args) => delete::clear(args),
+        Command::Delete(args) => delete::delete(args),
+        Command::Invalidate(args) => delete::invalidate(args),
+        Command::CleanupExpired(args) => delete::cleanup_expired(args),
         Command::Export(args) => data::export(args),
         Command::Import(args) => data::import(args),
         Command::Serve(args) => serve::run(args),
