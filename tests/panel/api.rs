@@ -474,3 +474,56 @@ async fn an_outcome_whose_arguments_are_edited_takes_the_id_of_its_content() {
     assert_eq!(REARGUED_RAN.load(SeqCst), 2);
     assert_eq!(f.outcomes().expect("outcomes").len(), 2, "recorded anew, not counted as the edited one");
 }
+
+#[cacheow(tags("panel-users"), ttl = "100ms")]
+fn tagged_user(id: u32) -> String {
+    format!("user {id}")
+}
+
+#[cacheow(tags("panel-users"))]
+fn tagged_plan(id: u32) -> String {
+    format!("plan {id}")
+}
+
+#[tokio::test]
+async fn outcomes_are_invalidated_cleaned_up_and_cleared_by_tag() {
+    let panel = panel();
+    let (user, plan) = (handle!(tagged_user), handle!(tagged_plan));
+    for id in 1..=3 {
+        tagged_user(id);
+        tagged_plan(id);
+    }
+    panel.flush();
+    let invalidate = format!("/api/functions/{}/invalidate", user.id());
+    let answer = send(&panel, post(&invalidate, &json!({ "args": { "id": 2 } }))).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (StatusCode::OK, json!({ "status": "ok", "deleted": 1 })),
+        "{}",
+        answer.text()
+    );
+    let answer = send(&panel, post(&invalidate, &json!({ "arguments": { "id": 2 } }))).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "a body without `args`");
+    assert_eq!(user.outcomes().expect("outcomes").len(), 2, "a refused request deletes nothing");
+
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    tagged_user(1);
+    panel.flush();
+    let cleanup = format!("/api/functions/{}/cleanup-expired", user.id());
+    let answer = send(&panel, post(&cleanup, &json!({}))).await;
+    assert_eq!(answer.json(), json!({ "status": "ok", "deleted": 1 }), "id 3 expired; id 1 was recorded again");
+    let cleanup_plan = format!("/api/functions/{}/cleanup-expired", plan.id());
+    assert_eq!(
+        send(&panel, post(&cleanup_plan, &json!({}))).await.json(),
+        json!({ "status": "ok", "deleted": 0 }),
+        "no ttl"
+    );
+
+    let answer = send(&panel, post("/api/tags/panel-users/clear", &json!({}))).await;
+    assert_eq!(answer.json(), json!({ "status": "ok", "deleted": 1 + 3 }));
+    assert!(user.outcomes().expect("outcomes").is_empty() && plan.outcomes().expect("outcomes").is_empty());
+    assert_eq!(
+        send(&panel, post("/api/tags/nobody/clear", &json!({}))).await.json(),
+        json!({ "status": "ok", "deleted": 0 })
+    );
+}

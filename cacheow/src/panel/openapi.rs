@@ -162,6 +162,7 @@ fn schemas() -> Value {
         "SetModeRequest": object(json!({ "mode": mode }), &["mode"]),
         "SetRetentionRequest": object(json!({ "max_outcomes": { "type": ["integer", "null"], "minimum": 1 } }), &["max_outcomes"]),
         "RetentionSet": object(json!({ "status": { "const": "ok" }, "max_outcomes": { "type": ["integer", "null"] } }), &["status", "max_outcomes"]),
+        "InvalidateRequest": object(json!({ "args": { "description": "The arguments, as the function's outcomes show them: {\"id\": 3}" } }), &["args"]),
         "ModeSet": object(json!({ "status": { "const": "ok" }, "mode": mode }), &["status", "mode"]),
         "SetLatencyRequest": object(json!({ "latency_ms": { "type": "number", "minimum": 0, "maximum": 3_600_000 } }), &["latency_ms"]),
         "LatencySet": object(json!({ "status": { "const": "ok" }, "latency_ms": { "type": "number" } }), &["status", "latency_ms"]),

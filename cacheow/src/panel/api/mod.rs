@@ -6,7 +6,7 @@ mod json;
 use std::sync::OnceLock;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::on;
@@ -30,7 +30,7 @@ const MUTATIONS: &[&str] = &["404", "413", "422"];
 
 /// Every operation of the JSON API, once: the router and the OpenAPI
 /// document are both made from it.
-static OPERATIONS: [Operation; 16] = [
+static OPERATIONS: [Operation; 19] = [
     Operation {
         verb: Verb::Get,
         path: "/api/health",
@@ -198,6 +198,39 @@ static OPERATIONS: [Operation; 16] = [
         answer: Answer::Schema("RetentionSet"),
         errors: MUTATIONS,
         handler: |method| on(method, set_retention),
+    },
+    Operation {
+        verb: Verb::Post,
+        path: "/api/tags/{tag}/clear",
+        id: "clearTag",
+        summary: "Delete every outcome of the functions with this tag",
+        query: &[],
+        body: None,
+        answer: Answer::Schema("Deleted"),
+        errors: &[],
+        handler: |method| on(method, clear_tag),
+    },
+    Operation {
+        verb: Verb::Post,
+        path: "/api/functions/{function_id}/invalidate",
+        id: "invalidate",
+        summary: "Delete a function's outcomes for these arguments, as its outcomes show them",
+        query: &[],
+        body: Some("InvalidateRequest"),
+        answer: Answer::Schema("Deleted"),
+        errors: MUTATIONS,
+        handler: |method| on(method, invalidate),
+    },
+    Operation {
+        verb: Verb::Post,
+        path: "/api/functions/{function_id}/cleanup-expired",
+        id: "cleanupExpired",
+        summary: "Delete a function's outcomes last recorded longer ago than its ttl",
+        query: &[],
+        body: None,
+        answer: Answer::Schema("Deleted"),
+        errors: &["404"],
+        handler: |method| on(method, cleanup_expired),
     },
     Operation {
         verb: Verb::Get,
@@ -368,6 +401,30 @@ async fn rebuild_all(State(panel): State<Panel>) -> Result<Json<Value>, Problem>
     let functions: Vec<RebuiltJson<'_>> =
         rebuilt.iter().map(|(id, rebuilt)| RebuiltJson::new(&panel, Some(id), rebuilt)).collect();
     Ok(Json(json!({ "functions": functions })))
+}
+
+async fn clear_tag(State(panel): State<Panel>, Path(tag): Path<String>) -> Result<Json<Value>, Problem> {
+    let deleted = panel.blocking(move |panel| Ok(panel.runtime.clear_tag(&tag)?)).await?;
+    Ok(Json(json!({ "status": "ok", "deleted": deleted })))
+}
+
+#[derive(Deserialize)]
+struct InvalidateRequest {
+    args: Value,
+}
+
+async fn invalidate(
+    State(panel): State<Panel>,
+    Function(row): Function,
+    JsonBody(request): JsonBody<InvalidateRequest>,
+) -> Result<Json<Value>, Problem> {
+    let deleted = panel.blocking(move |panel| Ok(panel.runtime.invalidate(&row.id, &request.args)?)).await?;
+    Ok(Json(json!({ "status": "ok", "deleted": deleted })))
+}
+
+async fn cleanup_expired(State(panel): State<Panel>, Function(row): Function) -> Result<Json<Value>, Problem> {
+    let deleted = panel.blocking(move |panel| Ok(panel.runtime.cleanup_expired(&row.id)?)).await?;
+    Ok(Json(json!({ "status": "ok", "deleted": deleted })))
 }
 
 #[derive(Deserialize)]
