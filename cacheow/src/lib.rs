@@ -54,8 +54,8 @@
 //! `serde::Serialize` (or be left out of the key with `#[cacheow(skip)]`)
 //! and the return type `Serialize + DeserializeOwned`; a function returning
 //! `Result<T, E>` records `Err` as an error outcome and replays it as `Err`,
-//! for serde errors, [`std::io::Error`] and, with the `anyhow` feature,
-//! `anyhow::Error`. A type that cannot be recorded is a compile error that
+//! for serde errors, [`std::io::Error`], `Box<dyn Error + Send + Sync>`
+//! and, with the `anyhow` feature, `anyhow::Error`. A type that cannot be recorded is a compile error that
 //! points at it:
 //!
 //! ```compile_fail

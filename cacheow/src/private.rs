@@ -23,8 +23,8 @@ use crate::runtime::{call, registry, sequence};
 /// How return values are recorded; see the module's documentation.
 pub mod codec {
     pub use crate::model::codec::{
-        Codec, CodecError, Recordable, RecordableError, Tag, ViaAnyhowResult, ViaIoResult, ViaSerdeResult,
-        ViaUnsupported, ViaUnsupportedResult, ViaValue,
+        Codec, CodecError, Recordable, RecordableError, Tag, ViaAnyhowResult, ViaBoxedResult, ViaIoResult,
+        ViaSerdeResult, ViaUnsupported, ViaUnsupportedResult, ViaValue,
     };
 }
 

@@ -266,8 +266,8 @@ fn codec_of(ty: &impl ToTokens, span: Span) -> TokenStream {
         {
             #[allow(unused_imports)]
             use ::cacheow::__private::codec::{
-                ViaIoResult as _, ViaAnyhowResult as _, ViaSerdeResult as _, ViaUnsupportedResult as _, ViaValue as _,
-                ViaUnsupported as _,
+                ViaIoResult as _, ViaAnyhowResult as _, ViaBoxedResult as _, ViaSerdeResult as _,
+                ViaUnsupportedResult as _, ViaValue as _, ViaUnsupported as _,
             };
             (&&&&&::cacheow::__private::codec::Tag::<#ty>::new()).codec()
         }

@@ -144,6 +144,30 @@ fn io_errors_replay_with_kind_and_message() -> Result<(), Error> {
     Ok(())
 }
 
+static BOXED_RAN: AtomicU64 = AtomicU64::new(0);
+
+#[cacheow]
+async fn fetch_quote(symbol: String) -> Result<f64, Box<dyn std::error::Error + Send + Sync>> {
+    BOXED_RAN.fetch_add(1, SeqCst);
+    if symbol.is_empty() {
+        return Err("no symbol".into());
+    }
+    Ok(symbol.parse::<f64>()?)
+}
+
+#[tokio::test]
+async fn boxed_errors_replay_with_their_message() -> Result<(), Error> {
+    let first = fetch_quote("12.5x".to_owned()).await.err().map(|e| e.to_string());
+    assert_eq!(first.as_deref(), Some("invalid float literal"));
+    assert_eq!(fetch_quote("1.5".to_owned()).await.ok(), Some(1.5));
+    handle!(fetch_quote).set_mode(Mode::Cache)?;
+    let replayed = fetch_quote("12.5x".to_owned()).await.err().map(|e| e.to_string());
+    assert_eq!(replayed, first, "the recorded error, as its message");
+    assert_eq!(fetch_quote("1.5".to_owned()).await.ok(), Some(1.5));
+    assert_eq!(BOXED_RAN.load(SeqCst), 2, "both replayed");
+    Ok(())
+}
+
 static ANYHOW_RAN: AtomicU64 = AtomicU64::new(0);
 
 #[cacheow]

@@ -50,7 +50,8 @@ impl<R> Copy for Codec<R> {}
     message = "cacheow cannot record the return type `{Self}`",
     label = "this type must implement `serde::Serialize` and `serde::de::DeserializeOwned`",
     note = "derive `serde::Serialize` and `serde::Deserialize` for it (errors of a `Result` may also be \
-            `std::io::Error`, or `anyhow::Error` with the `anyhow` feature of cacheow)"
+            `std::io::Error`, `Box<dyn Error + Send + Sync>`, or `anyhow::Error` with the `anyhow` feature \
+            of cacheow)"
 )]
 pub trait Recordable: Serialize + DeserializeOwned {}
 
@@ -92,6 +93,18 @@ impl<T: Recordable> ViaAnyhowResult<Result<T, anyhow::Error>> for &&&&Tag<Result
     }
 }
 
+/// Picks `BoxedErrors` for `Result<T, Box<dyn Error + Send + Sync>>`.
+pub trait ViaBoxedResult<R> {
+    /// The codec of `R`.
+    fn codec(&self) -> Codec<R>;
+}
+
+impl<T: Recordable> ViaBoxedResult<Result<T, BoxedError>> for &&&&Tag<Result<T, BoxedError>> {
+    fn codec(&self) -> Codec<Result<T, BoxedError>> {
+        result_codec::<T, BoxedError, BoxedErrors>()
+    }
+}
+
 /// Picks `SerdeErrors` for `Result<T, E>`.
 pub trait ViaSerdeResult<R> {
     /// The codec of `R`.
@@ -108,8 +121,8 @@ impl<T: Recordable, E: Recordable> ViaSerdeResult<Result<T, E>> for &&&Tag<Resul
 #[diagnostic::on_unimplemented(
     message = "cacheow cannot record the error type `{Self}`",
     label = "the `Err` type must implement `serde::Serialize` and `serde::de::DeserializeOwned`",
-    note = "derive `serde::Serialize` and `serde::Deserialize` for it, or return `std::io::Error` (or \
-            `anyhow::Error`, with the `anyhow` feature of cacheow)"
+    note = "derive `serde::Serialize` and `serde::Deserialize` for it, or return `std::io::Error`, \
+            `Box<dyn Error + Send + Sync>` (or `anyhow::Error`, with the `anyhow` feature of cacheow)"
 )]
 pub trait RecordableError: Recordable {}
 
@@ -349,6 +362,55 @@ fn io_error_kind(name: &str) -> std::io::ErrorKind {
     )
 }
 
+/// The boxed error most Rust applications return.
+type BoxedError = Box<dyn std::error::Error + Send + Sync>;
+
+/// `Box<dyn Error + Send + Sync>`, replayed as an error whose `Display` is
+/// the recorded message and whose `source()` chain is the recorded one.
+struct BoxedErrors;
+
+impl ErrorFormat<BoxedError> for BoxedErrors {
+    fn encode(error: &BoxedError) -> Result<Payload, CodecError> {
+        let mut chain = vec![error.to_string()];
+        let mut source = error.source();
+        while let Some(cause) = source {
+            chain.push(cause.to_string());
+            source = cause.source();
+        }
+        encode_value(&chain)
+    }
+    fn decode(payload: Source<'_>) -> Result<BoxedError, CodecError> {
+        let chain = match decode_value(payload)? {
+            ErrorText::Record(chain) => chain,
+            ErrorText::Message(message) => vec![message],
+        };
+        let replayed = chain
+            .into_iter()
+            .rev()
+            .fold(None, |source, message| Some(ReplayedError { message, source: source.map(Box::new) }));
+        Ok(Box::new(replayed.unwrap_or(ReplayedError { message: String::new(), source: None })))
+    }
+}
+
+/// A replayed `Box<dyn Error>`: its message, and the error that caused it.
+#[derive(Debug)]
+struct ReplayedError {
+    message: String,
+    source: Option<Box<ReplayedError>>,
+}
+
+impl std::fmt::Display for ReplayedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ReplayedError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|source| source as &(dyn std::error::Error + 'static))
+    }
+}
+
 /// `anyhow::Error`, replayed with its chain of messages.
 #[cfg(feature = "anyhow")]
 struct AnyhowErrors;
@@ -445,7 +507,8 @@ mod tests {
     fn autoref_picks_the_most_specific_codec() {
         #[allow(unused_imports)]
         use crate::model::codec::{
-            ViaAnyhowResult as _, ViaIoResult as _, ViaSerdeResult as _, ViaUnsupported as _, ViaValue as _,
+            ViaAnyhowResult as _, ViaBoxedResult as _, ViaIoResult as _, ViaSerdeResult as _, ViaUnsupported as _,
+            ViaValue as _,
         };
         let serde_result = (&&&Tag::<Result<u8, String>>::new()).codec();
         let encoded = (serde_result.encode)(&Err("boom".to_owned())).unwrap_or_else(|e| panic!("{e}"));
@@ -453,6 +516,31 @@ mod tests {
         let plain = (&&Tag::<u64>::new()).codec();
         let encoded = (plain.encode)(&9).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((encoded.kind, encoded.payload), (OutcomeKind::Return, Payload::Json("9".into())));
+    }
+
+    #[test]
+    #[allow(clippy::needless_borrow)]
+    fn boxed_errors_keep_their_message_and_chain() {
+        #[derive(Debug)]
+        struct Loading(std::io::Error);
+        impl std::fmt::Display for Loading {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("loading user 7")
+            }
+        }
+        impl std::error::Error for Loading {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let codec = (&&&&&Tag::<Result<u8, BoxedError>>::new()).codec();
+        let io = std::io::Error::new(std::io::ErrorKind::TimedOut, "the upstream timed out");
+        let (recorded, back) = round_trip(codec, &Err(Box::new(Loading(io)) as BoxedError));
+        assert_eq!(recorded.kind, OutcomeKind::Error);
+        let back = back.err().unwrap_or_else(|| "an error".into());
+        assert_eq!(back.to_string(), "loading user 7");
+        assert_eq!(back.source().map(ToString::to_string).as_deref(), Some("the upstream timed out"));
+        assert!(back.source().and_then(std::error::Error::source).is_none());
     }
 
     #[cfg(feature = "anyhow")]
