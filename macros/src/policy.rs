@@ -22,6 +22,8 @@ pub(crate) struct PolicyOptions {
     /// `cache_errors = false`, with its span.
     pub(crate) cache_errors: Option<(bool, syn::LitBool)>,
     pub(crate) validate: Option<syn::Path>,
+    /// `key = f`: the cache key is what `f` returns, given every parameter.
+    pub(crate) key: Option<syn::Path>,
     pub(crate) tags: Vec<String>,
     /// `dedupe = false` or `"processes"`; in the process when not given.
     pub(crate) dedupe: Option<DedupeOption>,
@@ -51,6 +53,7 @@ impl PolicyOptions {
             ("ttl_from", Meta::NameValue(pair)) => path(&pair.value, error::FN_OPTION).map(|f| self.ttl_from = Some(f)),
             ("cache_if", Meta::NameValue(pair)) => path(&pair.value, error::FN_OPTION).map(|f| self.cache_if = Some(f)),
             ("validate", Meta::NameValue(pair)) => path(&pair.value, error::FN_OPTION).map(|f| self.validate = Some(f)),
+            ("key", Meta::NameValue(pair)) => path(&pair.value, error::FN_OPTION).map(|f| self.key = Some(f)),
             ("cache_errors", Meta::NameValue(pair)) => match &pair.value {
                 Expr::Lit(ExprLit { lit: Lit::Bool(flag), .. }) => {
                     self.cache_errors = Some((flag.value, flag.clone()));
@@ -242,6 +245,7 @@ mod tests {
         assert_eq!(options.tags, ["users", "billing"]);
         assert!(matches!(options.dedupe, Some(DedupeOption::Off)));
         assert!(options.serve_stale.is_some() && options.cache_if.is_some() && options.validate.is_some());
+        assert!(options.key.is_some());
     }
 
     #[test]

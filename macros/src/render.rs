@@ -134,9 +134,15 @@ fn capture_args(function: &Function) -> TokenStream {
         // Spanned at the parameter, so that "cannot be a key" points at it.
         quote_spanned!(param.ty.span()=> __cacheow_writer.arg(#name, &#binding);)
     });
+    let mut capture = quote!(::cacheow::__private::capture_args(|__cacheow_writer| { #(#args)* }));
+    if let Some(key_of) = &function.options.policy.key {
+        // Every parameter but the receiver, by reference, in order.
+        let params = function.params.iter().map(|param| &param.binding);
+        capture = quote!(#capture.and_then(|__cacheow_args| __cacheow_args.keyed_by(&#key_of(#(&#params),*))));
+    }
     quote! {
         if ::cacheow::__private::is_active() {
-            ::core::option::Option::Some(::cacheow::__private::capture_args(|__cacheow_writer| { #(#args)* }))
+            ::core::option::Option::Some(#capture)
         } else {
             ::core::option::Option::None
         }

@@ -41,8 +41,20 @@ fn stale(n: u64) -> u128 {
     unix_micros() / 1000 + u128::from(n)
 }
 
+fn case_blind(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// Keyed by its name without case: `Ann` and `ANN` are one entry.
+#[cacheow(key = case_blind)]
+fn greet(name: String) -> String {
+    RAN.fetch_add(1, Ordering::SeqCst);
+    format!("hello {name}")
+}
+
 fn function(name: &str) -> &'static Function {
     match name {
+        "greet" => cacheow::handle!(greet),
         "stale" => cacheow::handle!(stale),
         "square" => cacheow::handle!(square),
         "fetch" => cacheow::handle!(fetch),
@@ -138,6 +150,10 @@ fn run(args: &mut dyn Iterator<Item = &str>, runtime: &tokio::runtime::Runtime) 
             "square" => {
                 let n = next().parse().expect("a number");
                 format!("square({n}) = {}", square(n))
+            }
+            "greet" => {
+                let name = next();
+                format!("greet({name}) = {}", greet(name.to_owned()))
             }
             "stale" => {
                 let n = next().parse().expect("a number");

@@ -477,3 +477,17 @@ fn a_normal_exit_waits_for_the_refresh_of_an_outcome_served_stale() {
     assert!(fresh.value("stale(1)").ends_with("Some(Hit)"), "{}", fresh.stdout);
     assert_ne!(fresh.value("stale(1)"), stale.value("stale(1)").replace("StaleHit", "Hit"));
 }
+
+#[test]
+fn a_custom_key_makes_different_arguments_one_entry_across_a_restart() {
+    let data = DataDir::new();
+    let recorded = data.run(&["greet", "Ann", "ran"]);
+    assert_eq!((recorded.value("greet(Ann)").as_str(), recorded.value("ran").as_str()), ("hello Ann", "1"));
+    let replayed = data.run(&["mode", "greet", "cache", "greet", "ANN", "greet", "bob", "ran"]);
+    assert_eq!(replayed.value("greet(ANN)"), "hello Ann", "one entry with Ann's, in another process");
+    assert_eq!(replayed.value("greet(bob)"), "hello bob");
+    assert_eq!(replayed.value("ran"), "1", "only bob ran");
+    let id = data.id("greet");
+    let file = std::fs::read_to_string(&data.outcome_files(&id)[0]).expect("the file");
+    assert!(file.contains("\"key\": \"ann\"") || file.contains("\"key\": \"bob\""), "{file}");
+}

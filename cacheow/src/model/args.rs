@@ -20,13 +20,34 @@ impl<T: ?Sized + Serialize> KeyArg for T {}
 pub struct Args {
     /// `{"id":7,"name":"Ann"}`: names sorted, values canonical.
     pub(crate) text: String,
+    /// The hash of the text, or of the custom key's.
     pub(crate) key: u128,
+    /// `#[cacheow(key = f)]`: the canonical text of what `f` returned.
+    pub(crate) key_text: Option<Box<str>>,
 }
 
 impl Args {
     pub(crate) fn new(text: String) -> Args {
         let key = ids::arg_key(&text);
-        Args { text, key }
+        Args { text, key, key_text: None }
+    }
+
+    /// The same arguments, keyed by `key` (what `#[cacheow(key = f)]`'s `f`
+    /// returned) instead of themselves. An error when it could not be
+    /// serialized (a warning says so).
+    pub fn keyed_by<K: ?Sized + KeyArg>(self, key: &K) -> Result<Args, Uncaptured> {
+        let mut text = Vec::new();
+        if let Err(error) = write_value(key, &mut text, &mut true) {
+            report::warn_once(
+                "key-serialize",
+                format_args!(
+                    "cacheow cannot serialize the key its `key` function gave ({error}); the call runs uncached"
+                ),
+            );
+            return Err(Uncaptured);
+        }
+        let text = String::from_utf8_lossy(&text).into_owned();
+        Ok(Args { key: ids::arg_key(&text), key_text: Some(text.into()), ..self })
     }
 }
 
@@ -103,6 +124,16 @@ mod tests {
         let args = writer.finish().unwrap_or_else(|| Args::new(String::new()));
         assert_eq!(args.text, r#"{"id":7,"name":"Ann"}"#);
         assert_eq!(args.key, ids::arg_key(&args.text));
+    }
+
+    #[test]
+    fn a_custom_key_replaces_the_arguments_key_and_keeps_their_text() {
+        let mut writer = ArgsWriter::default();
+        writer.arg("id", &7u32);
+        let args = writer.finish().map(|args| args.keyed_by("user-7")).and_then(Result::ok);
+        let args = args.unwrap_or_else(|| Args::new(String::new()));
+        assert_eq!((args.text.as_str(), args.key_text.as_deref()), (r#"{"id":7}"#, Some(r#""user-7""#)));
+        assert_eq!(args.key, ids::arg_key(r#""user-7""#));
     }
 
     #[test]

@@ -178,6 +178,9 @@ pub(crate) struct Outcome {
     pub(crate) arg_key: u128,
     /// The arguments' canonical JSON text.
     pub(crate) args: Box<str>,
+    /// `#[cacheow(key = f)]`: the key's canonical JSON text, which the
+    /// argument key derives from instead of `args`.
+    pub(crate) key: Option<Box<str>>,
     pub(crate) recorded: Recorded,
     pub(crate) flags: Flags,
     pub(crate) recorded_at_ms: i64,
@@ -203,6 +206,7 @@ impl Outcome {
             id,
             arg_key: ids::arg_key(&args),
             args,
+            key: None,
             recorded,
             flags,
             recorded_at_ms,
@@ -227,6 +231,15 @@ impl Outcome {
             }
         }
         ids::outcome_id(&parts[..len])
+    }
+
+    /// The same outcome, answering the custom key `key` (canonical JSON
+    /// text) rather than its arguments, when it has one.
+    pub(crate) fn keyed(self, key: Option<Box<str>>) -> Outcome {
+        match key {
+            Some(key) => Outcome { arg_key: ids::arg_key(&key), key: Some(key), ..self },
+            None => self,
+        }
     }
 
     /// The same outcome under the id of what it holds: after an edit of its

@@ -248,7 +248,8 @@ impl FunctionState {
             self.calls.repeat(id, at_ms);
             return;
         }
-        let outcome = Arc::new(Outcome::new(id, args.text.as_str(), recorded, Flags::default(), at_ms, duration));
+        let outcome = Outcome::new(id, args.text.as_str(), recorded, Flags::default(), at_ms, duration);
+        let outcome = Arc::new(outcome.keyed(args.key_text.clone()));
         let payload = Cached::pinned(outcome.kind(), outcome.payload().clone(), &self.keeping.budget);
         let new = self.index_mut().record(outcome.facts(), at_ms, payload);
         if !new {

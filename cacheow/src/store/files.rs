@@ -84,6 +84,9 @@ struct OutcomeFile<'a> {
     arg_key: Option<Cow<'a, str>>,
     #[serde(default = "no_args")]
     args: Value,
+    /// `#[cacheow(key = f)]`: what `f` gave, which `arg_key` derives from.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    key: Option<Value>,
     /// `null` is a value: present, unlike a missing `value`.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     value: Option<Value>,
@@ -177,6 +180,7 @@ pub(crate) fn render(
         kind: recorded.kind,
         arg_key: Some(ids::arg_key_hex(outcome.arg_key).into()),
         args: parse_json(&outcome.args)?,
+        key: outcome.key.as_deref().map(parse_json).transpose()?,
         value,
         value_ron,
         error_type: recorded.error_type.as_deref().map(Cow::Borrowed),
@@ -248,7 +252,8 @@ pub(crate) fn parse(id: u64, text: &str) -> Result<Parsed, String> {
     let flags = Flags { manual: file.manual, mock_only: file.mock_only };
     Ok(Parsed {
         outcome: Outcome::new(id, canonical_json(&file.args), recorded, flags, recorded_at_ms, duration)
-            .recorded_again_at(last_recorded_ms),
+            .recorded_again_at(last_recorded_ms)
+            .keyed(file.key.as_ref().map(|key| canonical_json(key).into())),
         function: file.function.map(Cow::into_owned),
         calls: file.calls.map(Cow::into_owned).unwrap_or_default(),
     })
