@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use cacheow::__harness::{FixtureOutcome, function_dir_name, function_id_of_dir, write_atomic};
 
-use crate::redact::Redaction;
+use cacheow::__harness::Redaction;
 
 /// The fixtures of one test.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -43,7 +43,6 @@
 mod env;
 mod fixtures;
 mod record;
-mod redact;
 mod scope;
 mod session;
 mod snapshot;

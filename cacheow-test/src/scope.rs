@@ -12,8 +12,8 @@ use std::task::{Context, Poll};
 use cacheow::{Function, Mode};
 
 use crate::Record;
-use crate::redact::Redaction;
 use crate::session::Session;
+use cacheow::__harness::Redaction;
 
 /// How a test records and replays the decorated functions it calls.
 ///

@@ -12,8 +12,8 @@ use cacheow::{Function, Mode};
 
 use crate::Record;
 use crate::fixtures::Fixtures;
-use crate::redact::Redaction;
 use crate::snapshot::Entry;
+use cacheow::__harness::Redaction;
 
 /// A running test.
 pub(crate) struct Session {

@@ -4,6 +4,7 @@
 
 pub use crate::model::canonical::canonical_json;
 pub use crate::model::outcome::{OutcomeKind, Payload, Recorded};
+pub use crate::model::redact::{REDACTED, Redaction};
 pub use crate::runtime::binding::{Entered, enter, hook as current};
 pub use crate::runtime::hook::{Decision, Hook};
 pub use crate::runtime::scope::Running;

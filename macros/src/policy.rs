@@ -25,6 +25,8 @@ pub(crate) struct PolicyOptions {
     /// `key = f`: the cache key is what `f` returns, given every parameter.
     pub(crate) key: Option<syn::Path>,
     pub(crate) tags: Vec<String>,
+    /// `redact("api_key", ...)`: fields written as `[redacted]`.
+    pub(crate) redact: Vec<String>,
     /// `dedupe = false` or `"processes"`; in the process when not given.
     pub(crate) dedupe: Option<DedupeOption>,
     pub(crate) wait: Option<Duration>,
@@ -45,7 +47,8 @@ impl PolicyOptions {
                 self.serve_stale = Some(path.clone());
                 Ok(())
             }
-            ("tags", Meta::List(list)) => read_tags(list).map(|tags| self.tags = tags),
+            ("tags", Meta::List(list)) => read_names(list, error::TAGS_OPTION).map(|tags| self.tags = tags),
+            ("redact", Meta::List(list)) => read_names(list, error::REDACT_OPTION).map(|fields| self.redact = fields),
             ("ttl", Meta::NameValue(pair)) => duration(&pair.value, error::TTL_OPTION).map(|ttl| self.ttl = Some(ttl)),
             ("wait", Meta::NameValue(pair)) => {
                 duration(&pair.value, error::WAIT_OPTION).map(|wait| self.wait = Some(wait))
@@ -110,7 +113,7 @@ impl PolicyOptions {
         let ttl = option_duration(self.ttl);
         let serve_stale = self.serve_stale.is_some();
         let cache_errors = self.cache_errors.as_ref().is_none_or(|(flag, _)| *flag);
-        let tags = &self.tags;
+        let (tags, redact) = (&self.tags, &self.redact);
         let dedupe = match self.dedupe {
             Some(DedupeOption::Off) => quote!(Off),
             Some(DedupeOption::Process) | None => quote!(Process),
@@ -125,6 +128,7 @@ impl PolicyOptions {
                 dedupe: ::cacheow::__private::Dedupe::#dedupe,
                 wait: #wait,
                 cleanup: ::core::option::Option::None,
+                redact: &[#(#redact),*],
             }
         }
     }
@@ -165,12 +169,14 @@ fn path(value: &Expr, message: &str) -> Result<syn::Path, syn::Error> {
     }
 }
 
-fn read_tags(list: &syn::MetaList) -> Result<Vec<String>, syn::Error> {
-    let tags = list.parse_args_with(Punctuated::<syn::LitStr, Token![,]>::parse_terminated)?;
-    tags.iter()
-        .map(|tag| {
-            let text = tag.value();
-            if text.trim().is_empty() { Err(syn::Error::new_spanned(tag, error::TAGS_OPTION)) } else { Ok(text) }
+/// `("a", "b")`: non-empty strings.
+fn read_names(list: &syn::MetaList, message: &str) -> Result<Vec<String>, syn::Error> {
+    let names = list.parse_args_with(Punctuated::<syn::LitStr, Token![,]>::parse_terminated)?;
+    names
+        .iter()
+        .map(|name| {
+            let text = name.value();
+            if text.trim().is_empty() { Err(syn::Error::new_spanned(name, message)) } else { Ok(text) }
         })
         .collect()
 }
@@ -237,7 +243,9 @@ mod tests {
             validate = still_good,
             tags("users", "billing"),
             dedupe = false,
-            wait = "2s"
+            wait = "2s",
+            key = key_of,
+            redact("api_key")
         ));
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(options.ttl, Some(Duration::from_secs(600)));
@@ -246,6 +254,7 @@ mod tests {
         assert!(matches!(options.dedupe, Some(DedupeOption::Off)));
         assert!(options.serve_stale.is_some() && options.cache_if.is_some() && options.validate.is_some());
         assert!(options.key.is_some());
+        assert_eq!(options.redact, ["api_key"]);
     }
 
     #[test]

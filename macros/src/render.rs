@@ -140,6 +140,10 @@ fn capture_args(function: &Function) -> TokenStream {
         let params = function.params.iter().map(|param| &param.binding);
         capture = quote!(#capture.and_then(|__cacheow_args| __cacheow_args.keyed_by(&#key_of(#(&#params),*))));
     }
+    let redact = &function.options.policy.redact;
+    if !redact.is_empty() {
+        capture = quote!(#capture.map(|__cacheow_args| __cacheow_args.redacted(&[#(#redact),*])));
+    }
     quote! {
         if ::cacheow::__private::is_active() {
             ::core::option::Option::Some(#capture)

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::model::canonical::write_value;
+use crate::model::redact::Redaction;
 use crate::model::{ids, report};
 
 /// A type cacheow can put in a cache key.
@@ -30,6 +31,20 @@ impl Args {
     pub(crate) fn new(text: String) -> Args {
         let key = ids::arg_key(&text);
         Args { text, key, key_text: None }
+    }
+
+    /// The same arguments with the fields named `fields` replaced by
+    /// `[redacted]` (`#[cacheow(redact(...))]`): in the data dir, and in the
+    /// key, so that a key read back from the disk is the same.
+    pub fn redacted(self, fields: &[&str]) -> Args {
+        if fields.is_empty() {
+            return self;
+        }
+        let redaction = Redaction::of_fields(fields.iter().copied());
+        let text = redaction.json(&self.text);
+        let key_text = self.key_text.map(|key| Box::from(redaction.json(&key)));
+        let key = ids::arg_key(key_text.as_deref().unwrap_or(&text));
+        Args { text, key, key_text }
     }
 
     /// The same arguments, keyed by `key` (what `#[cacheow(key = f)]`'s `f`

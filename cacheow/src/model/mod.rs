@@ -18,6 +18,7 @@ pub(crate) mod mock;
 pub(crate) mod mode;
 pub(crate) mod outcome;
 pub(crate) mod policy;
+pub(crate) mod redact;
 pub(crate) mod report;
 pub(crate) mod settings;
 pub(crate) mod status;

@@ -25,6 +25,8 @@ pub struct Policy {
     pub wait: Duration,
     /// `cleanup = "30m"`: how often expired outcomes are deleted.
     pub cleanup: Option<Duration>,
+    /// `redact("api_key")`: argument and value fields written as `[redacted]`.
+    pub redact: &'static [&'static str],
 }
 
 impl Policy {
@@ -37,6 +39,7 @@ impl Policy {
         dedupe: Dedupe::Process,
         wait: Duration::from_secs(30),
         cleanup: None,
+        redact: &[],
     };
 }
 

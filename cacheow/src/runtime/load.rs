@@ -11,6 +11,7 @@ use rusqlite::Connection;
 
 use crate::model::error::Error;
 use crate::model::outcome::Indexed;
+use crate::model::redact::Redaction;
 use crate::model::report::warn_once;
 use crate::runtime::Runtime;
 use crate::runtime::function::Function;
@@ -29,7 +30,7 @@ impl Runtime {
         }
         let Ok(store) = &self.store else {
             // Memory only: the warning that the data dir is unusable was given.
-            let keeping = self.keeping(id, None);
+            let keeping = self.keeping(function, None);
             let state = FunctionState::new(id, function.name(), Control::default(), OutcomeIndex::default(), keeping);
             return self.loaded.insert(state);
         };
@@ -43,17 +44,19 @@ impl Runtime {
             warn_load(function.name(), &error);
             Default::default()
         });
-        let state = FunctionState::new(id, function.name(), control, index, self.keeping(id, Some(store)));
+        let state = FunctionState::new(id, function.name(), control, index, self.keeping(function, Some(store)));
         self.loaded.insert(state)
     }
 
     /// Where a function's state sends what it records and finds payloads.
-    fn keeping(&self, function_id: &str, store: Option<&Store>) -> Keeping {
+    fn keeping(&self, function: &Function, store: Option<&Store>) -> Keeping {
+        let redact = function.meta().policy.redact;
         Keeping {
             writer: store.map(Store::writer),
-            outcomes_dir: store.map(|_| files::outcomes_dir(&self.data_dir, function_id)),
+            outcomes_dir: store.map(|_| files::outcomes_dir(&self.data_dir, function.id())),
             budget: Arc::clone(&self.budget),
             seed: self.seed,
+            redaction: (!redact.is_empty()).then(|| Redaction::of_fields(redact.iter().copied())),
         }
     }
 

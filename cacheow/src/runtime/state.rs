@@ -15,6 +15,7 @@ use crate::model::mock::MockEntries;
 use crate::model::mode::Mode;
 use crate::model::outcome::{Flags, Outcome, Recorded};
 use crate::model::policy::Age;
+use crate::model::redact::Redaction;
 use crate::model::time::from_millis;
 use crate::runtime::call_log::CallLog;
 use crate::runtime::in_flight::InFlight;
@@ -50,6 +51,8 @@ pub(crate) struct Keeping {
     pub(crate) outcomes_dir: Option<PathBuf>,
     pub(crate) budget: Arc<Budget>,
     pub(crate) seed: Option<u64>,
+    /// `#[cacheow(redact(...))]`: the value fields kept off the disk.
+    pub(crate) redaction: Option<Redaction>,
 }
 
 impl FunctionState {
@@ -241,6 +244,10 @@ impl FunctionState {
         event: CallEvent,
     ) {
         let at_ms = self.calls.millis_at(started);
+        let recorded = match &self.keeping.redaction {
+            Some(redaction) => Recorded { payload: redaction.payload(&recorded.payload), ..recorded },
+            None => recorded,
+        };
         let id = Outcome::id_of(&args.text, &recorded, Flags::default());
         self.calls.log(event, duration, args.key, Some((id, recorded.kind)));
         // Recorded again, and still the newest for its arguments: a count.

@@ -1,18 +1,20 @@
-//! Secrets never reach a fixture: named fields and secret values are
+//! Secrets never reach the disk: named fields and secret values are
 //! replaced, in arguments and in outcomes, in JSON and in RON, in map keys
-//! and in values of any kind, before anything is written.
+//! and in values of any kind, before anything is written: the data dir's
+//! outcomes (`#[cacheow(redact("api_key"))]`) and cacheow-test's fixtures.
 
 mod ron;
 
-use cacheow::__harness::{Payload, canonical_json};
+use crate::model::canonical::canonical_json;
+use crate::model::outcome::Payload;
 use serde_json::Value;
 
 /// What replaces a secret.
-pub(crate) const REDACTED: &str = "[redacted]";
+pub const REDACTED: &str = "[redacted]";
 
-/// The fields and values to keep out of fixtures.
+/// The fields and values to keep off the disk.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Redaction {
+pub struct Redaction {
     /// Object keys (argument names too) whose values are replaced.
     fields: Vec<String>,
     /// Strings replaced wherever they occur.
@@ -20,11 +22,18 @@ pub(crate) struct Redaction {
 }
 
 impl Redaction {
-    pub(crate) fn add_field(&mut self, field: impl Into<String>) {
+    /// The fields named so: their values are replaced, at any depth.
+    pub fn of_fields<'a>(fields: impl IntoIterator<Item = &'a str>) -> Redaction {
+        Redaction { fields: fields.into_iter().map(str::to_owned).collect(), values: Vec::new() }
+    }
+
+    /// Replaces the values of object keys (argument names too) named `field`.
+    pub fn add_field(&mut self, field: impl Into<String>) {
         self.fields.push(field.into());
     }
 
-    pub(crate) fn add_value(&mut self, value: impl Into<String>) {
+    /// Replaces `value` wherever it occurs in a string.
+    pub fn add_value(&mut self, value: impl Into<String>) {
         let value = value.into();
         // An empty secret would replace every string.
         if !value.is_empty() && !self.values.contains(&value) {
@@ -32,12 +41,13 @@ impl Redaction {
         }
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
+    /// Whether it replaces nothing.
+    pub fn is_empty(&self) -> bool {
         self.fields.is_empty() && self.values.is_empty()
     }
 
     /// The canonical JSON text `json`, redacted.
-    pub(crate) fn json(&self, json: &str) -> String {
+    pub fn json(&self, json: &str) -> String {
         if self.is_empty() {
             return json.to_owned();
         }
@@ -50,7 +60,8 @@ impl Redaction {
         }
     }
 
-    pub(crate) fn payload(&self, payload: &Payload) -> Payload {
+    /// A payload, redacted in its encoding.
+    pub fn payload(&self, payload: &Payload) -> Payload {
         match payload {
             _ if self.is_empty() => payload.clone(),
             Payload::Json(json) => Payload::Json(self.json(json).into()),
