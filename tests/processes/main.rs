@@ -153,7 +153,15 @@ fn functions_are_registered_before_their_first_call_and_missing_ones_are_stale()
         .expect("the rows")
         .map(|row| row.expect("a row"))
         .collect();
-    let expected = [("fail", false), ("fetch", false), ("gone", true), ("other", false), ("square", false)];
+    let expected = [
+        ("fail", false),
+        ("fetch", false),
+        ("gone", true),
+        ("greet", false),
+        ("other", false),
+        ("square", false),
+        ("stale", false),
+    ];
     let found: Vec<(&str, bool)> = rows.iter().map(|(name, stale, _)| (name.as_str(), *stale)).collect();
     assert_eq!(found, expected, "none of them was called");
     assert!(rows.iter().all(|(_, _, mode)| mode == "default"));
