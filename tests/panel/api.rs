@@ -84,6 +84,8 @@ async fn lists_and_details_functions_in_the_python_shapes() {
     let calls = detail["recent_calls"].as_array().cloned().unwrap_or_default();
     let outcomes: Vec<&str> = calls.iter().filter_map(|call| call["outcome"].as_str()).collect();
     assert_eq!(outcomes, ["cache_hit", "default", "default"], "newest first");
+    let statuses: Vec<&str> = calls.iter().filter_map(|call| call["status"].as_str()).collect();
+    assert_eq!(statuses, ["hit", "recorded", "recorded"], "beside the Python `outcome`");
     assert_eq!(calls[0]["mode"], "cache");
     assert_eq!(LISTED_RAN.load(SeqCst), 2);
 }

@@ -233,3 +233,68 @@ async fn outcomes_are_paged_on_the_function_page() {
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
     assert!(send(&panel, get(location(&answer))).await.text().contains("Deleted 120 outcome(s)."));
 }
+
+#[cacheow(ttl = "100ms", tags("pages-users", "pages-billing"), wait = "5s")]
+fn aging(n: u32) -> u32 {
+    n
+}
+
+#[cacheow]
+fn untagged_page(n: u32) -> u32 {
+    n
+}
+
+#[tokio::test]
+async fn the_function_page_shows_the_policy_ages_and_statuses_and_the_index_filters_by_tag() {
+    let panel = panel();
+    let f = handle!(aging);
+    f.set_mode(Mode::Cache).expect("set_mode");
+    aging(1);
+    aging(1);
+    untagged_page(1);
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    panel.flush();
+    let html = send(&panel, get(&format!("/ui/functions/{}", f.id()))).await.text();
+    let policy = html.split("id=\"policy\"").nth(1).and_then(|rest| rest.split("</section>").next()).unwrap_or("");
+    for part in ["ttl", "100ms", "pages-users", "href=\"/?tag=pages-billing\"", "5s", "0 call(s) running now"] {
+        assert!(policy.contains(part), "no {part:?} in the policy: {policy}");
+    }
+    let outcomes = html.split("id=\"outcomes\"").nth(1).unwrap_or("");
+    assert!(outcomes.contains(">expired<"), "older than its ttl: {outcomes}");
+    let calls = html.split("id=\"calls\"").nth(1).and_then(|rest| rest.split("</section>").next()).unwrap_or("");
+    assert!(calls.contains(">hit<") && calls.contains(">miss<"), "the statuses of the calls: {calls}");
+
+    let tagged = send(&panel, get("/?tag=pages-users")).await.text();
+    assert!(tagged.contains(f.id()) && !tagged.contains(handle!(untagged_page).id()), "{tagged}");
+    assert!(tagged.contains("Tagged <strong>pages-users</strong>"));
+    let none = send(&panel, get("/?tag=nobody")).await.text();
+    assert!(none.contains("No function has this tag."));
+    let all = send(&panel, get("/")).await.text();
+    assert!(all.contains(handle!(untagged_page).id()));
+}
+
+#[cacheow]
+fn slow_page(n: u32) -> u32 {
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_function_page_counts_the_calls_in_flight() {
+    let panel = panel();
+    let f = handle!(slow_page);
+    f.set_mode(Mode::Cache).expect("set_mode");
+    let page = format!("/ui/functions/{}", f.id());
+    tokio::task::block_in_place(|| {
+        std::thread::scope(|scope| {
+            let running = scope.spawn(|| {
+                let _bound = panel.manager.bind();
+                slow_page(1)
+            });
+            std::thread::sleep(std::time::Duration::from_millis(150));
+            let html = tokio::runtime::Handle::current().block_on(send(&panel, get(&page))).text();
+            assert!(html.contains("1 call(s) running now in this process"), "{html}");
+            assert_eq!(running.join().ok(), Some(1));
+        });
+    });
+}

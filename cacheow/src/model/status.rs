@@ -59,6 +59,19 @@ impl CallStatus {
         }
     }
 
+    /// The status `as_str` names.
+    pub(crate) fn parse(text: &str) -> Option<CallStatus> {
+        (1..=8).filter_map(CallStatus::from_u8).find(|status| status.as_str() == text)
+    }
+
+    /// What recording an outcome is, for a call of this event.
+    pub(crate) fn of_record(event: crate::model::event::CallEvent) -> CallStatus {
+        match event {
+            crate::model::event::CallEvent::Miss => CallStatus::Miss,
+            _ => CallStatus::Recorded,
+        }
+    }
+
     pub(crate) fn to_u8(self) -> u8 {
         self as u8 + 1
     }
@@ -112,6 +125,8 @@ mod tests {
             let status = CallStatus::from_u8(code).unwrap_or(CallStatus::Hit);
             assert_eq!(status.to_u8(), code);
         }
+        assert_eq!(CallStatus::parse("stale_hit"), Some(CallStatus::StaleHit));
+        assert_eq!(CallStatus::parse("hits"), None);
         assert_eq!(CallStatus::from_u8(0), None);
         assert_eq!(CallStatus::from_u8(9), None);
     }

@@ -151,8 +151,9 @@ fn schemas() -> Value {
             "id": { "type": "integer" }, "function_id": { "type": "string" }, "arg_key": { "type": "string" },
             "arg_preview": { "type": ["string", "null"] }, "mode": mode,
             "outcome": { "type": "string", "enum": ["default", "cache_hit", "cache_miss", "mock", "error"] },
+            "status": { "type": "string", "enum": ["hit", "stale_hit", "miss", "recorded", "not_recorded", "mock", "bypassed", "waited"] },
             "duration_ms": { "type": "number" }, "outcome_id": { "type": ["string", "null"] }, "timestamp": seconds
-        }), &["id", "function_id", "mode", "outcome", "timestamp"]),
+        }), &["id", "function_id", "mode", "outcome", "status", "timestamp"]),
         "MockOutcome": object(json!({
             "outcome_id": { "type": "string" },
             "weight": { "type": "number", "exclusiveMinimum": 0, "default": 1.0 },

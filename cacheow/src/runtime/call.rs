@@ -19,7 +19,7 @@ use crate::model::mode::Mode;
 use crate::model::outcome::OutcomeKind;
 use crate::model::policy::{Rules, Verdict};
 use crate::model::report::warn_once;
-use crate::model::status::{self, CallStatus};
+use crate::model::status::CallStatus;
 use crate::runtime::Global;
 use crate::runtime::binding::{self, Binding};
 use crate::runtime::function::{Checker, Function};
@@ -203,9 +203,11 @@ fn after_waiting<R>(
     done: bool,
 ) -> Started<R> {
     if done {
-        let plan = plan(function, args, global, false);
+        let mut plan = plan(function, args, global, false);
+        if let Plan::Runtime { lookup, .. } = &mut plan {
+            lookup.waited = true;
+        }
         if let Start::Replay { value, .. } = settle(plan, args, &codec.decode, &Rules::NONE) {
-            status::set_last(CallStatus::Waited);
             return Started::Done(value);
         }
     }
@@ -319,6 +321,8 @@ pub(crate) struct Lookup {
     max_age: Option<Duration>,
     /// Cache mode: an expired outcome is returned, and refreshed.
     serve_stale: bool,
+    /// The call waited for another with the same key, whose outcome it looks for.
+    waited: bool,
 }
 
 impl Plan {
@@ -365,14 +369,14 @@ pub(crate) fn plan(function: &'static Function, args: &Args, global: Global, can
     let policy = &function.meta().policy;
     let lookup = match request::current() {
         Some(Request::Bypass) => return Plan::Plain { status: Some(CallStatus::Bypassed) },
-        Some(Request::Refresh) => Lookup { mode: Mode::Default, max_age: None, serve_stale: false },
+        Some(Request::Refresh) => Lookup { mode: Mode::Default, max_age: None, serve_stale: false, waited: false },
         Some(Request::MaxAge(age)) => {
             let max_age = Some(policy.ttl.map_or(age, |ttl| ttl.min(age)));
-            Lookup { mode: Mode::Cache, max_age, serve_stale: false }
+            Lookup { mode: Mode::Cache, max_age, serve_stale: false, waited: false }
         }
         None => {
             let serve_stale = can_serve_stale && policy.serve_stale;
-            Lookup { mode: state.mode(), max_age: policy.ttl, serve_stale }
+            Lookup { mode: state.mode(), max_age: policy.ttl, serve_stale, waited: false }
         }
     };
     let chosen = choose(&state, args, lookup);
@@ -407,6 +411,7 @@ pub(crate) fn settle<R>(
             let (event, status) = match lookup.mode {
                 Mode::Mock => (CallEvent::Mock, CallStatus::Mock),
                 _ => match judge(&state, rules, &value, &replayed, lookup) {
+                    Verdict::Fresh if lookup.waited => (CallEvent::Hit, CallStatus::Waited),
                     Verdict::Fresh => (CallEvent::Hit, CallStatus::Hit),
                     Verdict::Expired if lookup.serve_stale => (CallEvent::Hit, CallStatus::StaleHit),
                     Verdict::Expired | Verdict::Invalid => {
@@ -415,8 +420,7 @@ pub(crate) fn settle<R>(
                 },
             };
             // A replay takes the latency it waited, and no more.
-            state.log_call(event, args, Some(&replayed), state.latency());
-            status::set_last(status);
+            state.log_call(event, status, args, Some(&replayed), state.latency());
             if status == CallStatus::StaleHit {
                 return Start::Stale { value, sink: Sink::Runtime { state, event: CallEvent::Miss } };
             }
@@ -467,8 +471,12 @@ fn replay<R>(
             return None;
         };
         if outcome.kind() == OutcomeKind::Panic {
-            let event = if mode == Mode::Mock { CallEvent::Mock } else { CallEvent::Hit };
-            state.log_call(event, args, Some(&outcome), Duration::ZERO);
+            let (event, status) = if mode == Mode::Mock {
+                (CallEvent::Mock, CallStatus::Mock)
+            } else {
+                (CallEvent::Hit, CallStatus::Hit)
+            };
+            state.log_call(event, status, args, Some(&outcome), Duration::ZERO);
             panics::replay(outcome.payload());
         }
         match decode(outcome.kind(), outcome.source()) {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::model::event::{CallEvent, Stats};
 use crate::model::outcome::OutcomeKind;
+use crate::model::status::{self, CallStatus};
 use crate::model::time::{coarse_monotonic_millis, now_millis};
 use crate::store::calls::{CallBatch, CallTotals, RECENT_CALLS, RecentCall};
 
@@ -71,8 +72,17 @@ impl CallLog {
         self.epoch.wall_ms.saturating_add(i64::try_from(since_epoch).unwrap_or(i64::MAX))
     }
 
-    /// Logs a call that just ended, after `duration`.
-    pub(crate) fn log(&self, event: CallEvent, duration: Duration, arg_key: u128, outcome: Option<(u64, OutcomeKind)>) {
+    /// Logs a call that just ended, after `duration`, and notes its status
+    /// for [`last_status`](crate::last_status) on this thread.
+    pub(crate) fn log(
+        &self,
+        event: CallEvent,
+        status: CallStatus,
+        duration: Duration,
+        arg_key: u128,
+        outcome: Option<(u64, OutcomeKind)>,
+    ) {
+        status::set_last(status);
         let counter = match event {
             CallEvent::Hit => &self.cache_hits,
             CallEvent::Miss => &self.cache_misses,
@@ -98,7 +108,8 @@ impl CallLog {
                 recent.pop_front();
             }
             let at_ms = self.coarse_wall_ms(since_epoch);
-            recent.push_back(RecentCall { at_ms, event, duration, arg_key, outcome_id: outcome.map(|(id, _)| id) });
+            let outcome_id = outcome.map(|(id, _)| id);
+            recent.push_back(RecentCall { at_ms, event, status, duration, arg_key, outcome_id });
         }
     }
 
@@ -139,8 +150,8 @@ mod tests {
     #[test]
     fn tallies_and_drains() {
         let log = CallLog::new();
-        log.log(CallEvent::Hit, Duration::ZERO, 1, Some((7, OutcomeKind::Error)));
-        log.log(CallEvent::Recorded, Duration::ZERO, 1, None);
+        log.log(CallEvent::Hit, CallStatus::Hit, Duration::ZERO, 1, Some((7, OutcomeKind::Error)));
+        log.log(CallEvent::Recorded, CallStatus::Recorded, Duration::ZERO, 1, None);
         log.repeat(7, 10);
         log.repeat(7, 5);
         let drained = log.drain();
@@ -156,7 +167,7 @@ mod tests {
     fn keeps_the_most_recent_calls() {
         let log = CallLog::new();
         for key in 0..(RECENT_CALLS as u128 + 5) {
-            log.log(CallEvent::Mock, Duration::ZERO, key, None);
+            log.log(CallEvent::Mock, CallStatus::Mock, Duration::ZERO, key, None);
         }
         let recent = log.drain().recent;
         assert_eq!(recent.len(), RECENT_CALLS);

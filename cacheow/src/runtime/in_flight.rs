@@ -69,8 +69,7 @@ impl InFlight {
     }
 
     /// How many calls are in flight now.
-    #[cfg(test)]
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.calls.lock().unwrap_or_else(PoisonError::into_inner).len()
     }
 

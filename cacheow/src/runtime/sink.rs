@@ -83,28 +83,16 @@ impl Sink {
                 }
             },
             Sink::Runtime { state, event } => {
-                let refused = |status| {
-                    state.log_call(*event, args, None, started.elapsed());
-                    status::set_last(status);
-                };
+                let refused = || state.log_call(*event, CallStatus::NotRecorded, args, None, started.elapsed());
                 if !rules.keeps(value) {
-                    return refused(CallStatus::NotRecorded);
+                    return refused();
                 }
                 match (codec.encode)(value) {
-                    Ok(encoded) if encoded.kind.failed() && !function.meta().policy.cache_errors => {
-                        refused(CallStatus::NotRecorded);
-                    }
-                    Ok(encoded) => {
-                        state.record(args, encoded, started, started.elapsed(), *event);
-                        status::set_last(if *event == CallEvent::Miss {
-                            CallStatus::Miss
-                        } else {
-                            CallStatus::Recorded
-                        });
-                    }
+                    Ok(encoded) if encoded.kind.failed() && !function.meta().policy.cache_errors => refused(),
+                    Ok(encoded) => state.record(args, encoded, started, started.elapsed(), *event),
                     Err(error) => {
                         unrecordable(state, &error);
-                        refused(CallStatus::NotRecorded);
+                        refused();
                     }
                 }
             }

@@ -16,6 +16,7 @@ use crate::model::mode::Mode;
 use crate::model::outcome::{Flags, Outcome, Recorded};
 use crate::model::policy::Age;
 use crate::model::redact::Redaction;
+use crate::model::status::CallStatus;
 use crate::model::time::from_millis;
 use crate::runtime::call_log::CallLog;
 use crate::runtime::in_flight::InFlight;
@@ -249,7 +250,7 @@ impl FunctionState {
             None => recorded,
         };
         let id = Outcome::id_of(&args.text, &recorded, Flags::default());
-        self.calls.log(event, duration, args.key, Some((id, recorded.kind)));
+        self.calls.log(event, CallStatus::of_record(event), duration, args.key, Some((id, recorded.kind)));
         // Recorded again, and still the newest for its arguments: a count.
         if self.index().repeat(id, args.key, at_ms) {
             self.calls.repeat(id, at_ms);
@@ -301,8 +302,15 @@ impl FunctionState {
 
     /// Logs a call that recorded nothing: a replay, or a value that could
     /// not be encoded.
-    pub(crate) fn log_call(&self, event: CallEvent, args: &Args, replayed: Option<&Replay>, duration: Duration) {
-        self.calls.log(event, duration, args.key, replayed.map(|replay| (replay.id, replay.kind())));
+    pub(crate) fn log_call(
+        &self,
+        event: CallEvent,
+        status: CallStatus,
+        args: &Args,
+        replayed: Option<&Replay>,
+        duration: Duration,
+    ) {
+        self.calls.log(event, status, duration, args.key, replayed.map(|replay| (replay.id, replay.kind())));
     }
 }
 

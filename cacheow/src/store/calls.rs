@@ -11,6 +11,7 @@ use crate::model::error::Error;
 use crate::model::event::{CallEvent, Stats};
 use crate::model::ids;
 use crate::model::outcome::OutcomeKind;
+use crate::model::status::CallStatus;
 use crate::model::time::as_millis_f64;
 use crate::store::sql;
 
@@ -62,6 +63,7 @@ impl CallTotals {
 pub(crate) struct RecentCall {
     pub(crate) at_ms: i64,
     pub(crate) event: CallEvent,
+    pub(crate) status: CallStatus,
     pub(crate) duration: Duration,
     pub(crate) arg_key: u128,
     pub(crate) outcome_id: Option<u64>,
@@ -162,8 +164,8 @@ fn add_totals(conn: &Connection, function_id: &str, totals: &CallTotals) -> Resu
 /// batch keeps, but an outcome hit often is among them.
 fn add_recent(conn: &Connection, function_id: &str, recent: &[RecentCall]) -> Result<(), Error> {
     let mut add_call = conn.prepare_cached(
-        "INSERT INTO calls (function_id, at_ms, event, duration_ms, arg_key, outcome_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO calls (function_id, at_ms, event, duration_ms, arg_key, outcome_id, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     let mut hits: HashMap<u64, i64> = HashMap::new();
     for call in recent {
@@ -178,6 +180,7 @@ fn add_recent(conn: &Connection, function_id: &str, recent: &[RecentCall]) -> Re
             as_millis_f64(call.duration),
             ids::arg_key_hex(call.arg_key),
             call.outcome_id.map(ids::id_hex),
+            call.status.as_str(),
         ])?;
     }
     let mut hit = conn.prepare_cached(
@@ -205,9 +208,20 @@ pub(crate) struct CallRow {
     pub(crate) outcome_id: Option<String>,
     /// The kind of the outcome it gave, while that outcome is recorded.
     pub(crate) outcome_kind: Option<OutcomeKind>,
+    /// What it did; none for a call an older cacheow logged.
+    pub(crate) status: Option<CallStatus>,
 }
 
 impl CallRow {
+    /// What it did; for a call an older cacheow logged, what its event says.
+    pub(crate) fn status(&self) -> CallStatus {
+        self.status.unwrap_or(match self.event {
+            CallEvent::Hit => CallStatus::Hit,
+            CallEvent::Mock => CallStatus::Mock,
+            event => CallStatus::of_record(event),
+        })
+    }
+
     /// Whether the call gave an error or a panic.
     #[cfg_attr(not(feature = "server"), allow(dead_code))] // shown by the panel
     pub(crate) fn failed(&self) -> bool {
@@ -218,7 +232,7 @@ impl CallRow {
 /// A function's most recent calls, newest first.
 pub(crate) fn recent(conn: &Connection, function_id: &str, limit: u64) -> Result<Vec<CallRow>, Error> {
     let mut statement = conn.prepare_cached(
-        "SELECT c.id, c.at_ms, c.event, c.duration_ms, c.arg_key, c.outcome_id, o.kind FROM calls c
+        "SELECT c.id, c.at_ms, c.event, c.duration_ms, c.arg_key, c.outcome_id, o.kind, c.status FROM calls c
          LEFT JOIN outcomes o ON o.function_id = c.function_id AND o.id = c.outcome_id
          WHERE c.function_id = ?1 ORDER BY c.id DESC LIMIT ?2",
     )?;
@@ -231,6 +245,7 @@ pub(crate) fn recent(conn: &Connection, function_id: &str, limit: u64) -> Result
             arg_key: row.get(4)?,
             outcome_id: row.get(5)?,
             outcome_kind: row.get(6)?,
+            status: row.get::<_, Option<String>>(7)?.as_deref().and_then(CallStatus::parse),
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -95,7 +95,9 @@ CREATE TABLE IF NOT EXISTS calls (
     event TEXT NOT NULL,
     duration_ms REAL NOT NULL,
     arg_key TEXT NOT NULL,
-    outcome_id TEXT
+    outcome_id TEXT,
+    -- What it did, as `cacheow::CallStatus` says: hit, stale_hit, waited...
+    status TEXT
 );
 CREATE INDEX IF NOT EXISTS calls_by_function ON calls (function_id, id);
 CREATE TABLE IF NOT EXISTS corrupt_files (
@@ -210,6 +212,7 @@ const ADDED_COLUMNS: &[(&str, &str, &str, Option<&str>)] = &[
     // The best an older cacheow knew of it.
     ("outcomes", "last_recorded_ms", "INTEGER", Some("UPDATE outcomes SET last_recorded_ms = last_seen_ms")),
     ("functions", "policy", "TEXT", None),
+    ("calls", "status", "TEXT", None),
 ];
 
 /// Made after the columns they cover exist.

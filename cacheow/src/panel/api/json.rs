@@ -164,6 +164,10 @@ pub(super) struct CallJson<'a> {
     mode: Mode,
     /// `default`, `cache_hit`, `cache_miss`, `mock` or `error`.
     outcome: &'static str,
+    /// What the call did, as [`CallStatus`](crate::CallStatus) says:
+    /// `hit`, `stale_hit`, `miss`, `recorded`, `not_recorded`, `mock`,
+    /// `bypassed` or `waited`.
+    status: &'static str,
     duration_ms: f64,
     outcome_id: Option<&'a str>,
     timestamp: f64,
@@ -184,6 +188,7 @@ impl<'a> CallJson<'a> {
             arg_preview: None,
             mode,
             outcome,
+            status: call.status().as_str(),
             duration_ms: call.duration_ms,
             outcome_id: call.outcome_id.as_deref(),
             timestamp: seconds(call.at_ms),

@@ -8,6 +8,7 @@ mod chart;
 mod form;
 mod format;
 mod pages;
+mod policy;
 
 use std::collections::HashMap;
 
@@ -89,8 +90,26 @@ async fn stylesheet() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("panel.css")).into_response()
 }
 
-async fn index(State(panel): State<Panel>) -> Result<Html<String>, ErrorPage> {
-    let page = panel.blocking(|panel| Ok(pages::index(&panel, &panel.runtime.functions()?).into_string())).await?;
+/// `/?tag=users`: the functions with that tag.
+#[derive(Debug, Default, serde::Deserialize)]
+struct IndexQuery {
+    tag: Option<String>,
+}
+
+async fn index(
+    State(panel): State<Panel>,
+    query: Result<Query<IndexQuery>, QueryRejection>,
+) -> Result<Html<String>, ErrorPage> {
+    let tag = query.map(|Query(query)| query.tag).unwrap_or_default().filter(|tag| !tag.is_empty());
+    let page = panel
+        .blocking(move |panel| {
+            let mut functions = panel.runtime.functions()?;
+            if let Some(tag) = &tag {
+                functions.retain(|function| function.policy.tags.contains(tag));
+            }
+            Ok(pages::index(&panel, &functions, tag.as_deref()).into_string())
+        })
+        .await?;
     Ok(Html(page))
 }
 
@@ -112,7 +131,8 @@ fn render_function(
 ) -> Result<Response, Problem> {
     let recordings =
         panel.runtime.recordings(&function.id, view.offset, PAGE)?.ok_or_else(Problem::function_not_found)?;
-    let page = pages::function(panel, &view, &recordings);
+    let in_flight = panel.runtime.loaded(&function.id).map_or(0, |state| state.in_flight().len());
+    let page = pages::function(panel, &FunctionView { in_flight, ..view }, &recordings);
     Ok((status, Html(page.into_string())).into_response())
 }
 

@@ -7,9 +7,11 @@ use maud::{DOCTYPE, Markup, html};
 use super::chart;
 use super::form::Fields;
 use super::format::{function_path, millis, time};
+use super::policy;
 use crate::model::mock::MockOutcome;
 use crate::model::mode::Mode;
 use crate::model::outcome::preview;
+use crate::model::time::now_millis;
 use crate::panel::Panel;
 use crate::panel::access::FORM_TOKEN_FIELD;
 use crate::panel::requests::PAGE;
@@ -28,6 +30,8 @@ pub(super) struct FunctionView {
     pub(super) error: Option<String>,
     /// The form that failed, to fill it in again.
     pub(super) sent: Option<Fields>,
+    /// Its calls running now, in this process.
+    pub(super) in_flight: usize,
 }
 
 /// What an outcome's page shows besides the outcome.
@@ -72,13 +76,18 @@ fn form_token(panel: &Panel) -> Markup {
     html! { input type="hidden" name=(FORM_TOKEN_FIELD) value=(panel.access.form_token()); }
 }
 
-pub(super) fn index(panel: &Panel, functions: &[FunctionRow]) -> Markup {
+pub(super) fn index(panel: &Panel, functions: &[FunctionRow], tag: Option<&str>) -> Markup {
     layout(
         panel,
         "Functions",
         html! {
             h1 { "Functions" }
-            @if functions.is_empty() {
+            @if let Some(tag) = tag {
+                p.notice role="status" { "Tagged " strong { (tag) } ". " a href="/" { "Show every function" } }
+            }
+            @if functions.is_empty() && tag.is_some() {
+                p.empty { "No function has this tag." }
+            } @else if functions.is_empty() {
                 p.empty {
                     "No function is registered yet: run your program with " code { "CACHEOW_ENABLE=1" }
                     " and call a " code { "#[cacheow]" } " function."
@@ -89,7 +98,7 @@ pub(super) fn index(panel: &Panel, functions: &[FunctionRow]) -> Markup {
                     thead { tr {
                         th scope="col" { "Function" } th scope="col" { "Module" } th scope="col" { "Kind" }
                         th scope="col" { "Mode" } th.num scope="col" { "Calls" } th.num scope="col" { "Hits" }
-                        th.num scope="col" { "Misses" } th.num scope="col" { "Mocks" }
+                        th.num scope="col" { "Misses" } th.num scope="col" { "Mocks" } th scope="col" { "Tags" }
                     } }
                     tbody {
                         @for function in functions {
@@ -105,6 +114,7 @@ pub(super) fn index(panel: &Panel, functions: &[FunctionRow]) -> Markup {
                                 td.num { (function.totals.counts.cache_hits) }
                                 td.num { (function.totals.counts.cache_misses) }
                                 td.num { (function.totals.counts.mock_calls) }
+                                td { @for tag in &function.policy.tags { a.badge href={ "/?tag=" (tag) } { (tag) } " " } }
                             }
                         }
                     }
@@ -146,8 +156,9 @@ pub(super) fn function(panel: &Panel, view: &FunctionView, recordings: &Recordin
                 (latency_form(panel, &base, function.latency_ms()))
                 (stats(function))
             }
+            (policy::facts(&function.policy, view.in_flight))
             (recent_calls(calls))
-            (outcome_table(&base, function.outcomes, view.offset, outcomes, mock_outcomes, corrupt))
+            (outcome_table(&base, function, view.offset, outcomes, mock_outcomes, corrupt))
             (mock_form(panel, &base, outcomes, mock_outcomes))
             (manual_form(panel, &base, view.sent.as_ref()))
             (maintenance(panel, &base, function.max_outcomes))
@@ -229,14 +240,14 @@ fn recent_calls(calls: &[CallRow]) -> Markup {
                     summary { "The " (calls.len()) " most recent calls" }
                     table {
                         thead { tr {
-                            th scope="col" { "When" } th scope="col" { "Event" } th.num scope="col" { "Duration" }
+                            th scope="col" { "When" } th scope="col" { "Status" } th.num scope="col" { "Duration" }
                             th scope="col" { "Arguments key" } th scope="col" { "Outcome" }
                         } }
                         tbody {
                             @for call in calls {
                                 tr {
                                     td { (time(call.at_ms)) }
-                                    td { span class={ "event ev-" (call.event.as_str()) } { (call.event.as_str()) } }
+                                    td { span class={ "event ev-" (call.event.as_str()) } { (call.status().as_str()) } }
                                     td.num { (millis(call.duration_ms)) }
                                     td { code.key { (call.arg_key) } }
                                     td { @if let Some(id) = &call.outcome_id { code { (id) } } }
@@ -252,7 +263,7 @@ fn recent_calls(calls: &[CallRow]) -> Markup {
 
 fn outcome_table(
     base: &str,
-    total: u64,
+    function: &FunctionRow,
     offset: u64,
     outcomes: &[OutcomeRow],
     mock: &[MockOutcome],
@@ -260,6 +271,7 @@ fn outcome_table(
 ) -> Markup {
     let weight = |id: &str| mock.iter().find(|entry| entry.outcome_id == id);
     let configured = !mock.is_empty();
+    let (total, ttl, now_ms) = (function.outcomes, function.policy.ttl(), now_millis());
     html! {
         section #outcomes aria-labelledby="outcomes-title" {
             h2 #outcomes-title { "Outcomes " span.count { "(" (total) ")" } }
@@ -281,7 +293,7 @@ fn outcome_table(
                     thead { tr {
                         th scope="col" { "Outcome" } th scope="col" { "Kind" } th scope="col" { "Arguments" }
                         th scope="col" { "Value" } th.num scope="col" { "Count" } th scope="col" { "Recorded" }
-                        th scope="col" { "Mock weight" }
+                        th scope="col" { "Last recorded" } th scope="col" { "Mock weight" }
                     } }
                     tbody {
                         @for outcome in outcomes {
@@ -307,6 +319,7 @@ fn outcome_table(
                                 td { code.preview { (preview(&outcome.value_preview, 120)) } }
                                 td.num { (outcome.count) }
                                 td { (time(outcome.recorded_at_ms)) }
+                                td { (policy::last_recorded(outcome, ttl, now_ms)) }
                                 td {
                                     @match weight(&outcome.id) {
                                         Some(entry) if entry.enabled => (entry.weight),
