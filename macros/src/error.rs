@@ -15,11 +15,14 @@ pub(crate) const ASYNC_SEQUENCE: &str = "#[cacheow] records the items of an iter
 pub(crate) const UNKNOWN_OPTION: &str = "unknown #[cacheow] option: the options are `name = \"...\"` (a stable id \
      across renames), `version = N` (a new set of outcomes), `record_panics = false`, `ttl = \"10m\"`, `serve_stale`, \
      `ttl_from = f`, `cache_if = f`, `cache_errors = false`, `validate = f`, `tags(\"...\")`, `key = f`, `redact(\"...\")`, \
-     `dedupe = false` and `wait = \"30s\"`; `#[cacheow(skip)]` goes on a parameter";
+     `cleanup = \"30m\"`, `dedupe = false` and `wait = \"30s\"`; `#[cacheow(skip)]` goes on a parameter";
 pub(crate) const TTL_OPTION: &str = "`ttl` takes a duration in humantime's format: `#[cacheow(ttl = \"10m\")]`";
 pub(crate) const WAIT_OPTION: &str = "`wait` takes a duration in humantime's format: `#[cacheow(wait = \"30s\")]`";
 pub(crate) const FN_OPTION: &str = "this option takes the path of a function: `#[cacheow(cache_if = worth_keeping)]`";
 pub(crate) const CACHE_ERRORS_OPTION: &str = "`cache_errors` takes `true` or `false`";
+pub(crate) const CLEANUP_OPTION: &str = "`cleanup` takes how often to delete expired outcomes, in humantime's format: `#[cacheow(ttl = \"1h\", cleanup = \"30m\")]`";
+pub(crate) const CLEANUP_WITHOUT_TTL: &str = "`cleanup` deletes the outcomes older than the function's ttl, so it \
+     needs one: add `ttl = \"...\"`";
 pub(crate) const REDACT_OPTION: &str =
     "`redact` takes the names of fields, as non-empty strings: `#[cacheow(redact(\"api_key\"))]`";
 pub(crate) const TAGS_OPTION: &str = "`tags` takes non-empty strings: `#[cacheow(tags(\"users\", \"billing\"))]`";

@@ -30,6 +30,8 @@ pub(crate) struct PolicyOptions {
     /// `dedupe = false` or `"processes"`; in the process when not given.
     pub(crate) dedupe: Option<DedupeOption>,
     pub(crate) wait: Option<Duration>,
+    /// `cleanup = "30m"`, with its span.
+    pub(crate) cleanup: Option<(Duration, syn::Expr)>,
 }
 
 #[derive(Clone, Copy)]
@@ -53,6 +55,8 @@ impl PolicyOptions {
             ("wait", Meta::NameValue(pair)) => {
                 duration(&pair.value, error::WAIT_OPTION).map(|wait| self.wait = Some(wait))
             }
+            ("cleanup", Meta::NameValue(pair)) => duration(&pair.value, error::CLEANUP_OPTION)
+                .map(|every| self.cleanup = Some((every, pair.value.clone()))),
             ("ttl_from", Meta::NameValue(pair)) => path(&pair.value, error::FN_OPTION).map(|f| self.ttl_from = Some(f)),
             ("cache_if", Meta::NameValue(pair)) => path(&pair.value, error::FN_OPTION).map(|f| self.cache_if = Some(f)),
             ("validate", Meta::NameValue(pair)) => path(&pair.value, error::FN_OPTION).map(|f| self.validate = Some(f)),
@@ -94,6 +98,11 @@ impl PolicyOptions {
                 }
             }
         }
+        if let Some((_, every)) = &self.cleanup
+            && self.ttl.is_none()
+        {
+            errors.push(every, error::CLEANUP_WITHOUT_TTL);
+        }
         if let Some((_, flag)) = &self.cache_errors
             && !returns_result(&sig.output)
         {
@@ -111,6 +120,7 @@ impl PolicyOptions {
             None => quote!(::core::option::Option::None),
         };
         let ttl = option_duration(self.ttl);
+        let cleanup = option_duration(self.cleanup.as_ref().map(|(every, _)| *every));
         let serve_stale = self.serve_stale.is_some();
         let cache_errors = self.cache_errors.as_ref().is_none_or(|(flag, _)| *flag);
         let (tags, redact) = (&self.tags, &self.redact);
@@ -127,7 +137,7 @@ impl PolicyOptions {
                 tags: &[#(#tags),*],
                 dedupe: ::cacheow::__private::Dedupe::#dedupe,
                 wait: #wait,
-                cleanup: ::core::option::Option::None,
+                cleanup: #cleanup,
                 redact: &[#(#redact),*],
             }
         }
@@ -245,7 +255,8 @@ mod tests {
             dedupe = false,
             wait = "2s",
             key = key_of,
-            redact("api_key")
+            redact("api_key"),
+            cleanup = "30m"
         ));
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(options.ttl, Some(Duration::from_secs(600)));
@@ -255,6 +266,7 @@ mod tests {
         assert!(options.serve_stale.is_some() && options.cache_if.is_some() && options.validate.is_some());
         assert!(options.key.is_some());
         assert_eq!(options.redact, ["api_key"]);
+        assert_eq!(options.cleanup.map(|(every, _)| every), Some(Duration::from_secs(1800)));
     }
 
     #[test]

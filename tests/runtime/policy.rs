@@ -598,3 +598,25 @@ fn redacted_fields_never_reach_the_data_dir() -> Result<(), Error> {
     assert_eq!(replayed, Session { user: "ann".into(), api_key: "[redacted]".into() });
     Ok(())
 }
+
+#[cacheow(ttl = "100ms", cleanup = "200ms")]
+fn cleaned_up(n: u64) -> u64 {
+    n
+}
+
+#[test]
+fn cleanup_deletes_expired_outcomes_in_the_background() -> Result<(), Error> {
+    let f = handle!(cleaned_up);
+    cleaned_up(1);
+    cleaned_up(2);
+    cacheow::manager().expect("on").flush();
+    assert_eq!(f.outcomes()?.len(), 2);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !f.outcomes()?.is_empty() {
+        assert!(Instant::now() < deadline, "the expired outcomes were never cleaned up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let files = std::fs::read_dir(f.dir().expect("on")).map(|entries| entries.count()).unwrap_or(0);
+    assert_eq!(files, 0, "their files too");
+    Ok(())
+}

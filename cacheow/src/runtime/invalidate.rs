@@ -4,11 +4,14 @@
 //! [`delete_outcome`](Runtime::delete_outcome): files, rows, mock entries
 //! and the index of every process.
 
+use std::time::{Duration, Instant};
+
 use crate::model::canonical::canonical_json;
 use crate::model::error::Error;
 use crate::model::ids;
+use crate::model::report::warn_once;
 use crate::model::time::now_millis;
-use crate::runtime::Runtime;
+use crate::runtime::{Runtime, registry};
 use crate::store::{functions, outcomes};
 
 impl Runtime {
@@ -47,5 +50,38 @@ impl Runtime {
             self.delete_outcome(function_id, outcome_id)?;
         }
         Ok(outcome_ids.len())
+    }
+}
+
+/// The functions of this program with `cleanup = "..."`: the refresher
+/// deletes their expired outcomes that often, once they are used.
+pub(crate) struct Cleanups {
+    /// Each function's id, how often, and when it was last cleaned up.
+    due: Vec<(&'static str, Duration, Option<Instant>)>,
+}
+
+impl Cleanups {
+    pub(crate) fn of_this_program() -> Cleanups {
+        let due = registry::registered()
+            .into_iter()
+            .filter_map(|function| function.meta().policy.cleanup.map(|every| (function.id(), every, None)))
+            .collect();
+        Cleanups { due }
+    }
+
+    /// Cleans up the functions loaded in `runtime` whose time has come.
+    pub(crate) fn run(&mut self, runtime: &Runtime) {
+        for (function_id, every, last) in &mut self.due {
+            if last.is_some_and(|last| last.elapsed() < *every) || runtime.loaded(function_id).is_none() {
+                continue;
+            }
+            *last = Some(Instant::now());
+            if let Err(error) = runtime.cleanup_expired(function_id) {
+                warn_once(
+                    format!("cleanup:{function_id}"),
+                    format_args!("cacheow could not delete the expired outcomes of {function_id}: {error}"),
+                );
+            }
+        }
     }
 }

@@ -128,11 +128,15 @@ impl Runtime {
 
 /// Applies other processes' changes for as long as the runtime is used.
 fn refresh_while_used(runtime: Weak<Runtime>) {
+    let mut cleanups = invalidate::Cleanups::of_this_program();
     loop {
         std::thread::sleep(REFRESH_EVERY);
         let Some(runtime) = runtime.upgrade() else { return };
         // A bug here must not stop the refreshes, nor reach the program.
-        let refreshed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.refresh()));
+        let refreshed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            cleanups.run(&runtime);
+            runtime.refresh()
+        }));
         let error = match refreshed {
             Ok(Ok(())) => continue,
             Ok(Err(error)) => error.to_string(),

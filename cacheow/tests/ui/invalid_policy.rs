@@ -34,4 +34,9 @@ fn bad_values(n: u64) -> u64 {
     n
 }
 
+#[cacheow::cacheow(cleanup = "30m")]
+fn cleanup_without_ttl(n: u64) -> u64 {
+    n
+}
+
 fn main() {}
