@@ -149,7 +149,7 @@ impl Function {
     }
 
     /// The runtime of this thread, and the function's state there.
-    fn state(&self) -> Option<(Arc<Runtime>, Arc<FunctionState>)> {
+    pub(crate) fn state(&self) -> Option<(Arc<Runtime>, Arc<FunctionState>)> {
         let runtime = current_runtime()?;
         let state = runtime.state(self);
         Some((runtime, state))

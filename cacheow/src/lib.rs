@@ -83,6 +83,7 @@
 // public faces over it (`db`, `handle`, `admin`). The README's
 // "Development" section draws them.
 pub mod admin;
+mod by_args;
 mod db;
 mod handle;
 mod manager;

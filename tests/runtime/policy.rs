@@ -620,3 +620,52 @@ fn cleanup_deletes_expired_outcomes_in_the_background() -> Result<(), Error> {
     assert_eq!(files, 0, "their files too");
     Ok(())
 }
+
+static PRICED_RAN: AtomicU64 = AtomicU64::new(0);
+
+#[cacheow(ttl = "150ms")]
+fn priced(sku: String) -> u64 {
+    PRICED_RAN.fetch_add(1, SeqCst);
+    sku.len() as u64
+}
+
+#[test]
+fn get_and_set_read_and_write_one_entry_by_its_arguments() -> Result<(), Error> {
+    let f = handle!(priced);
+    f.set_mode(Mode::Cache)?;
+    assert_eq!(f.get::<u64>(serde_json::json!({"sku": "A1"}))?, None, "nothing yet; it never calls");
+    f.set(serde_json::json!({"sku": "A1"}), &99u64)?;
+    assert_eq!(f.get::<u64>(serde_json::json!({"sku": "A1"}))?, Some(99));
+    assert_eq!(priced("A1".into()), 99, "a cache hit");
+    assert_eq!(PRICED_RAN.load(SeqCst), 0);
+    let wrong = f.get::<String>(serde_json::json!({"sku": "A1"})).err().map(|error| error.to_string());
+    assert_eq!(
+        wrong.as_deref(),
+        Some("`runtime::policy::priced` returns `u64`, not `alloc::string::String`: ask for `u64`")
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(f.get::<u64>(serde_json::json!({"sku": "A1"}))?, None, "past its ttl");
+    Ok(())
+}
+
+static QUOTED_RAN: AtomicU64 = AtomicU64::new(0);
+
+#[cacheow]
+fn quoted(symbol: String) -> Result<f64, Timeout> {
+    QUOTED_RAN.fetch_add(1, SeqCst);
+    Ok(symbol.len() as f64)
+}
+
+#[test]
+fn get_and_set_take_and_give_the_result_of_a_function_returning_one() -> Result<(), Error> {
+    let f = handle!(quoted);
+    f.set_mode(Mode::Cache)?;
+    f.set(serde_json::json!({"symbol": "ACME"}), &Err::<f64, Timeout>(Timeout))?;
+    f.set(serde_json::json!({"symbol": "INIT"}), &Ok::<f64, Timeout>(1.5))?;
+    assert_eq!(quoted("ACME".into()), Err(Timeout), "recorded as an error");
+    assert_eq!(quoted("INIT".into()), Ok(1.5));
+    assert_eq!(QUOTED_RAN.load(SeqCst), 0);
+    assert_eq!(f.get::<Result<f64, Timeout>>(serde_json::json!({"symbol": "ACME"}))?, Some(Err(Timeout)));
+    assert_eq!(f.get::<Result<f64, Timeout>>(serde_json::json!({"symbol": "INIT"}))?, Some(Ok(1.5)));
+    Ok(())
+}

@@ -53,6 +53,17 @@ pub enum Error {
         reason: String,
     },
 
+    /// `get::<R>` or `set` with an `R` that is not the function's return type.
+    #[error("`{function}` returns `{returns}`, not `{asked}`: ask for `{returns}`")]
+    WrongType {
+        /// The function's path.
+        function: String,
+        /// Its return type, as its calls in this process showed it.
+        returns: &'static str,
+        /// The type asked for.
+        asked: &'static str,
+    },
+
     /// The text is not a mode.
     #[error("unknown mode `{0}`: expected `default`, `cache` or `mock`")]
     InvalidMode(String),

@@ -79,7 +79,7 @@ fn start_sync<R>(
     global: Global,
     can_serve_stale: bool,
 ) -> Started<R> {
-    function.learn(Checker::Value(codec.check));
+    function.learn(Checker::Value(codec.check), std::any::type_name::<R>());
     let plan = plan(function, args, global, can_serve_stale);
     let latency = plan.latency();
     if !latency.is_zero() {
@@ -149,7 +149,7 @@ async fn start_async<R>(
     global: Global,
     can_serve_stale: bool,
 ) -> Started<R> {
-    function.learn(Checker::Value(codec.check));
+    function.learn(Checker::Value(codec.check), std::any::type_name::<R>());
     let plan = plan(function, args, global, can_serve_stale);
     let latency = plan.latency();
     if !latency.is_zero() {
@@ -444,7 +444,7 @@ fn choose(state: &FunctionState, args: &Args, lookup: Lookup) -> Option<Replay> 
     match lookup.mode {
         Mode::Default => None,
         // An outcome that may be served stale is chosen whatever its age.
-        Mode::Cache => state.cached(args, lookup.max_age.filter(|_| !lookup.serve_stale)),
+        Mode::Cache => state.cached(args.key, lookup.max_age.filter(|_| !lookup.serve_stale)),
         Mode::Mock => state.mock(args),
     }
 }

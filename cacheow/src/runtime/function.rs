@@ -39,6 +39,8 @@ pub struct Function {
     state: OnceLock<Arc<FunctionState>>,
     /// How its outcomes decode, learnt at its first call in this process.
     checker: OnceLock<Checker>,
+    /// The name of its return type, learnt at its first call in this process.
+    return_type: OnceLock<&'static str>,
 }
 
 /// What `#[cacheow]` knows of the function it decorates.
@@ -102,12 +104,24 @@ pub(crate) struct Names {
 impl Function {
     #[doc(hidden)]
     pub const fn new(meta: FunctionMeta) -> Function {
-        Function { meta, names: OnceLock::new(), state: OnceLock::new(), checker: OnceLock::new() }
+        Function {
+            meta,
+            names: OnceLock::new(),
+            state: OnceLock::new(),
+            checker: OnceLock::new(),
+            return_type: OnceLock::new(),
+        }
     }
 
     /// A handle for a function known by its path alone.
     pub(crate) fn with_names(meta: FunctionMeta, names: Names) -> Function {
-        Function { meta, names: OnceLock::from(names), state: OnceLock::new(), checker: OnceLock::new() }
+        Function {
+            meta,
+            names: OnceLock::from(names),
+            state: OnceLock::new(),
+            checker: OnceLock::new(),
+            return_type: OnceLock::new(),
+        }
     }
 
     /// The function id: 16 lowercase hex characters, the same in every run.
@@ -145,12 +159,18 @@ impl Function {
         })
     }
 
-    /// Notes how the function's outcomes decode, at its first call; not
-    /// when its calls may return different types.
-    pub(crate) fn learn(&self, checker: Checker) {
+    /// Notes how the function's outcomes decode and the name of its return
+    /// type, at its first call; not when its calls may return different types.
+    pub(crate) fn learn(&self, checker: Checker, return_type: &'static str) {
         if self.checker.get().is_none() && !self.meta.generic && !self.names().in_generic_impl {
             let _ = self.checker.set(checker);
+            let _ = self.return_type.set(return_type);
         }
+    }
+
+    /// The name of its return type, once it was called in this process.
+    pub(crate) fn return_type(&self) -> Option<&'static str> {
+        self.return_type.get().copied()
     }
 
     /// How its outcomes decode, once it was called in this process.

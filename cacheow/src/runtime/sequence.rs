@@ -80,7 +80,7 @@ enum Begin<T> {
 }
 
 fn start<T>(function: &'static Function, args: Args, item: Codec<T>, global: Global) -> Begin<T> {
-    function.learn(Checker::Items(item.check));
+    function.learn(Checker::Items(item.check), std::any::type_name::<Vec<T>>());
     let plan = call::plan(function, &args, global, false);
     let latency = plan.latency();
     let decode = |kind, source: Source<'_>| decode_values(item, kind, source.payload);

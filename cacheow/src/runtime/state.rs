@@ -136,18 +136,18 @@ impl FunctionState {
     /// payload from memory, or from its file at its first replay. With a
     /// `max_age`, none if it was last recorded longer ago: its payload is
     /// not read then.
-    pub(crate) fn cached(&self, args: &Args, max_age: Option<Duration>) -> Option<Replay> {
+    pub(crate) fn cached(&self, arg_key: u128, max_age: Option<Duration>) -> Option<Replay> {
         let oldest_ms = max_age
             .map(|max_age| self.calls.now_ms().saturating_sub(i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX)));
         let (id, recorded_ms, in_memory) = {
             let index = self.index();
-            let entry = index.newest(args.key)?;
+            let entry = index.newest(arg_key)?;
             if oldest_ms.is_some_and(|oldest_ms| entry.last_recorded_ms() < oldest_ms) {
                 return None;
             }
             (entry.id(), entry.last_recorded_ms(), index.payload(entry.id()).cloned())
         };
-        self.replay_of(id, in_memory, Some(args.key)).map(|replay| replay.recorded_at(recorded_ms))
+        self.replay_of(id, in_memory, Some(arg_key)).map(|replay| replay.recorded_at(recorded_ms))
     }
 
     /// How old a cache-mode replay is, now.
