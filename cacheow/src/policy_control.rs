@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use crate::manager::current_runtime;
 use crate::model::error::Error;
 use crate::runtime::function::Function;
+use crate::runtime::lease;
 
 impl Function {
     /// The folder of the function's outcome files in the data dir; `None`
@@ -40,11 +41,15 @@ impl Function {
         self.loaded(0, |runtime| runtime.cleanup_expired(self.id()))
     }
 
-    /// Forgets the calls marked in flight, so that calls waiting for them
-    /// call the function themselves (cachier's `clear_being_calculated`),
-    /// and says how many there were.
+    /// Forgets the calls marked in flight in this process, so that calls
+    /// waiting for them call the function themselves (cachier's
+    /// `clear_being_calculated`), and deletes the lock files of
+    /// `dedupe = "processes"` that no running call holds (a crash releases
+    /// its lock, but leaves its file); how many marks and files.
     pub fn clear_in_flight(&self) -> Result<usize, Error> {
-        Ok(current_runtime().map_or(0, |runtime| runtime.state(self).in_flight().clear()))
+        let Some((_, state)) = self.state() else { return Ok(0) };
+        let files = state.outcomes_dir().map_or(0, |dir| lease::clear(&lease::dir_of(dir)));
+        Ok(state.in_flight().clear() + files)
     }
 }
 

@@ -26,10 +26,9 @@ pub(crate) const CLEANUP_WITHOUT_TTL: &str = "`cleanup` deletes the outcomes old
 pub(crate) const REDACT_OPTION: &str =
     "`redact` takes the names of fields, as non-empty strings: `#[cacheow(redact(\"api_key\"))]`";
 pub(crate) const TAGS_OPTION: &str = "`tags` takes non-empty strings: `#[cacheow(tags(\"users\", \"billing\"))]`";
-pub(crate) const DEDUPE_OPTION: &str = "`dedupe` takes `false` (every call runs) or `\"process\"` (the default: \
-     threads and tasks of this process wait for a call in flight with the same key)";
-pub(crate) const DEDUPE_PROCESSES: &str = "`dedupe = \"processes\"` is not available in this version of cacheow: \
-     calls in flight are shared within a process only. Use `dedupe = \"process\"` (the default)";
+pub(crate) const DEDUPE_OPTION: &str = "`dedupe` takes `false` (every call runs), `\"process\"` (the default: \
+     threads and tasks of this process wait for a call in flight with the same key) or `\"processes\"` (every \
+     process sharing the data dir)";
 pub(crate) const POLICY_SHAPE: &str = "write this option as `serve_stale`, `tags(\"a\", \"b\")` or `name = value`";
 pub(crate) const STALE_WITHOUT_TTL: &str = "`serve_stale` returns an expired outcome while it is refreshed, so it \
      needs an expiry: add `ttl = \"...\"` or `ttl_from = f`";

@@ -38,6 +38,7 @@ pub(crate) struct PolicyOptions {
 pub(crate) enum DedupeOption {
     Off,
     Process,
+    Processes,
 }
 
 impl PolicyOptions {
@@ -127,6 +128,7 @@ impl PolicyOptions {
         let dedupe = match self.dedupe {
             Some(DedupeOption::Off) => quote!(Off),
             Some(DedupeOption::Process) | None => quote!(Process),
+            Some(DedupeOption::Processes) => quote!(Processes),
         };
         let wait = render_duration(self.wait.unwrap_or(Duration::from_secs(30)));
         quote! {
@@ -196,9 +198,7 @@ fn read_dedupe(value: &Expr) -> Result<DedupeOption, syn::Error> {
         Expr::Lit(ExprLit { lit: Lit::Bool(flag), .. }) if !flag.value => Ok(DedupeOption::Off),
         Expr::Lit(ExprLit { lit: Lit::Bool(_), .. }) => Ok(DedupeOption::Process),
         Expr::Lit(ExprLit { lit: Lit::Str(text), .. }) if text.value() == "process" => Ok(DedupeOption::Process),
-        Expr::Lit(ExprLit { lit: Lit::Str(text), .. }) if text.value() == "processes" => {
-            Err(syn::Error::new_spanned(text, error::DEDUPE_PROCESSES))
-        }
+        Expr::Lit(ExprLit { lit: Lit::Str(text), .. }) if text.value() == "processes" => Ok(DedupeOption::Processes),
         other => Err(syn::Error::new_spanned(other, error::DEDUPE_OPTION)),
     }
 }
@@ -272,6 +272,7 @@ mod tests {
     #[test]
     fn bad_values_say_what_is_expected() {
         let (_, errors) = read(quote!(ttl = "ten minutes", cache_if = "keep", tags(), dedupe = "machines"));
+        assert!(read(quote!(dedupe = "processes")).1.is_empty());
         assert!(errors[0].starts_with(error::TTL_OPTION), "{errors:?}");
         assert_eq!(errors[1..], [error::FN_OPTION, error::DEDUPE_OPTION]);
     }

@@ -52,8 +52,20 @@ fn greet(name: String) -> String {
     format!("hello {name}")
 }
 
+/// Shared by every process of the data dir while it runs: `n` is also how
+/// many milliseconds it takes. It says when it starts, on stdout.
+#[cacheow(dedupe = "processes", wait = "20s")]
+fn shared(n: u64) -> String {
+    RAN.fetch_add(1, Ordering::SeqCst);
+    println!("running shared({n})");
+    let _ = std::io::stdout().flush();
+    std::thread::sleep(Duration::from_millis(n));
+    format!("{n} by {}", std::process::id())
+}
+
 fn function(name: &str) -> &'static Function {
     match name {
+        "shared" => cacheow::handle!(shared),
         "greet" => cacheow::handle!(greet),
         "stale" => cacheow::handle!(stale),
         "square" => cacheow::handle!(square),
@@ -150,6 +162,11 @@ fn run(args: &mut dyn Iterator<Item = &str>, runtime: &tokio::runtime::Runtime) 
             "square" => {
                 let n = next().parse().expect("a number");
                 format!("square({n}) = {}", square(n))
+            }
+            "shared" => {
+                let n = next().parse().expect("a number");
+                let value = shared(n);
+                format!("shared({n}) = {value} {:?}", cacheow::last_status())
             }
             "greet" => {
                 let name = next();

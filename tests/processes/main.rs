@@ -10,11 +10,12 @@ mod hand_edits;
 mod interactive;
 mod load;
 mod panel;
+mod policy;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tempfile::TempDir;
 
@@ -466,36 +467,4 @@ fn the_quick_start_runs_with_cacheow_on_and_off() {
     let off = Probed::from(off.output().expect("the probe runs"));
     assert_eq!(off.value("enabled"), "false");
     assert_eq!((off.value("quick start"), off.value("ran")), ("Ok(())".to_owned(), "2".to_owned()), "called twice");
-}
-
-#[test]
-fn a_normal_exit_waits_for_the_refresh_of_an_outcome_served_stale() {
-    let data = DataDir::new();
-    let first = data.run(&["mode", "stale", "cache", "stale", "1"]);
-    assert!(first.value("stale(1)").ends_with("Some(Miss)"), "{}", first.stdout);
-    std::thread::sleep(Duration::from_millis(1600));
-    let started = Instant::now();
-    let stale = data.run(&["mode", "stale", "cache", "stale", "1"]);
-    assert_eq!(stale.value("stale(1)").replace("StaleHit", "Miss"), first.value("stale(1)"), "the old outcome");
-    assert!(stale.value("stale(1)").ends_with("Some(StaleHit)"));
-    assert!(started.elapsed() >= Duration::from_millis(300), "it exited before the refresh ended");
-    let id = data.id("stale");
-    assert_eq!(data.outcome_files(&id).len(), 2, "the refresh's outcome was written before the exit");
-    let fresh = data.run(&["mode", "stale", "cache", "stale", "1"]);
-    assert!(fresh.value("stale(1)").ends_with("Some(Hit)"), "{}", fresh.stdout);
-    assert_ne!(fresh.value("stale(1)"), stale.value("stale(1)").replace("StaleHit", "Hit"));
-}
-
-#[test]
-fn a_custom_key_makes_different_arguments_one_entry_across_a_restart() {
-    let data = DataDir::new();
-    let recorded = data.run(&["greet", "Ann", "ran"]);
-    assert_eq!((recorded.value("greet(Ann)").as_str(), recorded.value("ran").as_str()), ("hello Ann", "1"));
-    let replayed = data.run(&["mode", "greet", "cache", "greet", "ANN", "greet", "bob", "ran"]);
-    assert_eq!(replayed.value("greet(ANN)"), "hello Ann", "one entry with Ann's, in another process");
-    assert_eq!(replayed.value("greet(bob)"), "hello bob");
-    assert_eq!(replayed.value("ran"), "1", "only bob ran");
-    let id = data.id("greet");
-    let file = std::fs::read_to_string(&data.outcome_files(&id)[0]).expect("the file");
-    assert!(file.contains("\"key\": \"ann\"") || file.contains("\"key\": \"bob\""), "{file}");
 }

@@ -24,11 +24,13 @@ use crate::runtime::Global;
 use crate::runtime::binding::{self, Binding};
 use crate::runtime::function::{Checker, Function};
 use crate::runtime::hook::{Decision, Hook};
-use crate::runtime::in_flight::{Joined, Lead};
-use crate::runtime::panics::{self, CatchPanic};
+use crate::runtime::in_flight::Joined;
+use crate::runtime::lease::Claim;
+use crate::runtime::panics;
 use crate::runtime::payloads::Replay;
 use crate::runtime::request::{self, Request};
-use crate::runtime::scope::{self, InBody};
+use crate::runtime::run::Run;
+use crate::runtime::scope;
 use crate::runtime::sink::Sink;
 use crate::runtime::state::{FunctionState, StateRef};
 use crate::runtime::{enable, fork, refresh};
@@ -86,9 +88,19 @@ fn start_sync<R>(
         std::thread::sleep(latency);
     }
     match started(settle(plan, args, &codec.decode, &rules), function, args) {
-        Started::Run(Run { sink, joined: Some(Joined::Follow(call)) }) => {
+        Started::Run(Run { sink, joined: Some(Joined::Follow(call)), .. }) => {
             let done = call.wait(function.meta().policy.wait);
             after_waiting(function, args, codec, global, sink, done)
+        }
+        Started::Run(mut run) if matches!(run.claim, Claim::Elsewhere) => {
+            let (since, mut free) = (Instant::now(), None);
+            loop {
+                match look_elsewhere(function, args, codec, global, run, since, &mut free) {
+                    Ok(started) => return started,
+                    Err(waiting) => run = waiting,
+                }
+                std::thread::sleep(LOOK_EVERY);
+            }
         }
         started => started,
     }
@@ -156,9 +168,19 @@ async fn start_async<R>(
         futures_timer::Delay::new(latency).await;
     }
     match started(settle(plan, args, &codec.decode, &rules), function, args) {
-        Started::Run(Run { sink, joined: Some(Joined::Follow(call)) }) => {
+        Started::Run(Run { sink, joined: Some(Joined::Follow(call)), .. }) => {
             let done = call.wait_async(function.meta().policy.wait).await;
             after_waiting(function, args, codec, global, sink, done)
+        }
+        Started::Run(mut run) if matches!(run.claim, Claim::Elsewhere) => {
+            let (since, mut free) = (Instant::now(), None);
+            loop {
+                match look_elsewhere(function, args, codec, global, run, since, &mut free) {
+                    Ok(started) => return started,
+                    Err(waiting) => run = waiting,
+                }
+                futures_timer::Delay::new(LOOK_EVERY).await;
+            }
         }
         started => started,
     }
@@ -181,13 +203,18 @@ fn started<R>(start: Start<R>, function: &Function, args: &Args) -> Started<R> {
         // is refreshing it.
         Start::Stale { value, sink } => match sink.join_in_flight(function, args, true) {
             Some(Joined::Follow(_)) => Started::Done(value),
-            joined => Started::Stale(value, Run { sink, joined }),
+            joined => Started::Stale(value, Run::new(sink, joined)),
         },
         Start::Run(sink) => {
             let joined = sink.join_in_flight(function, args, false);
-            Started::Run(Run { sink, joined })
+            // The leader in this process asks the other processes.
+            let claim = match &joined {
+                Some(Joined::Lead(_)) => sink.claim(function, args),
+                _ => Claim::None,
+            };
+            Started::Run(Run { claim, ..Run::new(sink, joined) })
         }
-        Start::Plain { status } => Started::Run(Run { sink: Sink::Plain { status }, joined: None }),
+        Start::Plain { status } => Started::Run(Run::new(Sink::Plain { status }, None)),
     }
 }
 
@@ -202,90 +229,60 @@ fn after_waiting<R>(
     sink: Sink,
     done: bool,
 ) -> Started<R> {
-    if done {
-        let mut plan = plan(function, args, global, false);
-        if let Plan::Runtime { lookup, .. } = &mut plan {
-            lookup.waited = true;
-        }
-        if let Start::Replay { value, .. } = settle(plan, args, &codec.decode, &Rules::NONE) {
-            return Started::Done(value);
-        }
+    if done && let Some(value) = replay_waited(function, args, codec, global) {
+        return Started::Done(value);
     }
-    Started::Run(Run { sink, joined: None })
+    Started::Run(Run::new(sink, None))
 }
 
-/// A call that runs the function, with where its outcome goes, and the
-/// mark of its key in flight when it leads one.
-struct Run {
-    sink: Sink,
-    joined: Option<Joined>,
+/// The outcome of the call this one waited for, if it is recorded.
+fn replay_waited<R>(function: &'static Function, args: &Args, codec: Codec<R>, global: Global) -> Option<R> {
+    let mut plan = plan(function, args, global, false);
+    if let Plan::Runtime { lookup, .. } = &mut plan {
+        lookup.waited = true;
+    }
+    match settle(plan, args, &codec.decode, &Rules::NONE) {
+        Start::Replay { value, .. } => Some(value),
+        _ => None,
+    }
 }
 
-impl Run {
-    fn sync<R>(
-        self,
-        function: &Function,
-        args: &Args,
-        codec: Codec<R>,
-        rules: Rules<R>,
-        body: impl FnOnce() -> R,
-    ) -> R {
-        let started = Instant::now();
-        let value = {
-            let _in = InBody::enter();
-            let _running = self.lead().map(Lead::running);
-            if self.sink.records_panics(function) {
-                panics::catch(body).unwrap_or_else(|caught| {
-                    caught.record_and_resume(|outcome| self.sink.record(args, outcome, started))
-                })
-            } else {
-                body()
-            }
-        };
-        self.sink.record_value(function, args, codec, rules, started, &value);
-        value
-    }
+/// How often a call waiting for another process's looks again.
+const LOOK_EVERY: Duration = Duration::from_millis(10);
 
-    async fn run_async<R, F: Future<Output = R>>(
-        self,
-        function: &Function,
-        args: &Args,
-        codec: Codec<R>,
-        rules: Rules<R>,
-        body: F,
-    ) -> R {
-        let started = Instant::now();
-        let body = scope::in_body(body);
-        let value = match self.lead() {
-            Some(lead) => self.catching(function, args, started, lead.running_future(body)).await,
-            None => self.catching(function, args, started, body).await,
-        };
-        self.sink.record_value(function, args, codec, rules, started, &value);
-        value
-    }
+/// How long after another process's call released the key's lock its
+/// outcome is looked for: it was in the database then, and reaches this
+/// process's index at the next refresh.
+const PUBLISHED_WITHIN: Duration = Duration::from_millis(100);
 
-    async fn catching<R>(
-        &self,
-        function: &Function,
-        args: &Args,
-        started: Instant,
-        body: impl Future<Output = R>,
-    ) -> R {
-        if !self.sink.records_panics(function) {
-            return body.await;
-        }
-        match CatchPanic::new(body).await {
-            Ok(value) => value,
-            Err(caught) => caught.record_and_resume(|outcome| self.sink.record(args, outcome, started)),
+/// One look of a call whose key another process's call runs: its outcome,
+/// once this process's index has it; else the key's lock, once that call
+/// ended (done, crashed, or its outcome refused), and this call runs; else
+/// past `wait`, this call runs. `Err`: look again later. Nothing is held
+/// between looks but the lock, once taken.
+fn look_elsewhere<R>(
+    function: &'static Function,
+    args: &Args,
+    codec: Codec<R>,
+    global: Global,
+    mut run: Run,
+    since: Instant,
+    free: &mut Option<Instant>,
+) -> Result<Started<R>, Run> {
+    if let Some(value) = replay_waited(function, args, codec, global) {
+        return Ok(Started::Done(value));
+    }
+    if free.is_none() {
+        run.claim = run.sink.claim(function, args);
+        if !matches!(run.claim, Claim::Elsewhere) {
+            *free = Some(Instant::now());
         }
     }
-
-    fn lead(&self) -> Option<&Lead> {
-        match &self.joined {
-            Some(Joined::Lead(lead)) => Some(lead),
-            _ => None,
-        }
+    let published = free.is_some_and(|free| free.elapsed() >= PUBLISHED_WITHIN);
+    if published || since.elapsed() >= function.meta().policy.wait {
+        return Ok(Started::Run(run));
     }
+    Err(run)
 }
 
 /// What a call does, once planned and settled.

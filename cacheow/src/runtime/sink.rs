@@ -17,6 +17,7 @@ use crate::model::status::{self, CallStatus};
 use crate::runtime::function::Function;
 use crate::runtime::hook::Hook;
 use crate::runtime::in_flight::Joined;
+use crate::runtime::lease::{self, Claim};
 use crate::runtime::state::StateRef;
 
 pub(crate) enum Sink {
@@ -59,6 +60,24 @@ impl Sink {
                 state.in_flight().join(args.key)
             }
             _ => None,
+        }
+    }
+
+    /// A cache-mode miss of a function with `dedupe = "processes"` takes its
+    /// key's lock across processes, or finds another process's call of the
+    /// key running.
+    pub(crate) fn claim(&self, function: &Function, args: &Args) -> Claim {
+        let Sink::Runtime { state, event: CallEvent::Miss } = self else { return Claim::None };
+        if function.meta().policy.dedupe != Dedupe::Processes {
+            return Claim::None;
+        }
+        state.outcomes_dir().map_or(Claim::None, |dir| lease::try_take(&lease::dir_of(dir), args.key))
+    }
+
+    /// Lets what was recorded reach the database.
+    pub(crate) fn flush_writes(&self) {
+        if let Sink::Runtime { state, .. } = self {
+            state.flush_writes();
         }
     }
 

@@ -165,6 +165,19 @@ impl FunctionState {
         &self.in_flight
     }
 
+    /// The folder of its outcome files, when it has a data dir.
+    pub(crate) fn outcomes_dir(&self) -> Option<&PathBuf> {
+        self.keeping.outcomes_dir.as_ref()
+    }
+
+    /// Waits until what it recorded so far is in the database; a failure
+    /// was warned about where it happened.
+    pub(crate) fn flush_writes(&self) {
+        if let Some(writer) = &self.keeping.writer {
+            let _ = writer.flush(false, Duration::from_secs(10));
+        }
+    }
+
     /// Mock mode: a weighted random outcome for these arguments.
     pub(crate) fn mock(&self, args: &Args) -> Option<Replay> {
         let unit = match &self.seeded_rng {

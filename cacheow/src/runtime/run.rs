@@ -1,0 +1,108 @@
+//! A call that runs its function: the body, with its panics caught when
+//! they are recorded, then its outcome to the sink, then the marks of its
+//! key in flight released.
+
+use std::future::Future;
+use std::time::Instant;
+
+use crate::model::args::Args;
+use crate::model::codec::Codec;
+use crate::model::policy::Rules;
+use crate::runtime::function::Function;
+use crate::runtime::in_flight::{Joined, Lead};
+use crate::runtime::lease::Claim;
+use crate::runtime::panics::{self, CatchPanic};
+use crate::runtime::scope::{self, InBody};
+use crate::runtime::sink::Sink;
+
+/// A call that runs the function, with where its outcome goes, the mark of
+/// its key in flight when it leads one, and the lock of its key across
+/// processes when it holds it (`dedupe = "processes"`).
+pub(crate) struct Run {
+    pub(crate) sink: Sink,
+    pub(crate) joined: Option<Joined>,
+    pub(crate) claim: Claim,
+}
+
+impl Run {
+    /// A run of `sink`, with the mark it joined in its process.
+    pub(crate) fn new(sink: Sink, joined: Option<Joined>) -> Run {
+        Run { sink, joined, claim: Claim::None }
+    }
+
+    pub(crate) fn sync<R>(
+        self,
+        function: &Function,
+        args: &Args,
+        codec: Codec<R>,
+        rules: Rules<R>,
+        body: impl FnOnce() -> R,
+    ) -> R {
+        let started = Instant::now();
+        let value = {
+            let _in = InBody::enter();
+            let _running = self.lead().map(Lead::running);
+            if self.sink.records_panics(function) {
+                panics::catch(body).unwrap_or_else(|caught| {
+                    caught.record_and_resume(|outcome| self.sink.record(args, outcome, started))
+                })
+            } else {
+                body()
+            }
+        };
+        self.sink.record_value(function, args, codec, rules, started, &value);
+        self.publish();
+        value
+    }
+
+    pub(crate) async fn run_async<R, F: Future<Output = R>>(
+        self,
+        function: &Function,
+        args: &Args,
+        codec: Codec<R>,
+        rules: Rules<R>,
+        body: F,
+    ) -> R {
+        let started = Instant::now();
+        let body = scope::in_body(body);
+        let value = match self.lead() {
+            Some(lead) => self.catching(function, args, started, lead.running_future(body)).await,
+            None => self.catching(function, args, started, body).await,
+        };
+        self.sink.record_value(function, args, codec, rules, started, &value);
+        self.publish();
+        value
+    }
+
+    /// Releases the key's lock across processes once the outcome is in the
+    /// database, where the other processes' calls waiting for it look.
+    fn publish(self) {
+        if let Claim::Held(lease) = self.claim {
+            self.sink.flush_writes();
+            drop(lease);
+        }
+    }
+
+    async fn catching<R>(
+        &self,
+        function: &Function,
+        args: &Args,
+        started: Instant,
+        body: impl Future<Output = R>,
+    ) -> R {
+        if !self.sink.records_panics(function) {
+            return body.await;
+        }
+        match CatchPanic::new(body).await {
+            Ok(value) => value,
+            Err(caught) => caught.record_and_resume(|outcome| self.sink.record(args, outcome, started)),
+        }
+    }
+
+    fn lead(&self) -> Option<&Lead> {
+        match &self.joined {
+            Some(Joined::Lead(lead)) => Some(lead),
+            _ => None,
+        }
+    }
+}
