@@ -160,6 +160,7 @@ fn functions_are_registered_before_their_first_call_and_missing_ones_are_stale()
         ("gone", true),
         ("greet", false),
         ("other", false),
+        ("shared", false),
         ("square", false),
         ("stale", false),
     ];

@@ -69,6 +69,7 @@ impl InFlight {
     }
 
     /// How many calls are in flight now.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))] // shown by the panel, and tested
     pub(crate) fn len(&self) -> usize {
         self.calls.lock().unwrap_or_else(PoisonError::into_inner).len()
     }

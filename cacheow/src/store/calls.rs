@@ -214,6 +214,7 @@ pub(crate) struct CallRow {
 
 impl CallRow {
     /// What it did; for a call an older cacheow logged, what its event says.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))] // shown by the panel
     pub(crate) fn status(&self) -> CallStatus {
         self.status.unwrap_or(match self.event {
             CallEvent::Hit => CallStatus::Hit,
