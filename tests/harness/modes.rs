@@ -312,3 +312,29 @@ fn a_sequence_the_test_stopped_early_replays_no_further_than_it_went() {
     );
     assert_eq!(CHAPTERS_RAN.load(SeqCst), 1);
 }
+
+static REQUESTED_RAN: AtomicU64 = AtomicU64::new(0);
+
+#[cacheow]
+fn requested(n: u64) -> u64 {
+    REQUESTED_RAN.fetch_add(1, SeqCst);
+    n + 100
+}
+
+#[test]
+fn bypass_refresh_and_max_age_are_ignored_inside_a_test() {
+    let root = tempfile::tempdir().expect("a temporary dir");
+    let scope = |record| Scope::new("harness::modes::requests").fixtures_dir(root.path()).force_record(record);
+    let ran = || REQUESTED_RAN.load(SeqCst);
+    let calls = || {
+        let bypassed = cacheow::bypass(|| requested(1));
+        let refreshed = cacheow::refresh(|| requested(2));
+        let aged = cacheow::max_age(std::time::Duration::ZERO, || requested(3));
+        (bypassed, refreshed, aged)
+    };
+    assert_eq!(scope(Record::Once).run(calls), (101, 102, 103));
+    assert_eq!(ran(), 3);
+    assert_eq!(tree(&scope(Record::Once).fixture_dir()).len(), 3, "recorded all the same");
+    assert_eq!(scope(Record::None).run(calls), (101, 102, 103));
+    assert_eq!(ran(), 3, "every call replayed its fixture: the test's record mode decides");
+}

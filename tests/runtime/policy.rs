@@ -669,3 +669,69 @@ fn get_and_set_take_and_give_the_result_of_a_function_returning_one() -> Result<
     assert_eq!(f.get::<Result<f64, Timeout>>(serde_json::json!({"symbol": "INIT"}))?, Some(Ok(1.5)));
     Ok(())
 }
+
+/// Runs a future on this thread, outside any tokio runtime.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut context = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        match future.as_mut().poll(&mut context) {
+            std::task::Poll::Ready(value) => return value,
+            std::task::Poll::Pending => std::thread::park(),
+        }
+    }
+}
+
+static FOREGROUND_RAN: AtomicU64 = AtomicU64::new(0);
+
+#[cacheow(ttl = "100ms", serve_stale)]
+async fn stale_without_tokio(n: u64) -> u64 {
+    n * 10 + FOREGROUND_RAN.fetch_add(1, SeqCst)
+}
+
+#[test]
+fn outside_a_tokio_runtime_an_expired_outcome_is_refreshed_in_the_foreground() -> Result<(), Error> {
+    handle!(stale_without_tokio).set_mode(Mode::Cache)?;
+    assert_eq!(block_on(stale_without_tokio(4)), 40);
+    std::thread::sleep(Duration::from_millis(150));
+    assert_eq!(block_on(stale_without_tokio(4)), 41, "the new outcome, not the stale one");
+    assert_eq!(last_status(), Some(CallStatus::Miss));
+    assert_eq!(block_on(stale_without_tokio(4)), 41);
+    assert_eq!(last_status(), Some(CallStatus::Hit));
+    Ok(())
+}
+
+#[cacheow]
+fn renewed(n: u64) -> u64 {
+    n
+}
+
+#[test]
+fn recording_an_outcome_again_renews_the_age_in_its_file() -> Result<(), Error> {
+    let f = handle!(renewed);
+    renewed(1);
+    cacheow::manager().expect("on").flush();
+    let path = f.dir().expect("on").join(format!("{}.json", f.outcomes()?[0].id));
+    let field = |name: &str| {
+        let file: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_default()).unwrap_or_default();
+        file[name].as_str().map(str::to_owned)
+    };
+    assert_eq!(field("last_recorded_at"), field("recorded_at"), "recorded once");
+    std::thread::sleep(Duration::from_millis(1100));
+    renewed(1);
+    cacheow::manager().expect("on").flush();
+    let (first, last) = (field("recorded_at"), field("last_recorded_at"));
+    assert!(last > first, "{last:?} is not after {first:?}: a rebuild from the files would lose the renewal");
+    let info = &f.outcomes()?[0];
+    assert_eq!(info.count, 2);
+    assert!(info.last_recorded_at > info.recorded_at);
+    Ok(())
+}

@@ -94,9 +94,16 @@ impl Batcher {
     }
 
     pub(super) fn write(&mut self, records: Vec<NewOutcome>, logs: Vec<(&'static str, CallBatch)>, durable: bool) {
-        let mut folders = Folders::before(&self.data_dir, &records);
+        let renewing = logs.iter().filter(|(_, batch)| !batch.repeats.is_empty()).map(|(function_id, _)| *function_id);
+        let mut folders =
+            Folders::before(&self.data_dir, by_function(&records).into_iter().map(|(id, _)| id), renewing);
         // Files first: a row never points at a file that is not there.
         let (records, unwritten): (Vec<_>, Vec<_>) = records.into_iter().partition(|record| self.write_file(record));
+        for (function_id, batch) in &logs {
+            for (outcome_id, (_, at_ms)) in &batch.repeats {
+                renew_file(&self.data_dir, function_id, *outcome_id, *at_ms);
+            }
+        }
         if durable {
             self.sync();
         }
@@ -325,6 +332,28 @@ fn by_function(records: &[NewOutcome]) -> Vec<(&'static str, Vec<&NewOutcome>)> 
     grouped.into_iter().collect()
 }
 
+/// How much older than a renewal an outcome file's `last_recorded_at` may
+/// be before the file is written again: a hot outcome recorded again and
+/// again costs a file write a second at most.
+const RENEW_FILE_AFTER_MS: i64 = 1000;
+
+/// Writes `last_recorded_at` of an outcome recorded again at `at_ms` into
+/// its file, so that a rebuild from the files alone keeps its age. Best
+/// effort: the database has it already.
+fn renew_file(data_dir: &Path, function_id: &str, outcome_id: u64, at_ms: i64) {
+    let path = files::outcome_path(data_dir, function_id, outcome_id);
+    let Ok(text) = std::fs::read_to_string(&path) else { return };
+    let Ok(parsed) = files::parse(outcome_id, &text) else { return };
+    if parsed.outcome.last_recorded_ms().max(parsed.outcome.recorded_at_ms) + RENEW_FILE_AFTER_MS > at_ms {
+        return;
+    }
+    let outcome = parsed.outcome.recorded_again_at(at_ms);
+    let name = parsed.function.as_deref().unwrap_or(function_id);
+    if let Ok(text) = files::render(name, function_id, &outcome, files::Style::Runtime) {
+        let _ = files::write_atomic(&path, text.as_bytes());
+    }
+}
+
 /// The outcome folders a batch writes in, with their stamps before and
 /// after its files: the rows then match the files again.
 struct Folders {
@@ -333,10 +362,19 @@ struct Folders {
 }
 
 impl Folders {
-    fn before(data_dir: &Path, records: &[NewOutcome]) -> Folders {
-        let stamps = by_function(records)
+    /// The folders of the functions with new outcomes, and of those whose
+    /// files are renewed.
+    fn before(
+        data_dir: &Path,
+        recording: impl Iterator<Item = &'static str>,
+        renewing: impl Iterator<Item = &'static str>,
+    ) -> Folders {
+        let mut function_ids: Vec<&'static str> = recording.chain(renewing).collect();
+        function_ids.sort_unstable();
+        function_ids.dedup();
+        let stamps = function_ids
             .into_iter()
-            .map(|(function_id, _)| (function_id, files::stamp(&files::outcomes_dir(data_dir, function_id)), None))
+            .map(|function_id| (function_id, files::stamp(&files::outcomes_dir(data_dir, function_id)), None))
             .collect();
         Folders { data_dir: data_dir.to_path_buf(), stamps }
     }
