@@ -735,3 +735,38 @@ fn recording_an_outcome_again_renews_the_age_in_its_file() -> Result<(), Error> 
     assert!(info.last_recorded_at > info.recorded_at);
     Ok(())
 }
+
+static ASYNC_POLICY_RAN: AtomicU64 = AtomicU64::new(0);
+
+fn positive(value: &Result<i64, Timeout>) -> bool {
+    value.as_ref().is_ok_and(|n| *n > 0)
+}
+
+fn recent(entry: &Entry<'_, Result<i64, Timeout>>) -> bool {
+    entry.age < Duration::from_secs(60)
+}
+
+#[cacheow(ttl = "150ms", cache_if = positive, cache_errors = false, validate = recent)]
+async fn async_policy(n: i64) -> Result<i64, Timeout> {
+    ASYNC_POLICY_RAN.fetch_add(1, SeqCst);
+    tokio::task::yield_now().await;
+    if n == 0 { Err(Timeout) } else { Ok(n) }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_policy_applies_to_async_functions_too() -> Result<(), Error> {
+    let f = handle!(async_policy);
+    f.set_mode(Mode::Cache)?;
+    let ran = || ASYNC_POLICY_RAN.load(SeqCst);
+    assert_eq!(async_policy(0).await, Err(Timeout));
+    assert_eq!(async_policy(-1).await, Ok(-1));
+    assert_eq!(last_status(), Some(CallStatus::NotRecorded), "cache_if refused it");
+    assert_eq!(async_policy(5).await, Ok(5));
+    assert_eq!(async_policy(5).await, Ok(5));
+    assert_eq!((last_status(), ran()), (Some(CallStatus::Hit), 3));
+    assert_eq!(f.outcomes()?.len(), 1, "neither the error nor the refused value");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(async_policy(5).await, Ok(5));
+    assert_eq!((last_status(), ran()), (Some(CallStatus::Miss), 4), "expired");
+    Ok(())
+}
