@@ -5,12 +5,14 @@
 
 use std::marker::PhantomData;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use crate::db::Db;
 use crate::model::error::Error;
 use crate::model::settings::Settings;
 use crate::runtime::binding::{self, Binding, Rebound};
 use crate::runtime::{Runtime, enable, fork};
+use crate::store::shared::{Shared, SharedConfig};
 
 static MANAGER: OnceLock<Manager> = OnceLock::new();
 
@@ -62,6 +64,9 @@ pub(crate) fn current_runtime() -> Option<Arc<Runtime>> {
     binding::runtime().or_else(|| manager().map(|manager| Arc::clone(&manager.runtime)))
 }
 
+/// The longest a flush, or a normal exit, waits for Redis.
+const SHARED_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
 impl Manager {
     /// A runtime over `settings.data_dir` of its own, apart from the
     /// process-wide one and whatever `CACHEOW_ENABLE` says: for tests and
@@ -81,7 +86,14 @@ impl Manager {
     /// ```
     pub fn open(settings: Settings) -> Manager {
         let budget = usize::try_from(settings.payload_cache_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
-        let runtime = Runtime::open(&settings.data_dir, settings.seed, budget);
+        let shared = settings.redis_url.as_ref().and_then(|url| {
+            Shared::open(SharedConfig {
+                url: url.clone(),
+                prefix: settings.redis_prefix.clone(),
+                budget: settings.redis_budget,
+            })
+        });
+        let runtime = Runtime::open(&settings.data_dir, settings.seed, budget, shared);
         let db = Db::new(Arc::clone(&runtime));
         Manager { settings, runtime, db, panel: OnceLock::new(), pid: std::process::id() }
     }
@@ -147,7 +159,9 @@ impl Manager {
         &self.db
     }
 
-    /// Blocks until every outcome recorded so far is durable on disk.
+    /// Blocks until every outcome recorded so far is durable on disk, and,
+    /// with a shared tier, has reached Redis (for a few seconds at most,
+    /// and not at all while Redis is unreachable).
     ///
     /// Recording is batched on a background thread; a normal exit flushes
     /// too, so calling this is only needed before reading the data dir from
@@ -169,7 +183,13 @@ impl Manager {
     /// data dir that could not be opened, or a flush that took over a
     /// minute.
     pub fn try_flush(&self) -> Result<(), Error> {
-        self.runtime.flush(true).map_err(|reason| Error::NotFlushed { reason })
+        let flushed = self.runtime.flush(true).map_err(|reason| Error::NotFlushed { reason });
+        // Redis is a second tier: what does not reach it was warned of, and
+        // `cacheow push` sends it later.
+        if let Some(shared) = self.runtime.shared() {
+            shared.flush(SHARED_FLUSH_TIMEOUT);
+        }
+        flushed
     }
 }
 

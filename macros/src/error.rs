@@ -20,6 +20,8 @@ pub(crate) const TTL_OPTION: &str = "`ttl` takes a duration in humantime's forma
 pub(crate) const WAIT_OPTION: &str = "`wait` takes a duration in humantime's format: `#[cacheow(wait = \"30s\")]`";
 pub(crate) const FN_OPTION: &str = "this option takes the path of a function: `#[cacheow(cache_if = worth_keeping)]`";
 pub(crate) const CACHE_ERRORS_OPTION: &str = "`cache_errors` takes `true` or `false`";
+pub(crate) const SHARED_OPTION: &str =
+    "`shared` takes `true` or `false`: `#[cacheow(shared = false)]` keeps the function's outcomes off the shared tier";
 pub(crate) const CLEANUP_OPTION: &str = "`cleanup` takes how often to delete expired outcomes, in humantime's format: `#[cacheow(ttl = \"1h\", cleanup = \"30m\")]`";
 pub(crate) const CLEANUP_WITHOUT_TTL: &str = "`cleanup` deletes the outcomes older than the function's ttl, so it \
      needs one: add `ttl = \"...\"`";

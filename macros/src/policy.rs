@@ -32,6 +32,8 @@ pub(crate) struct PolicyOptions {
     pub(crate) wait: Option<Duration>,
     /// `cleanup = "30m"`, with its span.
     pub(crate) cleanup: Option<(Duration, syn::Expr)>,
+    /// `shared = false`: kept off the shared tier (Redis).
+    pub(crate) shared: Option<bool>,
 }
 
 #[derive(Clone, Copy)]
@@ -69,10 +71,17 @@ impl PolicyOptions {
                 }
                 other => Err(syn::Error::new_spanned(other, error::CACHE_ERRORS_OPTION)),
             },
+            ("shared", Meta::NameValue(pair)) => match &pair.value {
+                Expr::Lit(ExprLit { lit: Lit::Bool(flag), .. }) => {
+                    self.shared = Some(flag.value);
+                    Ok(())
+                }
+                other => Err(syn::Error::new_spanned(other, error::SHARED_OPTION)),
+            },
             ("dedupe", Meta::NameValue(pair)) => read_dedupe(&pair.value).map(|dedupe| self.dedupe = Some(dedupe)),
             (
                 "serve_stale" | "tags" | "ttl" | "wait" | "ttl_from" | "cache_if" | "validate" | "cache_errors"
-                | "dedupe",
+                | "dedupe" | "shared",
                 other,
             ) => Err(syn::Error::new_spanned(other, error::POLICY_SHAPE)),
             _ => return None,
@@ -131,6 +140,7 @@ impl PolicyOptions {
             Some(DedupeOption::Processes) => quote!(Processes),
         };
         let wait = render_duration(self.wait.unwrap_or(Duration::from_secs(30)));
+        let shared = self.shared.unwrap_or(true);
         quote! {
             ::cacheow::__private::Policy {
                 ttl: #ttl,
@@ -141,6 +151,7 @@ impl PolicyOptions {
                 wait: #wait,
                 cleanup: #cleanup,
                 redact: &[#(#redact),*],
+                shared: #shared,
             }
         }
     }

@@ -15,6 +15,10 @@ pub(crate) const START_SERVER: &str = "CACHEOW_START_SERVER";
 pub(crate) const SEED: &str = "CACHEOW_SEED";
 pub(crate) const PAYLOAD_CACHE_MB: &str = "CACHEOW_PAYLOAD_CACHE_MB";
 pub(crate) const TOKEN: &str = "CACHEOW_TOKEN";
+/// The shared tier: a Redis URL.
+pub(crate) const REDIS_URL: &str = "CACHEOW_REDIS_URL";
+pub(crate) const REDIS_PREFIX: &str = "CACHEOW_REDIS_PREFIX";
+pub(crate) const REDIS_BUDGET_MS: &str = "CACHEOW_REDIS_BUDGET_MS";
 /// What cacheow prints on stderr when no `tracing` subscriber is in effect.
 pub(crate) const LOG: &str = "CACHEOW_LOG";
 

@@ -20,6 +20,8 @@ pub(crate) mod outcome;
 pub(crate) mod policy;
 pub(crate) mod redact;
 pub(crate) mod report;
+pub(crate) mod secret_url;
 pub(crate) mod settings;
+pub(crate) mod signal;
 pub(crate) mod status;
 pub(crate) mod time;

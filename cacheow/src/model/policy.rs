@@ -27,6 +27,8 @@ pub struct Policy {
     pub cleanup: Option<Duration>,
     /// `redact("api_key")`: argument and value fields written as `[redacted]`.
     pub redact: &'static [&'static str],
+    /// `shared = false`: its outcomes stay off the shared tier (Redis).
+    pub shared: bool,
 }
 
 impl Policy {
@@ -40,6 +42,7 @@ impl Policy {
         wait: Duration::from_secs(30),
         cleanup: None,
         redact: &[],
+        shared: true,
     };
 }
 
@@ -55,6 +58,8 @@ pub(crate) struct StoredPolicy {
     /// `false`, `process` or `processes`.
     pub(crate) dedupe: String,
     pub(crate) wait_ms: u64,
+    /// Whether its outcomes go to the shared tier (`shared = false` keeps them off).
+    pub(crate) shared: Option<bool>,
 }
 
 impl From<&Policy> for StoredPolicy {
@@ -72,6 +77,7 @@ impl From<&Policy> for StoredPolicy {
             }
             .to_owned(),
             wait_ms: millis(policy.wait),
+            shared: Some(policy.shared),
         }
     }
 }

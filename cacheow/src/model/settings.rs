@@ -3,11 +3,13 @@
 //! never panics.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::model::env::{
-    self, BadValue, DATA_DIR, PAYLOAD_CACHE_MB, SEED, SERVER_HOST, SERVER_PORT, START_SERVER, TOKEN,
+    self, BadValue, DATA_DIR, PAYLOAD_CACHE_MB, REDIS_BUDGET_MS, REDIS_PREFIX, REDIS_URL, SEED, SERVER_HOST,
+    SERVER_PORT, START_SERVER, TOKEN,
 };
-use crate::model::report;
+use crate::model::{report, secret_url};
 
 /// Where cacheow keeps its data and how it serves the control panel.
 ///
@@ -23,6 +25,9 @@ use crate::model::report;
 /// | `CACHEOW_SEED` | unset | makes mock choices reproducible |
 /// | `CACHEOW_PAYLOAD_CACHE_MB` | `4` | the MiB of recorded payloads (and their parsed JSON) kept in memory for replays |
 /// | `CACHEOW_TOKEN` | unset | a secret every control panel request must carry; needed to serve a non-loopback host |
+/// | `CACHEOW_REDIS_URL` | unset | a Redis server shared by a team's machines and CI runners (the `redis` feature): `redis://127.0.0.1:6379/0` |
+/// | `CACHEOW_REDIS_PREFIX` | `cacheow:` | what every key cacheow writes to Redis starts with |
+/// | `CACHEOW_REDIS_BUDGET_MS` | `50` | the longest a local miss waits for Redis before it calls the function |
 /// | `CACHEOW_LOG` | `info` | without a `tracing` subscriber, what cacheow prints on stderr: `off`, `warn` (warnings) or `info` (and the panel's URL) |
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -42,6 +47,13 @@ pub struct Settings {
     /// How many MiB of payloads replays keep in memory; past it, a payload
     /// is read from its file again at its next replay.
     pub payload_cache_mb: u64,
+    /// The shared tier's Redis URL, when set (the `redis` feature). Its
+    /// password is never shown: not in `Debug`, a log or the panel.
+    pub redis_url: Option<String>,
+    /// What every key in Redis starts with.
+    pub redis_prefix: String,
+    /// The longest a local miss waits for Redis before calling the function.
+    pub redis_budget: Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -55,6 +67,9 @@ impl std::fmt::Debug for Settings {
             .field("seed", &self.seed)
             .field("payload_cache_mb", &self.payload_cache_mb)
             .field("server_token", &self.server_token.as_ref().map(|_| "<redacted>"))
+            .field("redis_url", &self.redis_url.as_deref().map(secret_url::without_password))
+            .field("redis_prefix", &self.redis_prefix)
+            .field("redis_budget", &self.redis_budget)
             .finish()
     }
 }
@@ -69,6 +84,9 @@ impl Default for Settings {
             seed: None,
             server_token: None,
             payload_cache_mb: 4,
+            redis_url: None,
+            redis_prefix: "cacheow:".to_owned(),
+            redis_budget: Duration::from_millis(50),
         }
     }
 }
@@ -111,6 +129,14 @@ impl Settings {
             payload_cache_mb: or_default(
                 env::parse(&lookup, PAYLOAD_CACHE_MB, "a number of MiB", |raw| raw.parse().ok()),
                 defaults.payload_cache_mb,
+            ),
+            redis_url: lookup(REDIS_URL).map(|url| url.trim().to_owned()).filter(|url| !url.is_empty()),
+            redis_prefix: lookup(REDIS_PREFIX).filter(|prefix| !prefix.is_empty()).unwrap_or(defaults.redis_prefix),
+            redis_budget: or_default(
+                env::parse(&lookup, REDIS_BUDGET_MS, "a number of milliseconds", |raw| {
+                    raw.parse().ok().map(Duration::from_millis)
+                }),
+                defaults.redis_budget,
             ),
         }
     }
@@ -155,6 +181,9 @@ mod tests {
             (SEED, "42"),
             (TOKEN, "s3cret"),
             (PAYLOAD_CACHE_MB, "64"),
+            (REDIS_URL, "redis://me:hunter2@cache:6379/1"),
+            (REDIS_PREFIX, "team:"),
+            (REDIS_BUDGET_MS, "20"),
         ]);
         assert_eq!(read.data_dir, PathBuf::from("/tmp/x"));
         assert_eq!((read.server_host.as_str(), read.server_port), ("0.0.0.0", 0));
@@ -163,6 +192,9 @@ mod tests {
         assert_eq!(read.server_token.as_deref(), Some("s3cret"));
         assert_eq!(read.payload_cache_mb, 64);
         assert!(!format!("{read:?}").contains("s3cret"), "the token stays out of logs");
+        assert_eq!(read.redis_url.as_deref(), Some("redis://me:hunter2@cache:6379/1"));
+        assert_eq!((read.redis_prefix.as_str(), read.redis_budget), ("team:", Duration::from_millis(20)));
+        assert!(!format!("{read:?}").contains("hunter2"), "the Redis password stays out of logs");
     }
 
     #[test]

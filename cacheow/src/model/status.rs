@@ -42,6 +42,9 @@ pub enum CallStatus {
     /// Another call with the same key was in flight; this one waited for
     /// it and returned its outcome.
     Waited,
+    /// Cache mode: nothing was recorded here, and the shared tier (Redis)
+    /// had an outcome another machine recorded; it is kept here now.
+    SharedHit,
 }
 
 impl CallStatus {
@@ -56,12 +59,13 @@ impl CallStatus {
             CallStatus::Mock => "mock",
             CallStatus::Bypassed => "bypassed",
             CallStatus::Waited => "waited",
+            CallStatus::SharedHit => "shared_hit",
         }
     }
 
     /// The status `as_str` names.
     pub(crate) fn parse(text: &str) -> Option<CallStatus> {
-        (1..=8).filter_map(CallStatus::from_u8).find(|status| status.as_str() == text)
+        (1..=9).filter_map(CallStatus::from_u8).find(|status| status.as_str() == text)
     }
 
     /// What recording an outcome is, for a call of this event.
@@ -77,7 +81,7 @@ impl CallStatus {
     }
 
     pub(crate) fn from_u8(code: u8) -> Option<CallStatus> {
-        const ALL: [CallStatus; 8] = [
+        const ALL: [CallStatus; 9] = [
             CallStatus::Hit,
             CallStatus::StaleHit,
             CallStatus::Miss,
@@ -86,6 +90,7 @@ impl CallStatus {
             CallStatus::Mock,
             CallStatus::Bypassed,
             CallStatus::Waited,
+            CallStatus::SharedHit,
         ];
         ALL.get(usize::from(code).checked_sub(1)?).copied()
     }
@@ -121,13 +126,14 @@ mod tests {
 
     #[test]
     fn every_status_round_trips() {
-        for code in 1..=8 {
+        for code in 1..=9 {
             let status = CallStatus::from_u8(code).unwrap_or(CallStatus::Hit);
             assert_eq!(status.to_u8(), code);
         }
         assert_eq!(CallStatus::parse("stale_hit"), Some(CallStatus::StaleHit));
         assert_eq!(CallStatus::parse("hits"), None);
         assert_eq!(CallStatus::from_u8(0), None);
-        assert_eq!(CallStatus::from_u8(9), None);
+        assert_eq!(CallStatus::parse("shared_hit"), Some(CallStatus::SharedHit));
+        assert_eq!(CallStatus::from_u8(10), None);
     }
 }

@@ -33,7 +33,7 @@ use crate::runtime::run::Run;
 use crate::runtime::scope;
 use crate::runtime::sink::Sink;
 use crate::runtime::state::{FunctionState, StateRef};
-use crate::runtime::{enable, fork, refresh};
+use crate::runtime::{enable, fork, pull, refresh};
 
 /// Calls a synchronous function through cacheow, in the runtime `global`
 /// gives unless the thread is bound to another.
@@ -82,7 +82,12 @@ fn start_sync<R>(
     can_serve_stale: bool,
 ) -> Started<R> {
     function.learn(Checker::Value(codec.check), std::any::type_name::<R>());
-    let plan = plan(function, args, global, can_serve_stale);
+    let mut plan = plan(function, args, global, can_serve_stale);
+    if let Some(asked) = pull::ask(&plan, function, args)
+        && asked.answered.wait(asked.budget)
+    {
+        plan = pulled_plan(function, args, global, can_serve_stale);
+    }
     let latency = plan.latency();
     if !latency.is_zero() {
         std::thread::sleep(latency);
@@ -162,14 +167,19 @@ async fn start_async<R>(
     can_serve_stale: bool,
 ) -> Started<R> {
     function.learn(Checker::Value(codec.check), std::any::type_name::<R>());
-    let plan = plan(function, args, global, can_serve_stale);
+    let mut plan = plan(function, args, global, can_serve_stale);
+    if let Some(asked) = pull::ask(&plan, function, args)
+        && asked.answered.wait_async(asked.budget, PULL_LOOK_EVERY).await
+    {
+        plan = pulled_plan(function, args, global, can_serve_stale);
+    }
     let latency = plan.latency();
     if !latency.is_zero() {
         futures_timer::Delay::new(latency).await;
     }
     match started(settle(plan, args, &codec.decode, &rules), function, args) {
         Started::Run(Run { sink, joined: Some(Joined::Follow(call)), .. }) => {
-            let done = call.wait_async(function.meta().policy.wait).await;
+            let done = call.wait_async(function.meta().policy.wait, Duration::from_millis(10)).await;
             after_waiting(function, args, codec, global, sink, done)
         }
         Started::Run(mut run) if matches!(run.claim, Claim::Elsewhere) => {
@@ -247,6 +257,19 @@ fn replay_waited<R>(function: &'static Function, args: &Args, codec: Codec<R>, g
     }
 }
 
+/// The plan of a call once the shared tier answered: what it had is kept
+/// here now.
+fn pulled_plan(function: &'static Function, args: &Args, global: Global, can_serve_stale: bool) -> Plan {
+    let mut plan = plan(function, args, global, can_serve_stale);
+    if let Plan::Runtime { lookup, .. } = &mut plan {
+        lookup.pulled = true;
+    }
+    plan
+}
+
+/// How often an async call waiting for the shared tier looks for its answer.
+const PULL_LOOK_EVERY: Duration = Duration::from_millis(1);
+
 /// How often a call waiting for another process's looks again.
 const LOOK_EVERY: Duration = Duration::from_millis(10);
 
@@ -320,6 +343,18 @@ pub(crate) struct Lookup {
     serve_stale: bool,
     /// The call waited for another with the same key, whose outcome it looks for.
     waited: bool,
+    /// The shared tier was asked, and what it had is kept here now.
+    pulled: bool,
+}
+
+impl Lookup {
+    pub(crate) fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    pub(crate) fn waited(&self) -> bool {
+        self.waited
+    }
 }
 
 impl Plan {
@@ -366,14 +401,16 @@ pub(crate) fn plan(function: &'static Function, args: &Args, global: Global, can
     let policy = &function.meta().policy;
     let lookup = match request::current() {
         Some(Request::Bypass) => return Plan::Plain { status: Some(CallStatus::Bypassed) },
-        Some(Request::Refresh) => Lookup { mode: Mode::Default, max_age: None, serve_stale: false, waited: false },
+        Some(Request::Refresh) => {
+            Lookup { mode: Mode::Default, max_age: None, serve_stale: false, waited: false, pulled: false }
+        }
         Some(Request::MaxAge(age)) => {
             let max_age = Some(policy.ttl.map_or(age, |ttl| ttl.min(age)));
-            Lookup { mode: Mode::Cache, max_age, serve_stale: false, waited: false }
+            Lookup { mode: Mode::Cache, max_age, serve_stale: false, waited: false, pulled: false }
         }
         None => {
             let serve_stale = can_serve_stale && policy.serve_stale;
-            Lookup { mode: state.mode(), max_age: policy.ttl, serve_stale, waited: false }
+            Lookup { mode: state.mode(), max_age: policy.ttl, serve_stale, waited: false, pulled: false }
         }
     };
     let chosen = choose(&state, args, lookup);
@@ -409,6 +446,7 @@ pub(crate) fn settle<R>(
                 Mode::Mock => (CallEvent::Mock, CallStatus::Mock),
                 _ => match judge(&state, rules, &value, &replayed, lookup) {
                     Verdict::Fresh if lookup.waited => (CallEvent::Hit, CallStatus::Waited),
+                    Verdict::Fresh if lookup.pulled => (CallEvent::Hit, CallStatus::SharedHit),
                     Verdict::Fresh => (CallEvent::Hit, CallStatus::Hit),
                     Verdict::Expired if lookup.serve_stale => (CallEvent::Hit, CallStatus::StaleHit),
                     Verdict::Expired | Verdict::Invalid => {

@@ -12,8 +12,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::runtime::polled::Polled;
 
@@ -23,12 +22,8 @@ pub(crate) struct InFlight {
     calls: Mutex<HashMap<u128, Arc<Call>>>,
 }
 
-/// One call in flight.
-#[derive(Default)]
-pub(crate) struct Call {
-    done: Mutex<bool>,
-    finished: Condvar,
-}
+/// One call in flight: finished when it ends, however it ends.
+pub(crate) use crate::model::signal::Signal as Call;
 
 /// What a call of a key in flight does.
 pub(crate) enum Joined {
@@ -107,44 +102,6 @@ impl Drop for Lead {
     }
 }
 
-impl Call {
-    fn finish(&self) {
-        *self.done.lock().unwrap_or_else(PoisonError::into_inner) = true;
-        self.finished.notify_all();
-    }
-
-    fn is_done(&self) -> bool {
-        *self.done.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Blocks until the call is done or `wait` passed; `true` when done.
-    pub(crate) fn wait(&self, wait: Duration) -> bool {
-        let done = self.done.lock().unwrap_or_else(PoisonError::into_inner);
-        let (done, _) =
-            self.finished.wait_timeout_while(done, wait, |done| !*done).unwrap_or_else(PoisonError::into_inner);
-        *done
-    }
-
-    /// Awaits the call's end, or `wait`, without blocking the executor:
-    /// `true` when done.
-    pub(crate) async fn wait_async(&self, wait: Duration) -> bool {
-        let deadline = Instant::now() + wait;
-        let mut pause = Duration::from_millis(1);
-        loop {
-            if self.is_done() {
-                return true;
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            futures_timer::Delay::new(pause.min(left)).await;
-            pause = (pause * 2).min(Duration::from_millis(10));
-        }
-    }
-}
-
-/// A leader's body running on this thread.
 pub(crate) struct Running((usize, u128));
 
 impl Running {
@@ -168,6 +125,7 @@ impl Drop for Running {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn the_second_call_follows_until_the_leader_is_done() {

@@ -17,7 +17,7 @@ use crate::runtime::Runtime;
 use crate::runtime::function::Function;
 use crate::runtime::index::OutcomeIndex;
 use crate::runtime::registry;
-use crate::runtime::state::{FunctionState, Keeping};
+use crate::runtime::state::{FunctionState, Keeping, Sharing};
 use crate::store::functions::{self, Control};
 use crate::store::{Store, files, mock, outcomes};
 
@@ -50,13 +50,20 @@ impl Runtime {
 
     /// Where a function's state sends what it records and finds payloads.
     fn keeping(&self, function: &Function, store: Option<&Store>) -> Keeping {
-        let redact = function.meta().policy.redact;
+        let policy = &function.meta().policy;
+        let redact = policy.redact;
+        let sharing = self.shared.as_ref().filter(|_| policy.shared).map(|tier| Sharing {
+            tier: Arc::clone(tier),
+            ttl: policy.ttl,
+            tags: policy.tags,
+        });
         Keeping {
             writer: store.map(Store::writer),
             outcomes_dir: store.map(|_| files::outcomes_dir(&self.data_dir, function.id())),
             budget: Arc::clone(&self.budget),
             seed: self.seed,
             redaction: (!redact.is_empty()).then(|| Redaction::of_fields(redact.iter().copied())),
+            sharing,
         }
     }
 

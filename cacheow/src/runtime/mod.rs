@@ -26,6 +26,7 @@ pub(crate) mod manage;
 pub(crate) mod panics;
 pub(crate) mod payloads;
 pub(crate) mod polled;
+pub(crate) mod pull;
 pub(crate) mod refresh;
 pub(crate) mod registry;
 pub(crate) mod request;
@@ -43,6 +44,7 @@ use crate::model::error::Error;
 use crate::model::{ids, report};
 use crate::runtime::loaded::Loaded;
 use crate::runtime::payloads::Budget;
+use crate::store::shared::Shared;
 use crate::store::{Store, Watched};
 
 /// How often other processes' changes are looked for: modes set elsewhere
@@ -64,6 +66,8 @@ pub(crate) struct Runtime {
     budget: Arc<Budget>,
     /// `CACHEOW_SEED`: mock choices are reproducible.
     seed: Option<u64>,
+    /// The shared tier on Redis, while `CACHEOW_REDIS_URL` is set.
+    shared: Option<Arc<Shared>>,
 }
 
 impl Runtime {
@@ -75,7 +79,12 @@ impl Runtime {
     /// Opens the data dir, registers the program's decorated functions and
     /// starts the writer and the refresher; on failure, warns and keeps
     /// everything in memory.
-    pub(crate) fn open(data_dir: &Path, seed: Option<u64>, payload_budget_bytes: usize) -> Arc<Runtime> {
+    pub(crate) fn open(
+        data_dir: &Path,
+        seed: Option<u64>,
+        payload_budget_bytes: usize,
+        shared: Option<Arc<Shared>>,
+    ) -> Arc<Runtime> {
         let loaded = Arc::new(Loaded::default());
         let budget = Budget::new(payload_budget_bytes);
         budget.evict_through(Arc::downgrade(&loaded) as Weak<dyn payloads::Evict>);
@@ -85,7 +94,7 @@ impl Runtime {
                 error.to_string()
             });
         fork::watch();
-        let runtime = Arc::new(Runtime { data_dir: data_dir.to_path_buf(), store, loaded, budget, seed });
+        let runtime = Arc::new(Runtime { data_dir: data_dir.to_path_buf(), store, loaded, budget, seed, shared });
         runtime.register_all(&registry::registered());
         let weak = Arc::downgrade(&runtime);
         let _ = std::thread::Builder::new().name("cacheow-refresh".to_owned()).spawn(move || refresh_while_used(weak));
@@ -108,6 +117,11 @@ impl Runtime {
     /// The store's control connection, under its lock.
     pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Watched>, Error> {
         self.store().map(Store::lock)
+    }
+
+    /// The shared tier, while one is set.
+    pub(crate) fn shared(&self) -> Option<&Arc<Shared>> {
+        self.shared.as_ref()
     }
 
     /// Waits until every outcome recorded so far is written; `durable` also

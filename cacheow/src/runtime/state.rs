@@ -2,7 +2,7 @@
 //! index, served from memory and kept in step with the database.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
@@ -16,14 +16,17 @@ use crate::model::mode::Mode;
 use crate::model::outcome::{Flags, Outcome, Recorded};
 use crate::model::policy::Age;
 use crate::model::redact::Redaction;
+use crate::model::report::warn_once;
 use crate::model::status::CallStatus;
 use crate::model::time::from_millis;
 use crate::runtime::call_log::CallLog;
+use crate::runtime::function::Checker;
 use crate::runtime::in_flight::InFlight;
 use crate::runtime::index::OutcomeIndex;
 use crate::runtime::payloads::{Budget, Cached, Replay};
 use crate::store::files::{self, CorruptFile};
 use crate::store::functions::Control;
+use crate::store::shared::{Push, Pushed, Shared};
 use crate::store::writer::{NewOutcome, Writer};
 
 pub(crate) struct FunctionState {
@@ -40,6 +43,8 @@ pub(crate) struct FunctionState {
     pub(crate) calls: CallLog,
     /// Its cache-mode calls running now, by argument key.
     in_flight: Arc<InFlight>,
+    /// Mock mode asked the shared tier for every outcome: it asks once.
+    pulled_all: AtomicBool,
     keeping: Keeping,
 }
 
@@ -54,6 +59,15 @@ pub(crate) struct Keeping {
     pub(crate) seed: Option<u64>,
     /// `#[cacheow(redact(...))]`: the value fields kept off the disk.
     pub(crate) redaction: Option<Redaction>,
+    /// The shared tier, unless the function is `shared = false`.
+    pub(crate) sharing: Option<Sharing>,
+}
+
+/// How a function's outcomes go to the shared tier.
+pub(crate) struct Sharing {
+    pub(crate) tier: Arc<Shared>,
+    pub(crate) ttl: Option<Duration>,
+    pub(crate) tags: &'static [&'static str],
 }
 
 impl FunctionState {
@@ -77,6 +91,7 @@ impl FunctionState {
             }),
             calls: CallLog::new(),
             in_flight: Arc::default(),
+            pulled_all: AtomicBool::new(false),
             keeping,
         };
         state.apply(control);
@@ -264,10 +279,11 @@ impl FunctionState {
         };
         let id = Outcome::id_of(&args.text, &recorded, Flags::default());
         self.calls.log(event, CallStatus::of_record(event), duration, args.key, Some((id, recorded.kind)));
+        let again = Pushed::Again { id, arg_key: args.key, at_ms };
         // Recorded again, and still the newest for its arguments: a count.
         if self.index().repeat(id, args.key, at_ms) {
             self.calls.repeat(id, at_ms);
-            return;
+            return self.share(again);
         }
         let outcome = Outcome::new(id, args.text.as_str(), recorded, Flags::default(), at_ms, duration);
         let outcome = Arc::new(outcome.keyed(args.key_text.clone()));
@@ -275,11 +291,60 @@ impl FunctionState {
         let new = self.index_mut().record(outcome.facts(), at_ms, payload);
         if !new {
             self.calls.repeat(id, at_ms);
-        } else if let Some(writer) = &self.keeping.writer {
+            return self.share(again);
+        }
+        self.share(Pushed::Outcome(Arc::clone(&outcome)));
+        if let Some(writer) = &self.keeping.writer {
             // Sent once the index lock is released: the writer's queue may
             // be full. A repeat another thread logs before this reaches the
             // writer waits there for the outcome's row.
             writer.record(NewOutcome { function_id: self.id, function_name: self.name, outcome });
+        }
+    }
+
+    /// Sends what a call recorded to the shared tier, if the function is shared.
+    fn share(&self, what: Pushed) {
+        if let Some(Sharing { tier, ttl, tags }) = &self.keeping.sharing {
+            tier.push(Push { function_id: self.id, function_name: self.name, tags, ttl: *ttl, what });
+        }
+    }
+
+    /// Whether mock mode has yet to ask the shared tier for every outcome:
+    /// `true` once.
+    pub(crate) fn first_pull_of_all(&self) -> bool {
+        !self.pulled_all.swap(true, Ordering::Relaxed)
+    }
+
+    /// The shared tier, if the function is shared.
+    pub(crate) fn shared(&self) -> Option<&Arc<Shared>> {
+        self.keeping.sharing.as_ref().map(|sharing| &sharing.tier)
+    }
+
+    /// Keeps outcomes pulled from the shared tier, as recorded at their
+    /// origin: their age is the one they have there. They are never pushed
+    /// back. One the function's return type cannot replay is left out.
+    pub(crate) fn keep_pulled(&self, pulled: Vec<Outcome>, checker: Option<Checker>) {
+        for outcome in pulled {
+            if let Some(checker) = checker
+                && let Err(error) = checker.check(outcome.kind(), outcome.payload())
+            {
+                warn_once(
+                    format!("redis-type:{}:{}", self.id, outcome.id),
+                    format_args!(
+                        "cacheow ignores the outcome {} of `{}` in Redis: it does not fit the return type ({error})",
+                        outcome.id_hex(),
+                        self.name
+                    ),
+                );
+                continue;
+            }
+            let at_ms = outcome.last_recorded_ms();
+            let outcome = Arc::new(outcome);
+            let payload = Cached::pinned(outcome.kind(), outcome.payload().clone(), &self.keeping.budget);
+            let new = self.index_mut().record(outcome.facts(), at_ms, payload);
+            if new && let Some(writer) = &self.keeping.writer {
+                writer.record(NewOutcome { function_id: self.id, function_name: self.name, outcome });
+            }
         }
     }
 
@@ -354,6 +419,7 @@ fn fresh_seed() -> u64 {
 /// A function's state, as a call holds it: borrowed from its handle, for
 /// the process-wide runtime, or shared with a runtime bound to the thread.
 /// The common case costs no reference count.
+#[derive(Clone)]
 pub(crate) enum StateRef {
     Static(&'static FunctionState),
     Shared(Arc<FunctionState>),

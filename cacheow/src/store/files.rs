@@ -203,6 +203,9 @@ pub(crate) struct Parsed {
     pub(crate) outcome: Outcome,
     /// The function the file names, if it names one.
     pub(crate) function: Option<String>,
+    /// The id of the function the file names, if it names one.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))] // checked in what Redis holds
+    pub(crate) function_id: Option<String>,
     /// In a fixture, the calls that gave it; none in the data dir.
     pub(crate) calls: Vec<u32>,
 }
@@ -255,6 +258,7 @@ pub(crate) fn parse(id: u64, text: &str) -> Result<Parsed, String> {
             .recorded_again_at(last_recorded_ms)
             .keyed(file.key.as_ref().map(|key| canonical_json(key).into())),
         function: file.function.map(Cow::into_owned),
+        function_id: file.function_id.map(Cow::into_owned),
         calls: file.calls.map(Cow::into_owned).unwrap_or_default(),
     })
 }

@@ -16,6 +16,7 @@ pub(crate) mod outcomes;
 pub(crate) mod readers;
 pub(crate) mod retention;
 pub(crate) mod schema;
+pub(crate) mod shared;
 pub(crate) mod sql;
 pub(crate) mod writer;
 

@@ -1,0 +1,100 @@
+//! The Redis commands of the shared tier, built and read in one place for
+//! the client thread (async) and the command line (blocking): what a push
+//! writes, what a pull reads, and how a value read is checked before it
+//! may be replayed.
+
+use std::time::Duration;
+
+use crate::model::ids;
+use crate::model::outcome::{Flags, Outcome};
+use crate::store::files::{self, Style};
+use crate::store::shared::envelope;
+use crate::store::shared::layout::{self, Keys};
+use crate::store::shared::{Push, Pushed};
+
+/// Finds the newest outcome of some arguments in one round trip: its id,
+/// its bytes, and when it was last recorded.
+pub(crate) const PULL_SCRIPT: &str = r"
+local id = redis.call('GET', KEYS[1])
+if not id then return false end
+local value = redis.call('GET', ARGV[1] .. id)
+if not value then return false end
+return {id, value, redis.call('HGET', KEYS[2], id) or ''}
+";
+
+/// Deletes an in-flight mark if it is still this process's.
+pub(crate) const UNMARK_SCRIPT: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+";
+
+/// An outcome as Redis answered it: its id's text, its bytes, and when it
+/// was last recorded (empty when unknown).
+pub(crate) type Fetched = (String, Vec<u8>, String);
+
+/// Adds what records `push` to `pipe`; the error says why it cannot be
+/// (an outcome whose file does not render).
+pub(crate) fn add_push(pipe: &mut redis::Pipeline, prefix: &str, push: &Push) -> Result<(), String> {
+    let keys = Keys::new(prefix, push.function_id);
+    let (id, arg_key, at_ms) = match &push.what {
+        Pushed::Outcome(outcome) => {
+            let text = files::render(push.function_name, push.function_id, outcome, Style::Runtime)?;
+            let set = pipe.cmd("SET").arg(keys.outcome(outcome.id)).arg(envelope::encode(&text));
+            expire(set, push.ttl).ignore();
+            pipe.cmd("SADD").arg(keys.ids()).arg(ids::id_hex(outcome.id)).ignore();
+            (outcome.id, outcome.arg_key, outcome.last_recorded_ms())
+        }
+        Pushed::Again { id, arg_key, at_ms } => {
+            if let Some(ttl) = push.ttl {
+                pipe.cmd("PEXPIRE").arg(keys.outcome(*id)).arg(millis(ttl)).ignore();
+            }
+            (*id, *arg_key, *at_ms)
+        }
+    };
+    let id_hex = ids::id_hex(id);
+    expire(pipe.cmd("SET").arg(keys.newest(arg_key)).arg(&id_hex), push.ttl).ignore();
+    pipe.cmd("HINCRBY").arg(keys.counts()).arg(&id_hex).arg(1).ignore();
+    pipe.cmd("HSET").arg(keys.renewed()).arg(&id_hex).arg(at_ms).ignore();
+    Ok(())
+}
+
+/// Adds the registration of a function to `pipe`: its name and tags.
+pub(crate) fn add_function(pipe: &mut redis::Pipeline, prefix: &str, push: &Push) {
+    let about = serde_json::json!({ "name": push.function_name, "tags": push.tags });
+    pipe.cmd("HSET").arg(layout::functions(prefix)).arg(push.function_id).arg(about.to_string()).ignore();
+}
+
+/// `PX <ttl>` after the command just added, when there is a ttl.
+fn expire(pipe: &mut redis::Pipeline, ttl: Option<Duration>) -> &mut redis::Pipeline {
+    match ttl {
+        Some(ttl) => pipe.arg("PX").arg(millis(ttl).max(1)),
+        None => pipe,
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The outcome of `function_id` that Redis answered, if it may be
+/// replayed: it reads, it is this function's, its content is its id, and
+/// it was recorded by a call. The error says what is wrong with it.
+pub(crate) fn read(function_id: &str, (id_text, bytes, renewed): &Fetched) -> Result<Outcome, String> {
+    let id = ids::parse_id(id_text).ok_or_else(|| format!("{id_text:?} is not an outcome id"))?;
+    let text = envelope::decode(bytes)?;
+    let parsed = files::parse(id, &text)?;
+    if parsed.function_id.as_deref() != Some(function_id) {
+        return Err(format!("it belongs to the function {:?}, not {function_id}", parsed.function_id));
+    }
+    let outcome = parsed.outcome;
+    if outcome.flags != Flags::default() {
+        return Err("it is a manual or mock-only outcome, which are never shared".to_owned());
+    }
+    if Outcome::id_of(&outcome.args, &outcome.recorded, outcome.flags) != id {
+        return Err("its content does not match its id".to_owned());
+    }
+    Ok(match renewed.parse::<i64>() {
+        Ok(renewed_ms) => outcome.recorded_again_at(renewed_ms),
+        Err(_) => outcome,
+    })
+}

@@ -1,0 +1,303 @@
+//! The shared tier: a Redis server that every process pointed at it shares
+//! (the `redis` feature, while `CACHEOW_REDIS_URL` is set). The data dir
+//! stays the first tier and decides every call; this one is asked on a
+//! local miss, and is sent what the process records.
+//!
+//! The Redis client runs on a thread of its own with its own small tokio
+//! runtime, whatever the program runs on. Callers only send it commands
+//! over a channel, which never blocks: a push is queued, and a pull is
+//! answered through a callback, then a [`Signal`] the caller may wait for
+//! as long as its budget allows. An answer that comes later is still kept.
+
+// Without the `redis` feature, nothing makes a `Shared`.
+#![cfg_attr(not(feature = "redis"), allow(dead_code))]
+
+#[cfg(feature = "redis")]
+mod client;
+#[cfg(feature = "redis")]
+pub(crate) mod commands;
+#[cfg(feature = "redis")]
+mod envelope;
+pub(crate) mod layout;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::model::outcome::Outcome;
+use crate::model::report;
+use crate::model::secret_url::without_password;
+use crate::model::signal::Signal;
+
+/// The most outcomes kept for Redis while it is unreachable: past it, new
+/// ones are not pushed (one warning), and `cacheow push` sends them later.
+const MAX_BACKLOG: usize = 100_000;
+
+/// What the shared tier needs to know of its server.
+#[derive(Clone)]
+pub(crate) struct SharedConfig {
+    /// A `redis://` or `rediss://` URL, password included.
+    pub(crate) url: String,
+    pub(crate) prefix: String,
+    /// The longest a local miss waits for an answer.
+    pub(crate) budget: Duration,
+}
+
+impl std::fmt::Debug for SharedConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedConfig")
+            .field("url", &without_password(&self.url))
+            .field("prefix", &self.prefix)
+            .field("budget", &self.budget)
+            .finish()
+    }
+}
+
+/// Whether the server answers, as far as the last command told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Connection {
+    /// No command has been answered yet.
+    Connecting,
+    Up,
+    /// It did not answer: calls go on with the data dir alone, and what is
+    /// recorded meanwhile is pushed once it is back.
+    Down,
+    /// It refused the credentials of the URL.
+    Refused,
+}
+
+impl Connection {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Connection::Connecting => "connecting",
+            Connection::Up => "connected",
+            Connection::Down => "unreachable",
+            Connection::Refused => "refused the credentials",
+        }
+    }
+
+    fn from_u8(raw: u8) -> Connection {
+        match raw {
+            1 => Connection::Up,
+            2 => Connection::Down,
+            3 => Connection::Refused,
+            _ => Connection::Connecting,
+        }
+    }
+}
+
+/// An outcome recorded in this process, for Redis: the whole outcome the
+/// first time, and a count for each time it is recorded again.
+pub(crate) struct Push {
+    pub(crate) function_id: &'static str,
+    pub(crate) function_name: &'static str,
+    pub(crate) tags: &'static [&'static str],
+    /// Its life in Redis: the function's ttl.
+    pub(crate) ttl: Option<Duration>,
+    pub(crate) what: Pushed,
+}
+
+pub(crate) enum Pushed {
+    /// Recorded for the first time in this process.
+    Outcome(Arc<Outcome>),
+    /// Recorded again, at this time.
+    Again { id: u64, arg_key: u128, at_ms: i64 },
+}
+
+/// What a pull found: outcomes that read, and belong to the function asked
+/// for. What did not was warned of, and is left out.
+pub(crate) type Pulled = Vec<Outcome>;
+
+/// Keeps what a pull found, when it comes: the caller may have stopped
+/// waiting by then.
+pub(crate) type Keep = Box<dyn FnOnce(Pulled) + Send>;
+
+pub(crate) enum Command {
+    Pull {
+        function_id: &'static str,
+        arg_key: u128,
+        keep: Keep,
+        answered: Arc<Signal>,
+    },
+    /// Every outcome of the function Redis holds.
+    PullAll {
+        function_id: String,
+        keep: Keep,
+        answered: Arc<Signal>,
+    },
+    /// Takes the in-flight mark of a key, for `dedupe = "processes"`:
+    /// `taken` says whether this process got it.
+    Mark {
+        function_id: &'static str,
+        arg_key: u128,
+        life: Duration,
+        taken: Arc<(Signal, AtomicU8)>,
+    },
+    Unmark {
+        function_id: &'static str,
+        arg_key: u128,
+    },
+}
+
+/// What the client thread and its callers share.
+#[derive(Default)]
+pub(crate) struct Counters {
+    connection: AtomicU8,
+    /// Pushes sent to the thread.
+    queued: AtomicU64,
+    /// Pushes Redis took, or that were given up on.
+    settled: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn set_connection(&self, connection: Connection) {
+        let raw = match connection {
+            Connection::Connecting => 0,
+            Connection::Up => 1,
+            Connection::Down => 2,
+            Connection::Refused => 3,
+        };
+        self.connection.store(raw, Ordering::Relaxed);
+    }
+
+    pub(crate) fn connection(&self) -> Connection {
+        Connection::from_u8(self.connection.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn settle(&self, pushes: usize) {
+        self.settled.fetch_add(pushes as u64, Ordering::Release);
+    }
+}
+
+/// The shared tier of one process: a handle on its client thread.
+pub(crate) struct Shared {
+    config: SharedConfig,
+    counters: Arc<Counters>,
+    pushes: tokio::sync::mpsc::UnboundedSender<Push>,
+    commands: tokio::sync::mpsc::UnboundedSender<Command>,
+}
+
+impl Shared {
+    /// Starts the client thread for `config`.
+    #[cfg(feature = "redis")]
+    pub(crate) fn open(config: SharedConfig) -> Option<Arc<Shared>> {
+        let (pushes, push_queue) = tokio::sync::mpsc::unbounded_channel();
+        let (commands, command_queue) = tokio::sync::mpsc::unbounded_channel();
+        let counters = Arc::new(Counters::default());
+        client::spawn(config.clone(), Arc::clone(&counters), push_queue, command_queue);
+        Some(Arc::new(Shared { config, counters, pushes, commands }))
+    }
+
+    /// Without the `redis` feature there is no shared tier: a warning says so.
+    #[cfg(not(feature = "redis"))]
+    pub(crate) fn open(_config: SharedConfig) -> Option<Arc<Shared>> {
+        report::warn(format_args!(
+            "cacheow: CACHEOW_REDIS_URL is set, but cacheow was built without its `redis` feature: outcomes stay \
+             in the data dir. Add `features = [\"redis\"]` to the cacheow dependency to share them"
+        ));
+        None
+    }
+
+    /// The URL, without its password.
+    pub(crate) fn url(&self) -> String {
+        without_password(&self.config.url)
+    }
+
+    pub(crate) fn budget(&self) -> Duration {
+        self.config.budget
+    }
+
+    pub(crate) fn connection(&self) -> Connection {
+        self.counters.connection()
+    }
+
+    /// Whether a pull may be answered: not when Redis is known to be down,
+    /// so that no call waits for it then.
+    pub(crate) fn reachable(&self) -> bool {
+        matches!(self.connection(), Connection::Connecting | Connection::Up)
+    }
+
+    /// Queues an outcome recorded here for Redis; never blocks.
+    pub(crate) fn push(&self, push: Push) {
+        let backlog = self.counters.queued.load(Ordering::Relaxed) - self.counters.settled.load(Ordering::Relaxed);
+        if backlog >= MAX_BACKLOG as u64 {
+            report::warn_once(
+                "redis-backlog",
+                format_args!(
+                    "cacheow: {MAX_BACKLOG} outcomes wait for Redis at {}: newer ones are kept in the data dir \
+                     only. `cacheow push` sends them once Redis is back",
+                    self.url()
+                ),
+            );
+            return;
+        }
+        self.counters.queued.fetch_add(1, Ordering::Relaxed);
+        if self.pushes.send(push).is_err() {
+            self.counters.settle(1);
+        }
+    }
+
+    /// Asks Redis for the newest outcome of these arguments; `keep` gets
+    /// it, and then the signal returned is finished.
+    pub(crate) fn pull(&self, function_id: &'static str, arg_key: u128, keep: Keep) -> Arc<Signal> {
+        let answered = Arc::new(Signal::default());
+        let command = Command::Pull { function_id, arg_key, keep, answered: Arc::clone(&answered) };
+        self.send(command);
+        answered
+    }
+
+    /// Asks Redis for every outcome of the function, as [`Shared::pull`].
+    pub(crate) fn pull_all(&self, function_id: &str, keep: Keep) -> Arc<Signal> {
+        let answered = Arc::new(Signal::default());
+        let command = Command::PullAll { function_id: function_id.to_owned(), keep, answered: Arc::clone(&answered) };
+        self.send(command);
+        answered
+    }
+
+    /// Takes the key's in-flight mark across machines, waiting at most the
+    /// budget: whether this process got it. On no answer it runs, as if
+    /// there were no other machine.
+    pub(crate) fn mark(&self, function_id: &'static str, arg_key: u128, life: Duration) -> bool {
+        let taken = Arc::new((Signal::default(), AtomicU8::new(1)));
+        self.send(Command::Mark { function_id, arg_key, life, taken: Arc::clone(&taken) });
+        taken.0.wait(self.config.budget);
+        taken.1.load(Ordering::Acquire) == 1
+    }
+
+    pub(crate) fn unmark(&self, function_id: &'static str, arg_key: u128) {
+        self.send(Command::Unmark { function_id, arg_key });
+    }
+
+    fn send(&self, command: Command) {
+        if let Err(unsent) = self.commands.send(command) {
+            // The client thread is gone: answer at once, with nothing.
+            match unsent.0 {
+                Command::Pull { keep, answered, .. } | Command::PullAll { keep, answered, .. } => {
+                    keep(Vec::new());
+                    answered.finish();
+                }
+                Command::Mark { taken, .. } => taken.0.finish(),
+                Command::Unmark { .. } => {}
+            }
+        }
+    }
+
+    /// Waits until what was pushed so far reached Redis, for at most
+    /// `timeout`, and not at all while Redis is unreachable: whether it did.
+    pub(crate) fn flush(&self, timeout: Duration) -> bool {
+        let target = self.counters.queued.load(Ordering::Relaxed);
+        let deadline = Instant::now() + timeout;
+        while self.counters.settled.load(Ordering::Acquire) < target {
+            if Instant::now() >= deadline || !self.reachable() {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        true
+    }
+
+    /// How many pushes wait for Redis.
+    pub(crate) fn pending(&self) -> u64 {
+        self.counters.queued.load(Ordering::Relaxed).saturating_sub(self.counters.settled.load(Ordering::Relaxed))
+    }
+}
