@@ -19,6 +19,7 @@ use crate::model::mode::Mode;
 use crate::model::outcome::OutcomeKind;
 use crate::model::policy::{Rules, Verdict};
 use crate::model::report::warn_once;
+use crate::model::signal::Signal;
 use crate::model::status::CallStatus;
 use crate::runtime::Global;
 use crate::runtime::binding::{self, Binding};
@@ -98,9 +99,9 @@ fn start_sync<R>(
             after_waiting(function, args, codec, global, sink, done)
         }
         Started::Run(mut run) if matches!(run.claim, Claim::Elsewhere) => {
-            let (since, mut free) = (Instant::now(), None);
+            let mut looking = Looking::new();
             loop {
-                match look_elsewhere(function, args, codec, global, run, since, &mut free) {
+                match look_elsewhere(function, args, codec, global, run, &mut looking) {
                     Ok(started) => return started,
                     Err(waiting) => run = waiting,
                 }
@@ -183,9 +184,9 @@ async fn start_async<R>(
             after_waiting(function, args, codec, global, sink, done)
         }
         Started::Run(mut run) if matches!(run.claim, Claim::Elsewhere) => {
-            let (since, mut free) = (Instant::now(), None);
+            let mut looking = Looking::new();
             loop {
-                match look_elsewhere(function, args, codec, global, run, since, &mut free) {
+                match look_elsewhere(function, args, codec, global, run, &mut looking) {
                     Ok(started) => return started,
                     Err(waiting) => run = waiting,
                 }
@@ -278,31 +279,49 @@ const LOOK_EVERY: Duration = Duration::from_millis(10);
 /// process's index at the next refresh.
 const PUBLISHED_WITHIN: Duration = Duration::from_millis(100);
 
-/// One look of a call whose key another process's call runs: its outcome,
-/// once this process's index has it; else the key's lock, once that call
-/// ended (done, crashed, or its outcome refused), and this call runs; else
-/// past `wait`, this call runs. `Err`: look again later. Nothing is held
-/// between looks but the lock, once taken.
+/// What a call waiting for another process's call of its key knows.
+struct Looking {
+    since: Instant,
+    /// When the key's lock was found free.
+    free: Option<Instant>,
+    /// The last question to the shared tier, for a call on another machine.
+    asking: Option<Arc<Signal>>,
+}
+
+impl Looking {
+    fn new() -> Looking {
+        Looking { since: Instant::now(), free: None, asking: None }
+    }
+}
+
+/// One look of a call whose key another process's call runs (on this
+/// machine, or another with a shared tier): its outcome, once this
+/// process's index has it; else the key's lock, once that call ended
+/// (done, crashed, or its outcome refused), and this call runs; else past
+/// `wait`, this call runs. `Err`: look again later. Nothing is held between
+/// looks but the lock, once taken.
 fn look_elsewhere<R>(
     function: &'static Function,
     args: &Args,
     codec: Codec<R>,
     global: Global,
     mut run: Run,
-    since: Instant,
-    free: &mut Option<Instant>,
+    looking: &mut Looking,
 ) -> Result<Started<R>, Run> {
     if let Some(value) = replay_waited(function, args, codec, global) {
         return Ok(Started::Done(value));
     }
-    if free.is_none() {
+    if let Sink::Runtime { state, .. } = &run.sink {
+        pull::ask_while_waiting(state, function, args, &mut looking.asking);
+    }
+    if looking.free.is_none() {
         run.claim = run.sink.claim(function, args);
         if !matches!(run.claim, Claim::Elsewhere) {
-            *free = Some(Instant::now());
+            looking.free = Some(Instant::now());
         }
     }
-    let published = free.is_some_and(|free| free.elapsed() >= PUBLISHED_WITHIN);
-    if published || since.elapsed() >= function.meta().policy.wait {
+    let published = looking.free.is_some_and(|free| free.elapsed() >= PUBLISHED_WITHIN);
+    if published || looking.since.elapsed() >= function.meta().policy.wait {
         return Ok(Started::Run(run));
     }
     Err(run)

@@ -12,13 +12,57 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::model::ids;
+use crate::store::shared::Shared;
 
 /// The lock of one key, held while this lives.
 #[derive(Debug)]
 pub(crate) struct Lease {
     _file: File,
+    /// With a shared tier, the key's mark there too: calls on other
+    /// machines wait for it as other processes wait for the lock.
+    _mark: Option<Mark>,
+}
+
+/// This process's in-flight mark of a key in the shared tier (Redis),
+/// released when dropped; it expires by itself if the process crashes.
+pub(crate) struct Mark {
+    shared: Arc<Shared>,
+    function_id: &'static str,
+    function_name: &'static str,
+    arg_key: u128,
+}
+
+impl std::fmt::Debug for Mark {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mark").field("function_id", &self.function_id).finish_non_exhaustive()
+    }
+}
+
+impl Drop for Mark {
+    fn drop(&mut self) {
+        self.shared.release(self.function_id, self.function_name, self.arg_key);
+    }
+}
+
+impl Lease {
+    /// The lease, once the key's mark in the shared tier is taken too;
+    /// `Claim::Elsewhere` when a call on another machine holds it. When
+    /// Redis does not answer within its budget, the call runs.
+    pub(crate) fn marked(self, shared: &Arc<Shared>, function: (&'static str, &'static str), arg_key: u128, life: Duration) -> Claim {
+        let (function_id, function_name) = function;
+        if !shared.reachable() {
+            return Claim::Held(self);
+        }
+        if !shared.mark(function_id, arg_key, life) {
+            return Claim::Elsewhere;
+        }
+        let mark = Mark { shared: Arc::clone(shared), function_id, function_name, arg_key };
+        Claim::Held(Lease { _mark: Some(mark), ..self })
+    }
 }
 
 /// Where a call stands with the other processes of the data dir.
@@ -48,7 +92,7 @@ pub(crate) fn try_take(dir: &Path, arg_key: u128) -> Claim {
         return Claim::None;
     };
     match lock(&file) {
-        Some(true) => Claim::Held(Lease { _file: file }),
+        Some(true) => Claim::Held(Lease { _file: file, _mark: None }),
         Some(false) => Claim::Elsewhere,
         None => Claim::None,
     }

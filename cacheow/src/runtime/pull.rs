@@ -34,6 +34,21 @@ pub(crate) fn ask(plan: &Plan, function: &'static Function, args: &Args) -> Opti
     Some(Asked { answered, budget: shared.budget() })
 }
 
+/// For a call that waits for another machine's call of its key: asks the
+/// shared tier for its outcome, unless the last question is unanswered.
+/// What comes back is kept, where the waiter's next look finds it.
+pub(crate) fn ask_while_waiting(
+    state: &StateRef,
+    function: &'static Function,
+    args: &Args,
+    asking: &mut Option<Arc<Signal>>,
+) {
+    let Some(shared) = state.shared().filter(|shared| shared.reachable()) else { return };
+    if asking.as_ref().is_none_or(|answered| answered.is_done()) {
+        *asking = Some(shared.pull(function.id(), args.key, keeper(state, function)));
+    }
+}
+
 /// Keeps what the shared tier answers in the function's state.
 fn keeper(state: &StateRef, function: &'static Function) -> Keep {
     let state = state.clone();

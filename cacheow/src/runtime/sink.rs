@@ -64,14 +64,20 @@ impl Sink {
     }
 
     /// A cache-mode miss of a function with `dedupe = "processes"` takes its
-    /// key's lock across processes, or finds another process's call of the
-    /// key running.
+    /// key's lock across processes, and its mark across machines with a
+    /// shared tier, or finds another process's call of the key running.
     pub(crate) fn claim(&self, function: &Function, args: &Args) -> Claim {
         let Sink::Runtime { state, event: CallEvent::Miss } = self else { return Claim::None };
         if function.meta().policy.dedupe != Dedupe::Processes {
             return Claim::None;
         }
-        state.outcomes_dir().map_or(Claim::None, |dir| lease::try_take(&lease::dir_of(dir), args.key))
+        let claim = state.outcomes_dir().map_or(Claim::None, |dir| lease::try_take(&lease::dir_of(dir), args.key));
+        match (claim, state.shared()) {
+            (Claim::Held(lease), Some(shared)) => {
+                lease.marked(shared, (state.id, state.name), args.key, function.meta().policy.wait)
+            }
+            (claim, _) => claim,
+        }
     }
 
     /// Lets what was recorded reach the database.

@@ -18,7 +18,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use crate::model::ids;
 use crate::model::report::{self, warn_once};
 use crate::model::secret_url::{scrub, without_password};
-use crate::store::shared::commands::{self, Fetched, PULL_SCRIPT, UNMARK_SCRIPT};
+use crate::store::shared::commands::{self, Fetched, PULL_SCRIPT};
 use crate::store::shared::layout::Keys;
 use crate::store::shared::{Command, Connection, Counters, Keep, Push, SharedConfig};
 
@@ -86,7 +86,6 @@ async fn run(
         config: Arc::new(config),
         counters,
         pull: Arc::new(Script::new(PULL_SCRIPT)),
-        unmark: Arc::new(Script::new(UNMARK_SCRIPT)),
         token: Arc::from(format!("{}:{:016x}", std::process::id(), rand::random::<u64>())),
     };
     tokio::spawn(link.clone().push_all(pushes));
@@ -102,7 +101,6 @@ struct Link {
     config: Arc<SharedConfig>,
     counters: Arc<Counters>,
     pull: Arc<Script>,
-    unmark: Arc<Script>,
     /// What this process's in-flight marks hold.
     token: Arc<str>,
 }
@@ -182,7 +180,7 @@ impl Link {
             if functions.insert(push.function_id) {
                 commands::add_function(&mut pipe, &self.config.prefix, push);
             }
-            if let Err(why) = commands::add_push(&mut pipe, &self.config.prefix, push) {
+            if let Err(why) = commands::add_push(&mut pipe, &self.config.prefix, push, &self.token) {
                 warn_once(
                     format!("redis-render:{}", push.function_id),
                     format_args!("cacheow cannot send an outcome of `{}` to Redis: {why}", push.function_name),
@@ -221,11 +219,6 @@ impl Link {
                     taken.1.store(0, Ordering::Release);
                 }
                 taken.0.finish();
-            }
-            Command::Unmark { function_id, arg_key } => {
-                let key = Keys::new(&self.config.prefix, function_id).in_flight(arg_key);
-                let deleted = self.unmark.key(key).arg(&*self.token).invoke_async::<i64>(&mut self.connection).await;
-                self.answered(deleted);
             }
         }
     }

@@ -33,10 +33,15 @@ return 0
 pub(crate) type Fetched = (String, Vec<u8>, String);
 
 /// Adds what records `push` to `pipe`; the error says why it cannot be
-/// (an outcome whose file does not render).
-pub(crate) fn add_push(pipe: &mut redis::Pipeline, prefix: &str, push: &Push) -> Result<(), String> {
+/// (an outcome whose file does not render). `token` is what this process's
+/// in-flight marks hold.
+pub(crate) fn add_push(pipe: &mut redis::Pipeline, prefix: &str, push: &Push, token: &str) -> Result<(), String> {
     let keys = Keys::new(prefix, push.function_id);
     let (id, arg_key, at_ms) = match &push.what {
+        Pushed::Released { arg_key } => {
+            pipe.cmd("EVAL").arg(UNMARK_SCRIPT).arg(1).arg(keys.in_flight(*arg_key)).arg(token).ignore();
+            return Ok(());
+        }
         Pushed::Outcome(outcome) => {
             let text = files::render(push.function_name, push.function_id, outcome, Style::Runtime)?;
             let set = pipe.cmd("SET").arg(keys.outcome(outcome.id)).arg(envelope::encode(&text));

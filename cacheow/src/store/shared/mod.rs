@@ -102,6 +102,9 @@ pub(crate) enum Pushed {
     Outcome(Arc<Outcome>),
     /// Recorded again, at this time.
     Again { id: u64, arg_key: u128, at_ms: i64 },
+    /// The call of these arguments ended: its in-flight mark is released,
+    /// after what it recorded, which was queued before.
+    Released { arg_key: u128 },
 }
 
 /// What a pull found: outcomes that read, and belong to the function asked
@@ -132,10 +135,6 @@ pub(crate) enum Command {
         arg_key: u128,
         life: Duration,
         taken: Arc<(Signal, AtomicU8)>,
-    },
-    Unmark {
-        function_id: &'static str,
-        arg_key: u128,
     },
 }
 
@@ -256,7 +255,8 @@ impl Shared {
 
     /// Takes the key's in-flight mark across machines, waiting at most the
     /// budget: whether this process got it. On no answer it runs, as if
-    /// there were no other machine.
+    /// there were no other machine. The mark expires after `life`, and is
+    /// released by a [`Push`] of [`Pushed::Released`].
     pub(crate) fn mark(&self, function_id: &'static str, arg_key: u128, life: Duration) -> bool {
         let taken = Arc::new((Signal::default(), AtomicU8::new(1)));
         self.send(Command::Mark { function_id, arg_key, life, taken: Arc::clone(&taken) });
@@ -264,8 +264,11 @@ impl Shared {
         taken.1.load(Ordering::Acquire) == 1
     }
 
-    pub(crate) fn unmark(&self, function_id: &'static str, arg_key: u128) {
-        self.send(Command::Unmark { function_id, arg_key });
+    /// Releases this process's in-flight mark of the key, once what it
+    /// queued before reached Redis.
+    pub(crate) fn release(&self, function_id: &'static str, function_name: &'static str, arg_key: u128) {
+        let what = Pushed::Released { arg_key };
+        self.push(Push { function_id, function_name, tags: &[], ttl: None, what });
     }
 
     fn send(&self, command: Command) {
@@ -277,7 +280,6 @@ impl Shared {
                     answered.finish();
                 }
                 Command::Mark { taken, .. } => taken.0.finish(),
-                Command::Unmark { .. } => {}
             }
         }
     }
