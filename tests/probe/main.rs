@@ -248,6 +248,21 @@ fn run(args: &mut dyn Iterator<Item = &str>, runtime: &tokio::runtime::Runtime) 
                 let sum: u64 = (from..to).map(square).sum();
                 format!("square-range({from}, {to}) = {sum}")
             }
+            "timed-squares" => {
+                // One call every `pause` ms for `from..to`: the slowest call,
+                // in microseconds. Each result is checked.
+                let (from, to): (u64, u64) = (next().parse().expect("a number"), next().parse().expect("a number"));
+                let pause = Duration::from_millis(next().parse().expect("milliseconds"));
+                let mut slowest = Duration::ZERO;
+                for n in from..to {
+                    let started = Instant::now();
+                    assert_eq!(square(n), n * n, "square({n})");
+                    slowest = slowest.max(started.elapsed());
+                    std::thread::sleep(pause);
+                }
+                format!("slowest = {}", slowest.as_micros())
+            }
+            "status" => format!("status = {:?}", cacheow::last_status()),
             "record-burst" => {
                 // `count` new outcomes, saying every 1,000 how many it made;
                 // then it waits to be killed.

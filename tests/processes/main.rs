@@ -2,7 +2,8 @@
 //! recording, the environment, and failures that must not reach the program.
 //!
 //! Each test runs `cacheow-probe` (tests/probe), a program with decorated
-//! functions, as child processes sharing a data dir.
+//! functions, as child processes sharing a data dir, or a real
+//! redis-server (`shared`).
 
 mod fallback;
 mod hand_edits;
@@ -11,6 +12,9 @@ mod interactive;
 mod load;
 mod panel;
 mod policy;
+#[path = "../support/redis_server.rs"]
+mod redis_server;
+mod shared;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
