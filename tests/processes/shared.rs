@@ -166,7 +166,8 @@ fn a_paused_redis_slows_no_hit_and_delays_a_miss_by_the_budget_at_most() {
     let hits: u128 = probed.value("slowest").parse().expect("microseconds");
     assert_eq!(probed.value("ran"), "0");
     assert!(hits < 10_000, "a hit took {hits} µs while Redis was paused");
-    let probed = run(&data, &redis.url(), &["mode", "square", "cache", "square", "1000", "timed-squares", "200", "240", "0"]);
+    let probed =
+        run(&data, &redis.url(), &["mode", "square", "cache", "square", "1000", "timed-squares", "200", "240", "0"]);
     let misses: u128 = probed.value("slowest").parse().expect("microseconds");
     assert!(misses < 60_000, "a miss took {misses} µs, over the 50 ms budget plus 10 ms");
     redis.pause(false);

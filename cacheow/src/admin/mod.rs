@@ -13,6 +13,8 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "redis")]
+mod shared;
 mod transfer;
 
 use std::path::Path;
@@ -32,6 +34,8 @@ use crate::store::files::{self, CorruptFile};
 use crate::store::functions::FunctionRow;
 use crate::store::outcomes::OutcomeRow;
 
+#[cfg(feature = "redis")]
+pub use shared::{Moved, SharedFunction, SharedStatus};
 pub use transfer::Imported;
 
 /// A data dir, opened apart from the process-wide runtime: what this

@@ -141,6 +141,21 @@ pub enum Error {
         reason: String,
     },
 
+    /// The shared tier (Redis) could not do what was asked.
+    #[error("cacheow's shared tier at {url} failed: {reason}")]
+    SharedUnavailable {
+        /// Its URL, without the password.
+        url: String,
+        /// What went wrong, and what to do.
+        reason: String,
+    },
+
+    /// A shared-tier command, without `CACHEOW_REDIS_URL`.
+    #[error(
+        "cacheow has no shared tier: CACHEOW_REDIS_URL is not set. Set it to the team's Redis: redis://host:6379/0"
+    )]
+    NoSharedTier,
+
     /// The SQLite database of the data dir failed.
     #[error("cacheow's database failed: {0}")]
     Database(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -52,7 +52,13 @@ impl Lease {
     /// The lease, once the key's mark in the shared tier is taken too;
     /// `Claim::Elsewhere` when a call on another machine holds it. When
     /// Redis does not answer within its budget, the call runs.
-    pub(crate) fn marked(self, shared: &Arc<Shared>, function: (&'static str, &'static str), arg_key: u128, life: Duration) -> Claim {
+    pub(crate) fn marked(
+        self,
+        shared: &Arc<Shared>,
+        function: (&'static str, &'static str),
+        arg_key: u128,
+        life: Duration,
+    ) -> Claim {
         let (function_id, function_name) = function;
         if !shared.reachable() {
             return Claim::Held(self);

@@ -4,8 +4,11 @@ mod data;
 mod delete;
 mod fixtures;
 mod serve;
+mod shared;
 
 #[path = "../../../tests/support/fs.rs"]
 mod fs;
+#[path = "../../../tests/support/redis_server.rs"]
+mod redis_server;
 
 use fs::{copy_dir, tree};

@@ -99,7 +99,7 @@ pub(crate) fn cleanup_expired(args: CleanupExpired) -> Result<ExitCode, String> 
     Ok(ExitCode::SUCCESS)
 }
 
-fn deleted_of(common: &Common, what: &str, deleted: u64) -> Result<ExitCode, String> {
+pub(crate) fn deleted_of(common: &Common, what: &str, deleted: u64) -> Result<ExitCode, String> {
     if common.json() {
         return print_json(&serde_json::json!({ "deleted": deleted }));
     }

@@ -6,6 +6,7 @@
 //! cacheow mode fetch_user mock
 //! cacheow serve --data-dir .cacheow
 //! cacheow fixtures --unused
+//! CACHEOW_REDIS_URL=redis://cache:6379/0 cacheow pull
 //! ```
 
 /// `println!` for the commands' output. Output is a report: a reader that
@@ -20,6 +21,7 @@ mod data;
 mod delete;
 mod fixtures;
 mod serve;
+mod shared;
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -58,6 +60,13 @@ enum Command {
     Export(data::Export),
     /// Copy the outcomes of a fixture folder into the data dir.
     Import(data::Import),
+    /// Upload a data dir's outcomes to the shared tier (CACHEOW_REDIS_URL).
+    Push(shared::Push),
+    /// Download what the shared tier holds into the data dir: to seed a CI
+    /// runner or a new laptop.
+    Pull(shared::Pull),
+    /// The shared tier: its status, and deletions for every machine.
+    Shared(shared::Shared),
     /// Serve the control panel over a data dir.
     Serve(serve::Args),
     /// Work on the fixtures cacheow-test records.
@@ -82,6 +91,9 @@ fn main() -> ExitCode {
         Command::CleanupExpired(args) => delete::cleanup_expired(args),
         Command::Export(args) => data::export(args),
         Command::Import(args) => data::import(args),
+        Command::Push(args) => shared::push(args),
+        Command::Pull(args) => shared::pull(args),
+        Command::Shared(args) => shared::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Fixtures(args) => fixtures::run(args),
     };

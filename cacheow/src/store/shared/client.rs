@@ -15,7 +15,6 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{ErrorKind, RedisError, Script};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::model::ids;
 use crate::model::report::{self, warn_once};
 use crate::model::secret_url::{scrub, without_password};
 use crate::store::shared::commands::{self, Fetched, PULL_SCRIPT};
@@ -231,22 +230,10 @@ impl Link {
         let Some(ids) = self.answered(ids) else { return Vec::new() };
         let mut found = Vec::new();
         for chunk in ids.chunks(MGET_CHUNK) {
-            let outcome_keys: Vec<String> =
-                chunk.iter().filter_map(|id| ids::parse_id(id)).map(|id| keys.outcome(id)).collect();
-            if outcome_keys.len() != chunk.len() {
-                continue;
-            }
-            let mut pipe = redis::pipe();
-            pipe.cmd("MGET").arg(&outcome_keys).cmd("HMGET").arg(keys.renewed()).arg(chunk);
-            let read = pipe.query_async::<(Vec<Option<Vec<u8>>>, Vec<Option<String>>)>(&mut self.connection).await;
-            let Some((values, renewed)) = self.answered(read) else { break };
-            let mut expired = Vec::new();
-            for ((id, value), renewed) in chunk.iter().zip(values).zip(renewed) {
-                match value {
-                    Some(bytes) => found.push((id.clone(), bytes, renewed.unwrap_or_default())),
-                    None => expired.push(id.clone()),
-                }
-            }
+            let read = commands::fetch(&keys, chunk).query_async(&mut self.connection).await;
+            let Some(read) = self.answered(read) else { break };
+            let (some, expired) = commands::fetched(chunk, read);
+            found.extend(some);
             if !expired.is_empty() {
                 let mut removed = redis::cmd("SREM");
                 removed.arg(keys.ids()).arg(expired);
@@ -266,7 +253,7 @@ impl Link {
             .filter_map(|fetched| match commands::read(function_id, fetched) {
                 Ok(outcome) => Some(outcome),
                 Err(why) => {
-                    let key = ids::parse_id(&fetched.0).map_or_else(|| fetched.0.clone(), |id| keys.outcome(id));
+                    let key = keys.outcome_named(&fetched.0);
                     warn_once(
                         format!("redis-bad:{key}"),
                         format_args!(

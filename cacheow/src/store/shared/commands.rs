@@ -37,30 +37,105 @@ pub(crate) type Fetched = (String, Vec<u8>, String);
 /// in-flight marks hold.
 pub(crate) fn add_push(pipe: &mut redis::Pipeline, prefix: &str, push: &Push, token: &str) -> Result<(), String> {
     let keys = Keys::new(prefix, push.function_id);
-    let (id, arg_key, at_ms) = match &push.what {
+    match &push.what {
         Pushed::Released { arg_key } => {
             pipe.cmd("EVAL").arg(UNMARK_SCRIPT).arg(1).arg(keys.in_flight(*arg_key)).arg(token).ignore();
-            return Ok(());
         }
         Pushed::Outcome(outcome) => {
-            let text = files::render(push.function_name, push.function_id, outcome, Style::Runtime)?;
-            let set = pipe.cmd("SET").arg(keys.outcome(outcome.id)).arg(envelope::encode(&text));
-            expire(set, push.ttl).ignore();
-            pipe.cmd("SADD").arg(keys.ids()).arg(ids::id_hex(outcome.id)).ignore();
-            (outcome.id, outcome.arg_key, outcome.last_recorded_ms())
+            add_outcome(pipe, &keys, push.function_name, outcome, push.ttl)?;
+            let recorded = (outcome.id, outcome.arg_key, outcome.last_recorded_ms());
+            add_recording(pipe, &keys, recorded, push.ttl, Count::OneMore);
         }
         Pushed::Again { id, arg_key, at_ms } => {
             if let Some(ttl) = push.ttl {
                 pipe.cmd("PEXPIRE").arg(keys.outcome(*id)).arg(millis(ttl)).ignore();
             }
-            (*id, *arg_key, *at_ms)
+            add_recording(pipe, &keys, (*id, *arg_key, *at_ms), push.ttl, Count::OneMore);
         }
-    };
-    let id_hex = ids::id_hex(id);
-    expire(pipe.cmd("SET").arg(keys.newest(arg_key)).arg(&id_hex), push.ttl).ignore();
-    pipe.cmd("HINCRBY").arg(keys.counts()).arg(&id_hex).arg(1).ignore();
-    pipe.cmd("HSET").arg(keys.renewed()).arg(&id_hex).arg(at_ms).ignore();
+    }
     Ok(())
+}
+
+/// Adds an outcome of a data dir to `pipe`, as `cacheow push` uploads it:
+/// its count there is kept unless Redis counts more. `life`: what is left
+/// of its ttl.
+pub(crate) fn add_upload(
+    pipe: &mut redis::Pipeline,
+    keys: &Keys<'_>,
+    function_name: &str,
+    outcome: &Outcome,
+    life: Option<Duration>,
+) -> Result<(), String> {
+    add_outcome(pipe, keys, function_name, outcome, life)?;
+    let recorded = (outcome.id, outcome.arg_key, outcome.last_recorded_ms());
+    add_recording(pipe, keys, recorded, life, Count::AtLeast(outcome.count()));
+    Ok(())
+}
+
+/// How a recording counts in Redis.
+enum Count {
+    /// A machine recorded it once more.
+    OneMore,
+    /// Uploaded with this count, unless Redis has one.
+    AtLeast(u64),
+}
+
+/// The outcome itself, and its id in the function's set.
+fn add_outcome(
+    pipe: &mut redis::Pipeline,
+    keys: &Keys<'_>,
+    function_name: &str,
+    outcome: &Outcome,
+    life: Option<Duration>,
+) -> Result<(), String> {
+    let text = files::render(function_name, keys.function_id(), outcome, Style::Runtime)?;
+    let set = pipe.cmd("SET").arg(keys.outcome(outcome.id)).arg(envelope::encode(&text));
+    expire(set, life).ignore();
+    pipe.cmd("SADD").arg(keys.ids()).arg(ids::id_hex(outcome.id)).ignore();
+    Ok(())
+}
+
+/// That an outcome was recorded: the newest of its arguments, counted, and
+/// renewed at `at_ms`.
+fn add_recording(
+    pipe: &mut redis::Pipeline,
+    keys: &Keys<'_>,
+    (id, arg_key, at_ms): (u64, u128, i64),
+    life: Option<Duration>,
+    count: Count,
+) {
+    let id_hex = ids::id_hex(id);
+    expire(pipe.cmd("SET").arg(keys.newest(arg_key)).arg(&id_hex), life).ignore();
+    match count {
+        Count::OneMore => pipe.cmd("HINCRBY").arg(keys.counts()).arg(&id_hex).arg(1).ignore(),
+        Count::AtLeast(count) => pipe.cmd("HSETNX").arg(keys.counts()).arg(&id_hex).arg(count).ignore(),
+    };
+    pipe.cmd("HSET").arg(keys.renewed()).arg(&id_hex).arg(at_ms).ignore();
+}
+
+/// Reads some of a function's outcomes, by id: their bytes, and when each
+/// was last recorded.
+pub(crate) fn fetch(keys: &Keys<'_>, ids: &[String]) -> redis::Pipeline {
+    let outcome_keys: Vec<String> = ids.iter().map(|id| keys.outcome_named(id)).collect();
+    let mut pipe = redis::pipe();
+    pipe.cmd("MGET").arg(outcome_keys).cmd("HMGET").arg(keys.renewed()).arg(ids);
+    pipe
+}
+
+/// What a [`fetch`] answered: the outcomes found, and the ids whose
+/// outcome expired, for the function's set to drop.
+pub(crate) fn fetched(
+    ids: &[String],
+    (values, renewed): (Vec<Option<Vec<u8>>>, Vec<Option<String>>),
+) -> (Vec<Fetched>, Vec<String>) {
+    let (mut found, mut expired) = (Vec::new(), Vec::new());
+    for ((id, value), renewed) in ids.iter().zip(values).zip(renewed) {
+        match value {
+            Some(bytes) => found.push((id.clone(), bytes, renewed.unwrap_or_default())),
+            None => expired.push(id.clone()),
+        }
+    }
+    (found, expired)
 }
 
 /// Adds the registration of a function to `pipe`: its name and tags.
@@ -82,8 +157,9 @@ fn millis(duration: Duration) -> u64 {
 }
 
 /// The outcome of `function_id` that Redis answered, if it may be
-/// replayed: it reads, it is this function's, its content is its id, and
-/// it was recorded by a call. The error says what is wrong with it.
+/// replayed: it reads, it is this function's, and it was recorded by a
+/// call. Its id is its key's, as a file's is its name, so that a hand edit
+/// travels as it does between data dirs. The error says what is wrong.
 pub(crate) fn read(function_id: &str, (id_text, bytes, renewed): &Fetched) -> Result<Outcome, String> {
     let id = ids::parse_id(id_text).ok_or_else(|| format!("{id_text:?} is not an outcome id"))?;
     let text = envelope::decode(bytes)?;
@@ -94,9 +170,6 @@ pub(crate) fn read(function_id: &str, (id_text, bytes, renewed): &Fetched) -> Re
     let outcome = parsed.outcome;
     if outcome.flags != Flags::default() {
         return Err("it is a manual or mock-only outcome, which are never shared".to_owned());
-    }
-    if Outcome::id_of(&outcome.args, &outcome.recorded, outcome.flags) != id {
-        return Err("its content does not match its id".to_owned());
     }
     Ok(match renewed.parse::<i64>() {
         Ok(renewed_ms) => outcome.recorded_again_at(renewed_ms),

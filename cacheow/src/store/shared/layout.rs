@@ -27,6 +27,10 @@ impl<'a> Keys<'a> {
         Keys { prefix, function_id }
     }
 
+    pub(crate) fn function_id(&self) -> &'a str {
+        self.function_id
+    }
+
     fn key(&self, rest: &str) -> String {
         format!("{}{{{}}}:{rest}", self.prefix, self.function_id)
     }
@@ -38,6 +42,11 @@ impl<'a> Keys<'a> {
 
     pub(crate) fn outcome(&self, id: u64) -> String {
         self.key(&format!("o:{}", ids::id_hex(id)))
+    }
+
+    /// The key of the outcome an id's text names, as Redis gave it.
+    pub(crate) fn outcome_named(&self, id: &str) -> String {
+        self.key(&format!("o:{id}"))
     }
 
     pub(crate) fn newest(&self, arg_key: u128) -> String {

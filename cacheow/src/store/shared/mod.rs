@@ -13,6 +13,8 @@
 #![cfg_attr(not(feature = "redis"), allow(dead_code))]
 
 #[cfg(feature = "redis")]
+pub(crate) mod admin;
+#[cfg(feature = "redis")]
 mod client;
 #[cfg(feature = "redis")]
 pub(crate) mod commands;
