@@ -13,7 +13,10 @@ mod blocking;
 mod fuzz;
 mod openapi;
 mod pages;
+#[path = "../support/redis_server.rs"]
+mod redis_server;
 mod security;
+mod shared;
 
 use std::path::Path;
 

@@ -25,6 +25,8 @@ pub(crate) use serve::{serve, start, url};
 use crate::model::error::Error;
 use crate::model::settings::Settings;
 use crate::runtime::Runtime;
+use crate::store::functions::FunctionRow;
+use crate::store::shared::TierView;
 
 /// The largest request body the panel reads: an outcome's payload, edited.
 const BODY_LIMIT: usize = 4 * 1024 * 1024;
@@ -40,6 +42,12 @@ impl Panel {
     /// Runs `work` on tokio's blocking pool, off the panel's one runtime
     /// thread: a request that waits for the database or the disk (another
     /// process's transaction, a rebuild of many files) stalls no other.
+    /// The shared tier, as a function's page and its API answer show it.
+    fn tier(&self, function: &FunctionRow) -> Option<TierView> {
+        let shared = function.policy.shared != Some(false);
+        self.runtime.shared().map(|tier| tier.view(&function.id, shared))
+    }
+
     async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce(Panel) -> Result<T, problem::Problem> + Send + 'static,

@@ -135,8 +135,15 @@ fn schemas() -> Value {
             "outcomes": { "type": "array", "items": { "$ref": "#/components/schemas/Outcome" }, "description": "The newest 50" },
             "outcomes_total": { "type": "integer" },
             "recent_calls": { "type": "array", "items": { "$ref": "#/components/schemas/Call" } },
-            "mock_outcomes": { "type": "array", "items": { "$ref": "#/components/schemas/MockOutcome" } }
-        }), &["latency_ms", "config", "corrupt_files", "outcomes", "outcomes_total", "recent_calls", "mock_outcomes"])] },
+            "mock_outcomes": { "type": "array", "items": { "$ref": "#/components/schemas/MockOutcome" } },
+            "shared": { "oneOf": [{ "type": "null" }, object(json!({
+                "url": { "type": "string", "description": "Without its password" },
+                "connection": { "type": "string", "enum": ["connecting", "connected", "unreachable", "refused the credentials"] },
+                "shared": { "type": "boolean", "description": "false with `#[cacheow(shared = false)]`" },
+                "outcomes": { "type": ["integer", "null"], "description": "How many Redis holds; null without an answer" },
+                "pending": { "type": "integer", "description": "Pushes of this process yet to reach Redis" }
+            }), &["url", "connection", "shared", "outcomes", "pending"])], "description": "The shared tier; null when CACHEOW_REDIS_URL is unset" }
+        }), &["latency_ms", "config", "corrupt_files", "outcomes", "outcomes_total", "recent_calls", "mock_outcomes", "shared"])] },
         "Outcome": object(json!({
             "id": { "type": "string" }, "kind": { "type": "string", "enum": ["success", "exception"] },
             "preview": { "type": "string" }, "arg_key": { "type": ["string", "null"] }, "arg_preview": { "type": "string" },
@@ -151,7 +158,7 @@ fn schemas() -> Value {
             "id": { "type": "integer" }, "function_id": { "type": "string" }, "arg_key": { "type": "string" },
             "arg_preview": { "type": ["string", "null"] }, "mode": mode,
             "outcome": { "type": "string", "enum": ["default", "cache_hit", "cache_miss", "mock", "error"] },
-            "status": { "type": "string", "enum": ["hit", "stale_hit", "miss", "recorded", "not_recorded", "mock", "bypassed", "waited"] },
+            "status": { "type": "string", "enum": ["hit", "stale_hit", "miss", "recorded", "not_recorded", "mock", "bypassed", "waited", "shared_hit"] },
             "duration_ms": { "type": "number" }, "outcome_id": { "type": ["string", "null"] }, "timestamp": seconds
         }), &["id", "function_id", "mode", "outcome", "status", "timestamp"]),
         "MockOutcome": object(json!({

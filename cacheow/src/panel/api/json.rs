@@ -13,6 +13,7 @@ use crate::store::calls::{CallRow, CallTotals};
 use crate::store::files::CorruptFile;
 use crate::store::functions::FunctionRow;
 use crate::store::outcomes::OutcomeRow;
+use crate::store::shared::TierView;
 
 /// What a rebuild did; the paths of corrupt files within the data dir,
 /// so that the client learns nothing of the machine.
@@ -110,6 +111,10 @@ pub(super) struct DetailJson<'a> {
     pub(super) outcomes_total: u64,
     pub(super) recent_calls: Vec<CallJson<'a>>,
     pub(super) mock_outcomes: &'a [MockOutcome],
+    /// The shared tier (Redis): its URL without the password, the
+    /// connection's state, and how many of the function's outcomes it
+    /// holds; `null` when none is set.
+    pub(super) shared: Option<TierView>,
 }
 
 /// An outcome in a function's detail, as the Python cacheow lists it.

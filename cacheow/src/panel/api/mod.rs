@@ -266,7 +266,12 @@ async fn functions(State(panel): State<Panel>) -> Result<Response, Problem> {
 }
 
 async fn function(State(panel): State<Panel>, Function(row): Function) -> Result<Response, Problem> {
-    let recordings = panel.blocking(move |panel| Ok(panel.runtime.recordings(&row.id, 0, PAGE)?)).await?;
+    let (recordings, tier) = panel
+        .blocking(move |panel| {
+            let recordings = panel.runtime.recordings(&row.id, 0, PAGE)?;
+            Ok((recordings, panel.tier(&row)))
+        })
+        .await?;
     let recordings = recordings.ok_or_else(Problem::function_not_found)?;
     let function = &recordings.function;
     let detail = DetailJson {
@@ -278,6 +283,7 @@ async fn function(State(panel): State<Panel>, Function(row): Function) -> Result
         outcomes_total: function.outcomes,
         recent_calls: recordings.calls.iter().map(|call| CallJson::new(&function.id, call)).collect(),
         mock_outcomes: &recordings.mock_outcomes,
+        shared: tier,
     };
     Ok(Json(detail).into_response())
 }

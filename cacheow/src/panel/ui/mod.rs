@@ -9,6 +9,7 @@ mod form;
 mod format;
 mod pages;
 mod policy;
+mod shared;
 
 use std::collections::HashMap;
 
@@ -132,7 +133,8 @@ fn render_function(
     let recordings =
         panel.runtime.recordings(&function.id, view.offset, PAGE)?.ok_or_else(Problem::function_not_found)?;
     let in_flight = panel.runtime.loaded(&function.id).map_or(0, |state| state.in_flight().len());
-    let page = pages::function(panel, &FunctionView { in_flight, ..view }, &recordings);
+    let tier = panel.tier(function);
+    let page = pages::function(panel, &FunctionView { in_flight, tier, ..view }, &recordings);
     Ok((status, Html(page.into_string())).into_response())
 }
 

@@ -7,7 +7,7 @@ use maud::{DOCTYPE, Markup, html};
 use super::chart;
 use super::form::Fields;
 use super::format::{function_path, millis, time};
-use super::policy;
+use super::{policy, shared};
 use crate::model::mock::MockOutcome;
 use crate::model::mode::Mode;
 use crate::model::outcome::preview;
@@ -20,6 +20,7 @@ use crate::store::calls::CallRow;
 use crate::store::files::CorruptFile;
 use crate::store::functions::FunctionRow;
 use crate::store::outcomes::OutcomeRow;
+use crate::store::shared::TierView;
 
 /// What a function's page shows besides the function.
 #[derive(Debug, Default)]
@@ -32,6 +33,8 @@ pub(super) struct FunctionView {
     pub(super) sent: Option<Fields>,
     /// Its calls running now, in this process.
     pub(super) in_flight: usize,
+    /// The shared tier, when one is set.
+    pub(super) tier: Option<TierView>,
 }
 
 /// What an outcome's page shows besides the outcome.
@@ -157,6 +160,7 @@ pub(super) fn function(panel: &Panel, view: &FunctionView, recordings: &Recordin
                 (stats(function))
             }
             (policy::facts(&function.policy, view.in_flight))
+            (shared::tier(view.tier.as_ref()))
             (recent_calls(calls))
             (outcome_table(&base, function, view.offset, outcomes, mock_outcomes, corrupt))
             (mock_form(panel, &base, outcomes, mock_outcomes))

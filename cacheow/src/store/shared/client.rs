@@ -202,6 +202,14 @@ impl Link {
                 self.keep(function_id, found, keep);
                 answered.finish();
             }
+            Command::Count { function_id, counted } => {
+                let ids = Keys::new(&self.config.prefix, &function_id).ids();
+                let count = redis::cmd("SCARD").arg(ids).query_async::<u64>(&mut self.connection).await;
+                if let Some(count) = self.answered(count) {
+                    counted.1.store(count, Ordering::Release);
+                }
+                counted.0.finish();
+            }
             Command::PullAll { function_id, keep, answered } => {
                 let found = self.every_outcome(&function_id).await;
                 self.keep(&function_id, found, keep);

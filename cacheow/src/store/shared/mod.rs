@@ -138,6 +138,11 @@ pub(crate) enum Command {
         life: Duration,
         taken: Arc<(Signal, AtomicU8)>,
     },
+    /// How many outcomes of the function Redis holds, for the panel.
+    Count {
+        function_id: String,
+        counted: Arc<(Signal, AtomicU64)>,
+    },
 }
 
 /// What the client thread and its callers share.
@@ -169,6 +174,24 @@ impl Counters {
         self.settled.fetch_add(pushes as u64, Ordering::Release);
     }
 }
+
+/// What the panel shows of the shared tier, for one function.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct TierView {
+    /// The URL, without its password.
+    pub(crate) url: String,
+    /// `connected`, `connecting`, `unreachable` or `refused the credentials`.
+    pub(crate) connection: &'static str,
+    /// Whether the function's outcomes go there (not with `shared = false`).
+    pub(crate) shared: bool,
+    /// How many outcomes of the function Redis holds, when it answered.
+    pub(crate) outcomes: Option<u64>,
+    /// This process's pushes that have yet to reach it.
+    pub(crate) pending: u64,
+}
+
+/// How long the panel waits for Redis to count a function's outcomes.
+const COUNT_WAIT: Duration = Duration::from_millis(250);
 
 /// The shared tier of one process: a handle on its client thread.
 pub(crate) struct Shared {
@@ -282,6 +305,7 @@ impl Shared {
                     answered.finish();
                 }
                 Command::Mark { taken, .. } => taken.0.finish(),
+                Command::Count { counted, .. } => counted.0.finish(),
             }
         }
     }
@@ -298,6 +322,27 @@ impl Shared {
             std::thread::sleep(Duration::from_millis(1));
         }
         true
+    }
+
+    /// How many outcomes of the function Redis holds; `None` without an
+    /// answer within `wait`.
+    pub(crate) fn count(&self, function_id: &str, wait: Duration) -> Option<u64> {
+        let counted = Arc::new((Signal::default(), AtomicU64::new(u64::MAX)));
+        self.send(Command::Count { function_id: function_id.to_owned(), counted: Arc::clone(&counted) });
+        counted.0.wait(wait);
+        Some(counted.1.load(Ordering::Acquire)).filter(|count| *count != u64::MAX)
+    }
+
+    /// What the panel shows of the shared tier for a function; `shared`:
+    /// whether its outcomes go there.
+    pub(crate) fn view(&self, function_id: &str, shared: bool) -> TierView {
+        TierView {
+            url: self.url(),
+            connection: self.connection().as_str(),
+            shared,
+            outcomes: self.count(function_id, COUNT_WAIT),
+            pending: self.pending(),
+        }
     }
 
     /// How many pushes wait for Redis.
