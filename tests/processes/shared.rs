@@ -180,18 +180,18 @@ fn values_under_the_prefix_that_cannot_be_replayed_are_ignored_with_a_warning() 
     run(&recorder, &redis.url(), &["square", "7", "square", "8", "fetch", "9"]);
     let (square, fetch) = (recorder.id("square"), recorder.id("fetch"));
     let mut connection = redis.connection();
-    let square_ids: Vec<String> = connection.smembers(key(&square, "ids")).expect("SMEMBERS");
-    let [seven, eight] = <[String; 2]>::try_from(square_ids).expect("two outcomes");
-    // One does not parse; the other is fetch's outcome, which is a String:
-    // first as fetch's, then relabelled as square's.
-    let _: () = connection.set(key(&square, &format!("o:{seven}")), "{not json").expect("SET");
-    let fetch_id: String = connection.srandmember(key(&fetch, "ids")).expect("SRANDMEMBER");
-    let fetched: String = connection.get(key(&fetch, &format!("o:{fetch_id}"))).expect("GET");
-    let _: () = connection.set(key(&square, &format!("o:{eight}")), &fetched).expect("SET");
-    let relabelled = fetched.replace(&fetch, &square);
-    let square_arg_keys: Vec<String> =
-        connection.scan_match(key(&square, "a:*")).expect("SCAN").collect::<Result<_, _>>().expect("SCAN");
-    assert_eq!(square_arg_keys.len(), 2);
+    // What a pull reads: the newest outcome of the arguments, after its id.
+    let newest = |function_id: &str, connection: &mut redis::Connection| -> Vec<String> {
+        let pattern = key(function_id, "a:*");
+        connection.scan_match(pattern).expect("SCAN").collect::<Result<_, _>>().expect("SCAN")
+    };
+    let [seven, eight] = <[String; 2]>::try_from(newest(&square, &mut connection)).expect("two arguments");
+    let fetch_newest = newest(&fetch, &mut connection);
+    let fetched: Vec<u8> = connection.get(&fetch_newest[0]).expect("GET");
+    // One does not parse; the other is fetch's outcome, which is a String.
+    let own: Vec<u8> = connection.get(&seven).expect("GET");
+    let _: () = connection.set(&seven, [&own[..16], b"{not json"].concat()).expect("SET");
+    let _: () = connection.set(&eight, &fetched).expect("SET");
 
     let data = DataDir::new();
     let probed = run(&data, &redis.url(), &["mode", "square", "cache", "square", "7", "square", "8", "ran"]);
@@ -201,11 +201,11 @@ fn values_under_the_prefix_that_cannot_be_replayed_are_ignored_with_a_warning() 
     assert!(warnings.contains("ignores the value of") && warnings.contains("not a JSON object"), "{warnings}");
     assert!(warnings.contains("belongs to the function"), "{warnings}");
 
-    // Its own function's id, with the wrong type: the function's return type refuses it.
-    for arg_key in &square_arg_keys {
-        let _: () = connection.set(arg_key, &fetch_id).expect("SET");
+    // Relabelled as square's: the function's return type refuses it.
+    let relabelled = String::from_utf8_lossy(&fetched).replace(&fetch, &square);
+    for arguments in [&seven, &eight] {
+        let _: () = connection.set(arguments, &relabelled).expect("SET");
     }
-    let _: () = connection.set(key(&square, &format!("o:{fetch_id}")), &relabelled).expect("SET");
     let data = DataDir::new();
     let probed = run(&data, &redis.url(), &["mode", "square", "cache", "square", "7", "ran"]);
     assert_eq!((probed.value("square(7)"), probed.value("ran")), ("49".into(), "1".into()));

@@ -84,9 +84,7 @@ fn start_sync<R>(
 ) -> Started<R> {
     function.learn(Checker::Value(codec.check), std::any::type_name::<R>());
     let mut plan = plan(function, args, global, can_serve_stale);
-    if let Some(asked) = pull::ask(&plan, function, args)
-        && asked.answered.wait(asked.budget)
-    {
+    if pull::ask_blocking(&plan, function, args) {
         plan = pulled_plan(function, args, global, can_serve_stale);
     }
     let latency = plan.latency();

@@ -13,7 +13,7 @@ use crate::model::signal::Signal;
 use crate::runtime::call::Plan;
 use crate::runtime::function::Function;
 use crate::runtime::state::StateRef;
-use crate::store::shared::Keep;
+use crate::store::shared::{Keep, Shared};
 
 /// A question to the shared tier, and how long the call waits for it.
 pub(crate) struct Asked {
@@ -21,15 +21,41 @@ pub(crate) struct Asked {
     pub(crate) budget: Duration,
 }
 
-/// Asks the shared tier, when the plan found nothing and the function is
-/// shared; `None` when there is nothing to ask, or Redis is known down.
-pub(crate) fn ask(plan: &Plan, function: &'static Function, args: &Args) -> Option<Asked> {
+/// What to ask the shared tier, when the plan found nothing and the
+/// function is shared; `None` when nothing, or Redis is known down.
+enum Question<'a> {
+    Newest(&'a StateRef, &'a Arc<Shared>),
+    Every(&'a StateRef, &'a Arc<Shared>),
+}
+
+fn question<'a>(plan: &'a Plan) -> Option<Question<'a>> {
     let Plan::Runtime { state, lookup, chosen: None } = plan else { return None };
     let shared = state.shared().filter(|shared| shared.reachable())?;
-    let answered = match lookup.mode() {
-        Mode::Cache if !lookup.waited() => shared.pull(function.id(), args.key, keeper(state, function)),
-        Mode::Mock if state.first_pull_of_all() => shared.pull_all(function.id(), keeper(state, function)),
-        _ => return None,
+    match lookup.mode() {
+        Mode::Cache if !lookup.waited() => Some(Question::Newest(state, shared)),
+        Mode::Mock if state.first_pull_of_all() => Some(Question::Every(state, shared)),
+        _ => None,
+    }
+}
+
+/// For a synchronous call: asks the shared tier from the caller's thread,
+/// within the budget. Whether it answered, and what it had is kept.
+pub(crate) fn ask_blocking(plan: &Plan, function: &'static Function, args: &Args) -> bool {
+    match question(plan) {
+        Some(Question::Newest(state, shared)) => shared.pull_blocking(function.id(), args.key, keeper(state, function)),
+        Some(Question::Every(state, shared)) => {
+            shared.pull_all(function.id(), keeper(state, function)).wait(shared.budget())
+        }
+        None => false,
+    }
+}
+
+/// For an async call: asks the shared tier through its thread; the call
+/// awaits the answer.
+pub(crate) fn ask(plan: &Plan, function: &'static Function, args: &Args) -> Option<Asked> {
+    let (answered, shared) = match question(plan)? {
+        Question::Newest(state, shared) => (shared.pull(function.id(), args.key, keeper(state, function)), shared),
+        Question::Every(state, shared) => (shared.pull_all(function.id(), keeper(state, function)), shared),
     };
     Some(Asked { answered, budget: shared.budget() })
 }

@@ -8,10 +8,11 @@ use std::time::Duration;
 use redis::{Commands, Connection};
 
 use crate::model::error::Error;
+use crate::model::ids;
 use crate::model::outcome::Outcome;
 use crate::model::secret_url::{scrub, without_password};
-use crate::store::shared::commands;
 use crate::store::shared::layout::{self, Keys};
+use crate::store::shared::{commands, failure};
 
 /// Outcomes sent or read per round trip.
 const CHUNK: usize = 1_000;
@@ -159,11 +160,11 @@ impl SharedAdmin {
         let keys = Keys::new(&self.prefix, function_id);
         let mut pipe = redis::pipe();
         pipe.cmd("DEL").arg(keys.newest(arg_key)).ignore();
+        pipe.cmd("HDEL").arg(keys.renewed()).arg(ids::arg_key_hex(arg_key)).ignore();
         for id in &doomed {
             pipe.cmd("DEL").arg(keys.outcome_named(id)).ignore();
             pipe.cmd("SREM").arg(keys.ids()).arg(id).ignore();
             pipe.cmd("HDEL").arg(keys.counts()).arg(id).ignore();
-            pipe.cmd("HDEL").arg(keys.renewed()).arg(id).ignore();
         }
         pipe.query::<()>(&mut self.connection).map_err(|error| self.failed(&error))?;
         Ok(doomed.len())
@@ -185,7 +186,7 @@ fn reason(error: &redis::RedisError, url: &str) -> String {
     {
         return format!("it refused the credentials ({detail}): check the user and password in CACHEOW_REDIS_URL");
     }
-    if error.is_io_error() || error.is_timeout() || error.is_connection_refusal() {
+    if failure::is_connection(error) {
         return format!("it cannot be reached ({detail}): is redis-server running there?");
     }
     detail

@@ -11,13 +11,14 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use redis::RedisError;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{ErrorKind, RedisError, Script};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::model::report::{self, warn_once};
 use crate::model::secret_url::{scrub, without_password};
-use crate::store::shared::commands::{self, Fetched, PULL_SCRIPT};
+use crate::store::shared::commands::{self, Fetched};
+use crate::store::shared::failure::{self, is_connection};
 use crate::store::shared::layout::Keys;
 use crate::store::shared::{Command, Connection, Counters, Keep, Push, SharedConfig};
 
@@ -84,7 +85,6 @@ async fn run(
         connection,
         config: Arc::new(config),
         counters,
-        pull: Arc::new(Script::new(PULL_SCRIPT)),
         token: Arc::from(format!("{}:{:016x}", std::process::id(), rand::random::<u64>())),
     };
     tokio::spawn(link.clone().push_all(pushes));
@@ -99,7 +99,6 @@ struct Link {
     connection: ConnectionManager,
     config: Arc<SharedConfig>,
     counters: Arc<Counters>,
-    pull: Arc<Script>,
     /// What this process's in-flight marks hold.
     token: Arc<str>,
 }
@@ -195,10 +194,8 @@ impl Link {
         match command {
             Command::Pull { function_id, arg_key, keep, answered } => {
                 let keys = Keys::new(&self.config.prefix, function_id);
-                let mut invocation = self.pull.key(keys.newest(arg_key));
-                invocation.key(keys.renewed()).arg(keys.outcome_prefix());
-                let found = invocation.invoke_async::<Option<Fetched>>(&mut self.connection).await;
-                let found = self.answered(found).flatten().into_iter().collect();
+                let found = commands::pull(&keys, arg_key).query_async(&mut self.connection).await;
+                let found = self.answered(found).and_then(commands::pulled).into_iter().collect();
                 self.keep(function_id, found, keep);
                 answered.finish();
             }
@@ -252,28 +249,9 @@ impl Link {
         found
     }
 
-    /// Hands `keep` what may be replayed of `found`; what may not is warned
-    /// of, once per value.
+    /// Hands `keep` what may be replayed of `found`.
     fn keep(&self, function_id: &str, found: Vec<Fetched>, keep: Keep) {
-        let keys = Keys::new(&self.config.prefix, function_id);
-        let pulled = found
-            .iter()
-            .filter_map(|fetched| match commands::read(function_id, fetched) {
-                Ok(outcome) => Some(outcome),
-                Err(why) => {
-                    let key = keys.outcome_named(&fetched.0);
-                    warn_once(
-                        format!("redis-bad:{key}"),
-                        format_args!(
-                            "cacheow ignores the value of {key} in Redis: {why}. It is never replayed; \
-                             `cacheow shared invalidate {function_id}` deletes the function's shared outcomes"
-                        ),
-                    );
-                    None
-                }
-            })
-            .collect();
-        keep(pulled);
+        keep(commands::replayable(&Keys::new(&self.config.prefix, function_id), &found));
     }
 
     /// The answer, noting that Redis is up; `None`, noted and warned of,
@@ -292,60 +270,10 @@ impl Link {
     }
 
     fn up(&self) {
-        if self.counters.connection() != Connection::Up {
-            self.counters.set_connection(Connection::Up);
-        }
+        self.counters.up();
     }
 
-    /// Notes what went wrong; each cause is warned of once.
     fn failed(&self, error: &RedisError) {
-        let url = without_password(&self.config.url);
-        let detail = scrub(&error.to_string(), &self.config.url);
-        if is_refusal(error) {
-            self.counters.set_connection(Connection::Refused);
-            warn_once(
-                "redis-auth",
-                format_args!(
-                    "cacheow: Redis at {url} refused the credentials ({detail}): check the user and password in \
-                     CACHEOW_REDIS_URL. Calls go on with the data dir alone"
-                ),
-            );
-        } else if is_connection(error) {
-            self.counters.set_connection(Connection::Down);
-            warn_once(
-                "redis-down",
-                format_args!(
-                    "cacheow cannot reach Redis at {url} ({detail}): calls go on with the data dir alone, and \
-                     what is recorded meanwhile is pushed once it is back"
-                ),
-            );
-        } else {
-            warn_once(format!("redis-error:{}", error.kind_name()), format_args!("cacheow: Redis at {url}: {detail}"));
-        }
-    }
-}
-
-/// Whether Redis refused the URL's credentials.
-fn is_refusal(error: &RedisError) -> bool {
-    error.kind() == ErrorKind::AuthenticationFailed || matches!(error.code(), Some("WRONGPASS" | "NOAUTH" | "NOPERM"))
-}
-
-/// Whether the command had no answer: Redis is down, slow, or restarting.
-fn is_connection(error: &RedisError) -> bool {
-    is_refusal(error)
-        || error.is_io_error()
-        || error.is_timeout()
-        || error.is_connection_dropped()
-        || error.is_connection_refusal()
-        || matches!(error.code(), Some("LOADING" | "BUSY"))
-}
-
-trait KindName {
-    fn kind_name(&self) -> String;
-}
-
-impl KindName for RedisError {
-    fn kind_name(&self) -> String {
-        self.code().map_or_else(|| format!("{:?}", self.kind()), str::to_owned)
+        failure::note(&self.counters, &self.config.url, error);
     }
 }

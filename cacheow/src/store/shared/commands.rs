@@ -7,20 +7,11 @@ use std::time::Duration;
 
 use crate::model::ids;
 use crate::model::outcome::{Flags, Outcome};
+use crate::model::report::warn_once;
 use crate::store::files::{self, Style};
 use crate::store::shared::envelope;
 use crate::store::shared::layout::{self, Keys};
 use crate::store::shared::{Push, Pushed};
-
-/// Finds the newest outcome of some arguments in one round trip: its id,
-/// its bytes, and when it was last recorded.
-pub(crate) const PULL_SCRIPT: &str = r"
-local id = redis.call('GET', KEYS[1])
-if not id then return false end
-local value = redis.call('GET', ARGV[1] .. id)
-if not value then return false end
-return {id, value, redis.call('HGET', KEYS[2], id) or ''}
-";
 
 /// Deletes an in-flight mark if it is still this process's.
 pub(crate) const UNMARK_SCRIPT: &str = r"
@@ -44,13 +35,14 @@ pub(crate) fn add_push(pipe: &mut redis::Pipeline, prefix: &str, push: &Push, to
         Pushed::Outcome(outcome) => {
             add_outcome(pipe, &keys, push.function_name, outcome, push.ttl)?;
             let recorded = (outcome.id, outcome.arg_key, outcome.last_recorded_ms());
-            add_recording(pipe, &keys, recorded, push.ttl, Count::OneMore);
+            add_recording(pipe, &keys, recorded, Count::OneMore);
         }
         Pushed::Again { id, arg_key, at_ms } => {
             if let Some(ttl) = push.ttl {
                 pipe.cmd("PEXPIRE").arg(keys.outcome(*id)).arg(millis(ttl)).ignore();
+                pipe.cmd("PEXPIRE").arg(keys.newest(*arg_key)).arg(millis(ttl)).ignore();
             }
-            add_recording(pipe, &keys, (*id, *arg_key, *at_ms), push.ttl, Count::OneMore);
+            add_recording(pipe, &keys, (*id, *arg_key, *at_ms), Count::OneMore);
         }
     }
     Ok(())
@@ -68,7 +60,7 @@ pub(crate) fn add_upload(
 ) -> Result<(), String> {
     add_outcome(pipe, keys, function_name, outcome, life)?;
     let recorded = (outcome.id, outcome.arg_key, outcome.last_recorded_ms());
-    add_recording(pipe, keys, recorded, life, Count::AtLeast(outcome.count()));
+    add_recording(pipe, keys, recorded, Count::AtLeast(outcome.count()));
     Ok(())
 }
 
@@ -80,7 +72,9 @@ enum Count {
     AtLeast(u64),
 }
 
-/// The outcome itself, and its id in the function's set.
+/// The outcome under its id and, as the newest of its arguments, under
+/// their key too (after its id), so that a pull is one `GET`; and its id in
+/// the function's set.
 fn add_outcome(
     pipe: &mut redis::Pipeline,
     keys: &Keys<'_>,
@@ -89,49 +83,56 @@ fn add_outcome(
     life: Option<Duration>,
 ) -> Result<(), String> {
     let text = files::render(function_name, keys.function_id(), outcome, Style::Runtime)?;
-    let set = pipe.cmd("SET").arg(keys.outcome(outcome.id)).arg(envelope::encode(&text));
-    expire(set, life).ignore();
-    pipe.cmd("SADD").arg(keys.ids()).arg(ids::id_hex(outcome.id)).ignore();
+    let bytes = envelope::encode(&text);
+    let id_hex = ids::id_hex(outcome.id);
+    expire(pipe.cmd("SET").arg(keys.outcome(outcome.id)).arg(&bytes), life).ignore();
+    let newest = [id_hex.as_bytes(), &bytes].concat();
+    expire(pipe.cmd("SET").arg(keys.newest(outcome.arg_key)).arg(newest), life).ignore();
+    pipe.cmd("SADD").arg(keys.ids()).arg(id_hex).ignore();
     Ok(())
 }
 
-/// That an outcome was recorded: the newest of its arguments, counted, and
-/// renewed at `at_ms`.
-fn add_recording(
-    pipe: &mut redis::Pipeline,
-    keys: &Keys<'_>,
-    (id, arg_key, at_ms): (u64, u128, i64),
-    life: Option<Duration>,
-    count: Count,
-) {
+/// That an outcome was recorded: counted, and its arguments renewed at `at_ms`.
+fn add_recording(pipe: &mut redis::Pipeline, keys: &Keys<'_>, (id, arg_key, at_ms): (u64, u128, i64), count: Count) {
     let id_hex = ids::id_hex(id);
-    expire(pipe.cmd("SET").arg(keys.newest(arg_key)).arg(&id_hex), life).ignore();
     match count {
         Count::OneMore => pipe.cmd("HINCRBY").arg(keys.counts()).arg(&id_hex).arg(1).ignore(),
         Count::AtLeast(count) => pipe.cmd("HSETNX").arg(keys.counts()).arg(&id_hex).arg(count).ignore(),
     };
-    pipe.cmd("HSET").arg(keys.renewed()).arg(&id_hex).arg(at_ms).ignore();
+    pipe.cmd("HSET").arg(keys.renewed()).arg(ids::arg_key_hex(arg_key)).arg(at_ms).ignore();
 }
 
-/// Reads some of a function's outcomes, by id: their bytes, and when each
-/// was last recorded.
-pub(crate) fn fetch(keys: &Keys<'_>, ids: &[String]) -> redis::Pipeline {
-    let outcome_keys: Vec<String> = ids.iter().map(|id| keys.outcome_named(id)).collect();
+/// Reads the newest outcome of some arguments, and when they were last
+/// recorded: one round trip.
+pub(crate) fn pull(keys: &Keys<'_>, arg_key: u128) -> redis::Pipeline {
     let mut pipe = redis::pipe();
-    pipe.cmd("MGET").arg(outcome_keys).cmd("HMGET").arg(keys.renewed()).arg(ids);
+    pipe.cmd("GET").arg(keys.newest(arg_key)).cmd("HGET").arg(keys.renewed()).arg(ids::arg_key_hex(arg_key));
     pipe
+}
+
+/// What a [`pull`] answered: the outcome, if there is one.
+pub(crate) fn pulled((newest, renewed): (Option<Vec<u8>>, Option<String>)) -> Option<Fetched> {
+    let newest = newest?;
+    // The id's 16 characters, then the outcome's bytes.
+    let id = String::from_utf8_lossy(newest.get(..16)?).into_owned();
+    Some((id, newest[16..].to_vec(), renewed.unwrap_or_default()))
+}
+
+/// Reads some of a function's outcomes, by id.
+pub(crate) fn fetch(keys: &Keys<'_>, ids: &[String]) -> redis::Cmd {
+    let outcome_keys: Vec<String> = ids.iter().map(|id| keys.outcome_named(id)).collect();
+    let mut mget = redis::cmd("MGET");
+    mget.arg(outcome_keys);
+    mget
 }
 
 /// What a [`fetch`] answered: the outcomes found, and the ids whose
 /// outcome expired, for the function's set to drop.
-pub(crate) fn fetched(
-    ids: &[String],
-    (values, renewed): (Vec<Option<Vec<u8>>>, Vec<Option<String>>),
-) -> (Vec<Fetched>, Vec<String>) {
+pub(crate) fn fetched(ids: &[String], values: Vec<Option<Vec<u8>>>) -> (Vec<Fetched>, Vec<String>) {
     let (mut found, mut expired) = (Vec::new(), Vec::new());
-    for ((id, value), renewed) in ids.iter().zip(values).zip(renewed) {
+    for (id, value) in ids.iter().zip(values) {
         match value {
-            Some(bytes) => found.push((id.clone(), bytes, renewed.unwrap_or_default())),
+            Some(bytes) => found.push((id.clone(), bytes, String::new())),
             None => expired.push(id.clone()),
         }
     }
@@ -154,6 +155,29 @@ fn expire(pipe: &mut redis::Pipeline, ttl: Option<Duration>) -> &mut redis::Pipe
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// What may be replayed of what Redis answered for a function; each value
+/// that may not is warned of, once.
+pub(crate) fn replayable(keys: &Keys<'_>, found: &[Fetched]) -> Vec<Outcome> {
+    let function_id = keys.function_id();
+    found
+        .iter()
+        .filter_map(|fetched| match read(function_id, fetched) {
+            Ok(outcome) => Some(outcome),
+            Err(why) => {
+                let key = keys.outcome_named(&fetched.0);
+                warn_once(
+                    format!("redis-bad:{key}"),
+                    format_args!(
+                        "cacheow ignores the value of {key} in Redis: {why}. It is never replayed; `cacheow shared \
+                         invalidate {function_id}` deletes the function's shared outcomes"
+                    ),
+                );
+                None
+            }
+        })
+        .collect()
 }
 
 /// The outcome of `function_id` that Redis answered, if it may be

@@ -1,16 +1,17 @@
 //! Where the shared tier keeps things in Redis, under the prefix
 //! (`cacheow:` by default). Every key of one function carries its id as a
 //! hash tag, `{id}`, so that they live on one slot of a cluster and a
-//! script may touch them together. Nothing needs `KEYS`: a function's
-//! outcomes are listed from its set of ids.
+//! pipeline or a script may touch them together. Nothing needs `KEYS`: a
+//! function's outcomes are listed from its set of ids. The newest outcome
+//! of each arguments is kept twice, so that a pull is one `GET`.
 //!
 //! | Key | Type | Holds |
 //! |---|---|---|
 //! | `P{F}:o:<outcome id>` | string | the outcome, as its file's JSON (compressed past 64 KiB); expires with the ttl |
-//! | `P{F}:a:<argument key>` | string | the id of the newest outcome of these arguments; expires with the ttl |
+//! | `P{F}:a:<argument key>` | string | the newest outcome of these arguments: its id (16 characters), then the same bytes; expires with the ttl |
 //! | `P{F}:ids` | set | the ids of the function's outcomes |
 //! | `P{F}:counts` | hash | id → how many times machines recorded it |
-//! | `P{F}:renewed` | hash | id → when it was last recorded (ms since the epoch) |
+//! | `P{F}:renewed` | hash | argument key → when its newest outcome was last recorded (ms since the epoch) |
 //! | `P{F}:f:<argument key>` | string | a call of these arguments in flight (`dedupe = "processes"`) |
 //! | `Pfunctions` | hash | function id → its name and tags, as JSON |
 
@@ -33,11 +34,6 @@ impl<'a> Keys<'a> {
 
     fn key(&self, rest: &str) -> String {
         format!("{}{{{}}}:{rest}", self.prefix, self.function_id)
-    }
-
-    /// What every outcome key starts with: the pull script adds the id.
-    pub(crate) fn outcome_prefix(&self) -> String {
-        self.key("o:")
     }
 
     pub(crate) fn outcome(&self, id: u64) -> String {
@@ -100,7 +96,7 @@ mod tests {
     fn every_key_of_a_function_carries_its_hash_tag() {
         let keys = Keys::new("cacheow:", "0123456789abcdef");
         assert_eq!(keys.outcome(0xff), "cacheow:{0123456789abcdef}:o:00000000000000ff");
-        assert_eq!(keys.outcome_prefix(), "cacheow:{0123456789abcdef}:o:");
+        assert_eq!(keys.outcome_named("zz"), "cacheow:{0123456789abcdef}:o:zz");
         assert!(keys.newest(1).starts_with("cacheow:{0123456789abcdef}:a:"));
         assert_eq!(keys.ids(), "cacheow:{0123456789abcdef}:ids");
         assert_eq!(Keys::new("a*b:", "f").every_key(), "a\\*b:{f}:*");

@@ -19,7 +19,11 @@ mod client;
 #[cfg(feature = "redis")]
 pub(crate) mod commands;
 #[cfg(feature = "redis")]
+mod direct;
+#[cfg(feature = "redis")]
 mod envelope;
+#[cfg(feature = "redis")]
+mod failure;
 pub(crate) mod layout;
 
 use std::sync::Arc;
@@ -170,6 +174,13 @@ impl Counters {
         Connection::from_u8(self.connection.load(Ordering::Relaxed))
     }
 
+    /// Notes that Redis answered.
+    pub(crate) fn up(&self) {
+        if self.connection() != Connection::Up {
+            self.set_connection(Connection::Up);
+        }
+    }
+
     pub(crate) fn settle(&self, pushes: usize) {
         self.settled.fetch_add(pushes as u64, Ordering::Release);
     }
@@ -199,6 +210,9 @@ pub(crate) struct Shared {
     counters: Arc<Counters>,
     pushes: tokio::sync::mpsc::UnboundedSender<Push>,
     commands: tokio::sync::mpsc::UnboundedSender<Command>,
+    /// Synchronous calls' pulls, from their own threads.
+    #[cfg(feature = "redis")]
+    direct: Option<direct::Direct>,
 }
 
 impl Shared {
@@ -209,7 +223,9 @@ impl Shared {
         let (commands, command_queue) = tokio::sync::mpsc::unbounded_channel();
         let counters = Arc::new(Counters::default());
         client::spawn(config.clone(), Arc::clone(&counters), push_queue, command_queue);
-        Some(Arc::new(Shared { config, counters, pushes, commands }))
+        // A URL that does not parse was warned of by the client thread.
+        let direct = direct::Direct::new(&config.url).ok();
+        Some(Arc::new(Shared { config, counters, pushes, commands, direct }))
     }
 
     /// Without the `redis` feature there is no shared tier: a warning says so.
@@ -268,6 +284,37 @@ impl Shared {
         let command = Command::Pull { function_id, arg_key, keep, answered: Arc::clone(&answered) };
         self.send(command);
         answered
+    }
+
+    /// [`Shared::pull`] for a synchronous call, from its thread and within
+    /// the budget: whether Redis answered (what it found went to `keep`).
+    /// Past the budget, the question goes on on the client thread, whose
+    /// answer `keep` gets later.
+    #[cfg(feature = "redis")]
+    pub(crate) fn pull_blocking(&self, function_id: &'static str, arg_key: u128, keep: Keep) -> bool {
+        let Some(direct) = &self.direct else { return self.pull(function_id, arg_key, keep).wait(self.budget()) };
+        let keys = layout::Keys::new(&self.config.prefix, function_id);
+        match direct.pull(&keys, arg_key, self.config.budget) {
+            direct::Answer::Found(found) => {
+                self.counters.up();
+                keep(commands::replayable(&keys, &Vec::from_iter(found)));
+                true
+            }
+            direct::Answer::Late => {
+                self.pull(function_id, arg_key, keep);
+                false
+            }
+            direct::Answer::Failed(error) => {
+                failure::note(&self.counters, &self.config.url, &error);
+                false
+            }
+        }
+    }
+
+    /// Without the `redis` feature no `Shared` is made; this is for the types.
+    #[cfg(not(feature = "redis"))]
+    pub(crate) fn pull_blocking(&self, function_id: &'static str, arg_key: u128, keep: Keep) -> bool {
+        self.pull(function_id, arg_key, keep).wait(self.budget())
     }
 
     /// Asks Redis for every outcome of the function, as [`Shared::pull`].
