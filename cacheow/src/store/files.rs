@@ -144,6 +144,8 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, 
 pub(crate) enum Style<'a> {
     /// The data dir: when it was recorded and how long the call took.
     Runtime,
+    /// The shared tier: as the data dir's, on one line.
+    Shared,
     /// A test fixture: nothing that changes from one recording to the next,
     /// and the order of the calls that gave it.
     Fixture { calls: &'a [u32] },
@@ -164,7 +166,7 @@ pub(crate) fn render(
     };
     let time = |ms: i64| Some(humantime::format_rfc3339_millis(from_millis(ms)).to_string().into());
     let (duration_ms, recorded_at, last_recorded_at, calls) = match style {
-        Style::Runtime => (
+        Style::Runtime | Style::Shared => (
             Some(as_millis_f64(outcome.duration)),
             time(outcome.recorded_at_ms),
             time(outcome.last_recorded_ms().max(outcome.recorded_at_ms)),
@@ -192,6 +194,9 @@ pub(crate) fn render(
         last_recorded_at,
         calls,
     };
+    if let Style::Shared = style {
+        return serde_json::to_string(&file).map_err(|error| error.to_string());
+    }
     let mut text = serde_json::to_string_pretty(&file).map_err(|error| error.to_string())?;
     text.push('\n');
     Ok(text)
@@ -213,20 +218,12 @@ pub(crate) struct Parsed {
 /// Reads the file of the outcome `id` (its name: what the file says of its
 /// id is not read); the error names what is wrong with it.
 pub(crate) fn parse(id: u64, text: &str) -> Result<Parsed, String> {
-    let mut reader = serde_json::Deserializer::from_str(text);
-    let file: OutcomeFile<'_> = serde_path_to_error::deserialize(&mut reader).map_err(|error| {
-        let at_root = error.path().iter().next().is_none();
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data if !at_root => format!("`{path}`: {inner}"),
-            // `missing field `kind``: it names the field.
-            serde_json::error::Category::Data if inner.to_string().starts_with("missing field") => inner.to_string(),
-            _ => format!("not a JSON object: {inner}"),
-        }
-    })?;
-    // Nothing may follow the object: a merge marker, a second object.
-    reader.end().map_err(|error| format!("not a JSON object: {error}"))?;
+    // Tracking the path costs every read: it is taken only to say what is
+    // wrong with a file that does not read.
+    let file: OutcomeFile<'_> = match serde_json::from_str(text) {
+        Ok(file) => file,
+        Err(_) => return Err(what_is_wrong(text)),
+    };
     let payload = match (&file.value, &file.value_ron) {
         (Some(value), None) => Payload::Json(canonical_json(value).into()),
         (None, Some(ron)) => Payload::Ron((**ron).into()),
@@ -261,6 +258,31 @@ pub(crate) fn parse(id: u64, text: &str) -> Result<Parsed, String> {
         function_id: file.function_id.map(Cow::into_owned),
         calls: file.calls.map(Cow::into_owned).unwrap_or_default(),
     })
+}
+
+/// Why `text` is no outcome file, naming the field at fault.
+fn what_is_wrong(text: &str) -> String {
+    let mut reader = serde_json::Deserializer::from_str(text);
+    match serde_path_to_error::deserialize::<_, OutcomeFile<'_>>(&mut reader) {
+        Err(error) => {
+            let at_root = error.path().iter().next().is_none();
+            let path = error.path().to_string();
+            let inner = error.into_inner();
+            match inner.classify() {
+                serde_json::error::Category::Data if !at_root => format!("`{path}`: {inner}"),
+                // `missing field `kind``: it names the field.
+                serde_json::error::Category::Data if inner.to_string().starts_with("missing field") => {
+                    inner.to_string()
+                }
+                _ => format!("not a JSON object: {inner}"),
+            }
+        }
+        // Nothing may follow the object: a merge marker, a second object.
+        Ok(_) => match reader.end() {
+            Err(error) => format!("not a JSON object: {error}"),
+            Ok(()) => "not an outcome file".to_owned(),
+        },
+    }
 }
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over

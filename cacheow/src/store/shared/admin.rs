@@ -8,7 +8,6 @@ use std::time::Duration;
 use redis::{Commands, Connection};
 
 use crate::model::error::Error;
-use crate::model::ids;
 use crate::model::outcome::Outcome;
 use crate::model::secret_url::{scrub, without_password};
 use crate::store::shared::layout::{self, Keys};
@@ -160,7 +159,6 @@ impl SharedAdmin {
         let keys = Keys::new(&self.prefix, function_id);
         let mut pipe = redis::pipe();
         pipe.cmd("DEL").arg(keys.newest(arg_key)).ignore();
-        pipe.cmd("HDEL").arg(keys.renewed()).arg(ids::arg_key_hex(arg_key)).ignore();
         for id in &doomed {
             pipe.cmd("DEL").arg(keys.outcome_named(id)).ignore();
             pipe.cmd("SREM").arg(keys.ids()).arg(id).ignore();

@@ -19,9 +19,23 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 ";
 
+/// Renews the newest outcome of some arguments, if it is still the one
+/// renewed: its time of last recording, after its id; and its life.
+const RENEW_SCRIPT: &str = r"
+local newest = redis.call('GETRANGE', KEYS[1], 0, 15)
+if newest ~= ARGV[1] then return 0 end
+redis.call('SETRANGE', KEYS[1], 16, ARGV[2])
+if ARGV[3] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return 1
+";
+
 /// An outcome as Redis answered it: its id's text, its bytes, and when it
-/// was last recorded (empty when unknown).
-pub(crate) type Fetched = (String, Vec<u8>, String);
+/// was last recorded, if Redis knows.
+pub(crate) type Fetched = (String, Vec<u8>, Option<i64>);
+
+/// The bytes before an outcome's under its arguments' key: its id, and
+/// when it was last recorded, 16 hex digits each.
+const NEWEST_HEAD: usize = 32;
 
 /// Adds what records `push` to `pipe`; the error says why it cannot be
 /// (an outcome whose file does not render). `token` is what this process's
@@ -34,15 +48,16 @@ pub(crate) fn add_push(pipe: &mut redis::Pipeline, prefix: &str, push: &Push, to
         }
         Pushed::Outcome(outcome) => {
             add_outcome(pipe, &keys, push.function_name, outcome, push.ttl)?;
-            let recorded = (outcome.id, outcome.arg_key, outcome.last_recorded_ms());
-            add_recording(pipe, &keys, recorded, Count::OneMore);
+            add_recording(pipe, &keys, outcome.id, Count::OneMore);
         }
         Pushed::Again { id, arg_key, at_ms } => {
-            if let Some(ttl) = push.ttl {
-                pipe.cmd("PEXPIRE").arg(keys.outcome(*id)).arg(millis(ttl)).ignore();
-                pipe.cmd("PEXPIRE").arg(keys.newest(*arg_key)).arg(millis(ttl)).ignore();
+            let ttl = push.ttl.map(|ttl| millis(ttl).to_string()).unwrap_or_default();
+            if !ttl.is_empty() {
+                pipe.cmd("PEXPIRE").arg(keys.outcome(*id)).arg(&ttl).ignore();
             }
-            add_recording(pipe, &keys, (*id, *arg_key, *at_ms), Count::OneMore);
+            let renew = pipe.cmd("EVAL").arg(RENEW_SCRIPT).arg(1).arg(keys.newest(*arg_key));
+            renew.arg(ids::id_hex(*id)).arg(time_hex(*at_ms)).arg(ttl).ignore();
+            add_recording(pipe, &keys, *id, Count::OneMore);
         }
     }
     Ok(())
@@ -59,8 +74,7 @@ pub(crate) fn add_upload(
     life: Option<Duration>,
 ) -> Result<(), String> {
     add_outcome(pipe, keys, function_name, outcome, life)?;
-    let recorded = (outcome.id, outcome.arg_key, outcome.last_recorded_ms());
-    add_recording(pipe, keys, recorded, Count::AtLeast(outcome.count()));
+    add_recording(pipe, keys, outcome.id, Count::AtLeast(outcome.count()));
     Ok(())
 }
 
@@ -73,8 +87,8 @@ enum Count {
 }
 
 /// The outcome under its id and, as the newest of its arguments, under
-/// their key too (after its id), so that a pull is one `GET`; and its id in
-/// the function's set.
+/// their key too (after its id and when it was last recorded), so that a
+/// pull is one `GET`; and its id in the function's set.
 fn add_outcome(
     pipe: &mut redis::Pipeline,
     keys: &Keys<'_>,
@@ -82,40 +96,47 @@ fn add_outcome(
     outcome: &Outcome,
     life: Option<Duration>,
 ) -> Result<(), String> {
-    let text = files::render(function_name, keys.function_id(), outcome, Style::Runtime)?;
+    let text = files::render(function_name, keys.function_id(), outcome, Style::Shared)?;
     let bytes = envelope::encode(&text);
     let id_hex = ids::id_hex(outcome.id);
     expire(pipe.cmd("SET").arg(keys.outcome(outcome.id)).arg(&bytes), life).ignore();
-    let newest = [id_hex.as_bytes(), &bytes].concat();
+    let newest = [id_hex.as_bytes(), time_hex(outcome.last_recorded_ms()).as_bytes(), &bytes].concat();
     expire(pipe.cmd("SET").arg(keys.newest(outcome.arg_key)).arg(newest), life).ignore();
     pipe.cmd("SADD").arg(keys.ids()).arg(id_hex).ignore();
     Ok(())
 }
 
-/// That an outcome was recorded: counted, and its arguments renewed at `at_ms`.
-fn add_recording(pipe: &mut redis::Pipeline, keys: &Keys<'_>, (id, arg_key, at_ms): (u64, u128, i64), count: Count) {
+/// That an outcome was recorded: counted.
+fn add_recording(pipe: &mut redis::Pipeline, keys: &Keys<'_>, id: u64, count: Count) {
     let id_hex = ids::id_hex(id);
     match count {
         Count::OneMore => pipe.cmd("HINCRBY").arg(keys.counts()).arg(&id_hex).arg(1).ignore(),
         Count::AtLeast(count) => pipe.cmd("HSETNX").arg(keys.counts()).arg(&id_hex).arg(count).ignore(),
     };
-    pipe.cmd("HSET").arg(keys.renewed()).arg(ids::arg_key_hex(arg_key)).arg(at_ms).ignore();
 }
 
-/// Reads the newest outcome of some arguments, and when they were last
-/// recorded: one round trip.
-pub(crate) fn pull(keys: &Keys<'_>, arg_key: u128) -> redis::Pipeline {
-    let mut pipe = redis::pipe();
-    pipe.cmd("GET").arg(keys.newest(arg_key)).cmd("HGET").arg(keys.renewed()).arg(ids::arg_key_hex(arg_key));
-    pipe
+/// A time, in milliseconds since the epoch, as 16 hex digits.
+fn time_hex(ms: i64) -> String {
+    format!("{:016x}", ms.max(0))
 }
 
-/// What a [`pull`] answered: the outcome, if there is one.
-pub(crate) fn pulled((newest, renewed): (Option<Vec<u8>>, Option<String>)) -> Option<Fetched> {
+/// Reads the newest outcome of some arguments: one `GET`.
+pub(crate) fn pull(keys: &Keys<'_>, arg_key: u128) -> redis::Cmd {
+    let mut get = redis::cmd("GET");
+    get.arg(keys.newest(arg_key));
+    get
+}
+
+/// What a [`pull`] answered: the outcome, if there is one. A value too
+/// short to hold one is given as it is, for [`read`] to refuse.
+pub(crate) fn pulled(newest: Option<Vec<u8>>) -> Option<Fetched> {
     let newest = newest?;
-    // The id's 16 characters, then the outcome's bytes.
-    let id = String::from_utf8_lossy(newest.get(..16)?).into_owned();
-    Some((id, newest[16..].to_vec(), renewed.unwrap_or_default()))
+    let Some((head, bytes)) = newest.split_at_checked(NEWEST_HEAD) else {
+        return Some((String::from_utf8_lossy(&newest).into_owned(), Vec::new(), None));
+    };
+    let (id, renewed) = head.split_at(16);
+    let renewed = std::str::from_utf8(renewed).ok().and_then(|hex| i64::from_str_radix(hex, 16).ok());
+    Some((String::from_utf8_lossy(id).into_owned(), bytes.to_vec(), renewed))
 }
 
 /// Reads some of a function's outcomes, by id.
@@ -132,7 +153,7 @@ pub(crate) fn fetched(ids: &[String], values: Vec<Option<Vec<u8>>>) -> (Vec<Fetc
     let (mut found, mut expired) = (Vec::new(), Vec::new());
     for (id, value) in ids.iter().zip(values) {
         match value {
-            Some(bytes) => found.push((id.clone(), bytes, String::new())),
+            Some(bytes) => found.push((id.clone(), bytes, None)),
             None => expired.push(id.clone()),
         }
     }
@@ -195,8 +216,8 @@ pub(crate) fn read(function_id: &str, (id_text, bytes, renewed): &Fetched) -> Re
     if outcome.flags != Flags::default() {
         return Err("it is a manual or mock-only outcome, which are never shared".to_owned());
     }
-    Ok(match renewed.parse::<i64>() {
-        Ok(renewed_ms) => outcome.recorded_again_at(renewed_ms),
-        Err(_) => outcome,
+    Ok(match renewed {
+        Some(renewed_ms) => outcome.recorded_again_at(*renewed_ms),
+        None => outcome,
     })
 }

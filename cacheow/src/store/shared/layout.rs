@@ -8,10 +8,9 @@
 //! | Key | Type | Holds |
 //! |---|---|---|
 //! | `P{F}:o:<outcome id>` | string | the outcome, as its file's JSON (compressed past 64 KiB); expires with the ttl |
-//! | `P{F}:a:<argument key>` | string | the newest outcome of these arguments: its id (16 characters), then the same bytes; expires with the ttl |
+//! | `P{F}:a:<argument key>` | string | the newest outcome of these arguments: its id and when it was last recorded (16 hex digits each), then the same bytes; expires with the ttl |
 //! | `P{F}:ids` | set | the ids of the function's outcomes |
 //! | `P{F}:counts` | hash | id → how many times machines recorded it |
-//! | `P{F}:renewed` | hash | argument key → when its newest outcome was last recorded (ms since the epoch) |
 //! | `P{F}:f:<argument key>` | string | a call of these arguments in flight (`dedupe = "processes"`) |
 //! | `Pfunctions` | hash | function id → its name and tags, as JSON |
 
@@ -59,10 +58,6 @@ impl<'a> Keys<'a> {
 
     pub(crate) fn counts(&self) -> String {
         self.key("counts")
-    }
-
-    pub(crate) fn renewed(&self) -> String {
-        self.key("renewed")
     }
 
     /// A `SCAN` pattern of every key of the function.
