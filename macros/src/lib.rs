@@ -8,6 +8,7 @@
 //! `parse` reads the attribute and the function, `validate` collects every
 //! error at once, and `render` writes the expansion.
 
+mod body_hash;
 mod error;
 mod output;
 mod parse;

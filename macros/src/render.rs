@@ -97,6 +97,7 @@ fn registration(function: &Function) -> TokenStream {
     let (version, record_panics) = (options.version, options.record_panics);
     let generic = return_type_varies(sig);
     let policy = options.policy.render_policy();
+    let body_hash = crate::body_hash::of(&function.item.block);
     quote! {
         static __CACHEOW_FUNCTION: ::cacheow::__private::Function =
             ::cacheow::__private::Function::new(::cacheow::__private::FunctionMeta {
@@ -112,6 +113,7 @@ fn registration(function: &Function) -> TokenStream {
                 record_panics: #record_panics,
                 generic: #generic,
                 policy: #policy,
+                body_hash: #body_hash,
             });
         // Its type name is the function's path, `Self` type included, which
         // an attribute on a method cannot otherwise know.

@@ -53,6 +53,12 @@ fn a_call_recorded_on_one_machine_is_a_shared_hit_on_another() {
     // Kept in the second data dir: replayed from there, Redis emptied.
     let square = first.id("square");
     assert_eq!(outcome_ids(&second, &square), outcome_ids(&first, &square), "the same ids on both machines");
+    // Each shared outcome carries the hash of the body that recorded it.
+    let mut connection = redis.connection();
+    let shared: String = connection.get(key(&square, &format!("o:{}", outcome_ids(&first, &square)[0]))).expect("GET");
+    let shared: serde_json::Value = serde_json::from_str(&shared).expect("JSON");
+    let body_hash = shared["body_hash"].as_str().unwrap_or_default();
+    assert!(body_hash.len() == 16 && body_hash.bytes().all(|b| b.is_ascii_hexdigit()), "{shared}");
     let _: () = redis::cmd("FLUSHALL").query(&mut redis.connection()).expect("FLUSHALL");
     let local = run(&second, &redis.url(), &["mode", "square", "cache", "square", "3", "status", "ran"]);
     assert_eq!((local.value("status"), local.value("ran")), ("Some(Hit)".into(), "0".into()));

@@ -66,6 +66,9 @@ pub struct FunctionMeta {
     pub generic: bool,
     /// `ttl`, `serve_stale`, `cache_errors`, `tags`, `dedupe`, `wait`, `cleanup`.
     pub policy: Policy,
+    /// The hash of its body's tokens (16 hex digits), which the outcomes it
+    /// shares carry: an outcome recorded by another body can be told.
+    pub body_hash: &'static str,
 }
 
 /// Whether an outcome fits a function's return type, without the type.

@@ -67,6 +67,7 @@ fn unregistered(qualified: String) -> &'static Function {
         record_panics: true,
         generic: false,
         policy: crate::model::policy::Policy::DEFAULT,
+        body_hash: "",
     };
     let function: &'static Function = Box::leak(Box::new(Function::with_names(meta, names)));
     handles.insert(qualified, function);

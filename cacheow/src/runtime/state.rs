@@ -68,6 +68,7 @@ pub(crate) struct Sharing {
     pub(crate) tier: Arc<Shared>,
     pub(crate) ttl: Option<Duration>,
     pub(crate) tags: &'static [&'static str],
+    pub(crate) body_hash: &'static str,
 }
 
 impl FunctionState {
@@ -304,8 +305,9 @@ impl FunctionState {
 
     /// Sends what a call recorded to the shared tier, if the function is shared.
     fn share(&self, what: Pushed) {
-        if let Some(Sharing { tier, ttl, tags }) = &self.keeping.sharing {
-            tier.push(Push { function_id: self.id, function_name: self.name, tags, ttl: *ttl, what });
+        if let Some(Sharing { tier, ttl, tags, body_hash }) = &self.keeping.sharing {
+            let (function_id, function_name) = (self.id, self.name);
+            tier.push(Push { function_id, function_name, tags, ttl: *ttl, body_hash, what });
         }
     }
 

@@ -116,6 +116,9 @@ struct OutcomeFile<'a> {
     /// arguments, that gave this outcome (0 is the first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     calls: Option<Cow<'a, [u32]>>,
+    /// The hash of the body that recorded it: in the shared tier.
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    body_hash: Option<Cow<'a, str>>,
 }
 
 /// A string, or nothing for any other value.
@@ -144,8 +147,9 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, 
 pub(crate) enum Style<'a> {
     /// The data dir: when it was recorded and how long the call took.
     Runtime,
-    /// The shared tier: as the data dir's, on one line.
-    Shared,
+    /// The shared tier: as the data dir's, on one line, with the hash of
+    /// the body that recorded it.
+    Shared { body_hash: Option<&'a str> },
     /// A test fixture: nothing that changes from one recording to the next,
     /// and the order of the calls that gave it.
     Fixture { calls: &'a [u32] },
@@ -166,7 +170,7 @@ pub(crate) fn render(
     };
     let time = |ms: i64| Some(humantime::format_rfc3339_millis(from_millis(ms)).to_string().into());
     let (duration_ms, recorded_at, last_recorded_at, calls) = match style {
-        Style::Runtime | Style::Shared => (
+        Style::Runtime | Style::Shared { .. } => (
             Some(as_millis_f64(outcome.duration)),
             time(outcome.recorded_at_ms),
             time(outcome.last_recorded_ms().max(outcome.recorded_at_ms)),
@@ -193,8 +197,10 @@ pub(crate) fn render(
         recorded_at,
         last_recorded_at,
         calls,
+        body_hash: None,
     };
-    if let Style::Shared = style {
+    if let Style::Shared { body_hash } = style {
+        let file = OutcomeFile { body_hash: body_hash.map(Cow::Borrowed), ..file };
         return serde_json::to_string(&file).map_err(|error| error.to_string());
     }
     let mut text = serde_json::to_string_pretty(&file).map_err(|error| error.to_string())?;

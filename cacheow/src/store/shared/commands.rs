@@ -47,7 +47,7 @@ pub(crate) fn add_push(pipe: &mut redis::Pipeline, prefix: &str, push: &Push, to
             pipe.cmd("EVAL").arg(UNMARK_SCRIPT).arg(1).arg(keys.in_flight(*arg_key)).arg(token).ignore();
         }
         Pushed::Outcome(outcome) => {
-            add_outcome(pipe, &keys, push.function_name, outcome, push.ttl)?;
+            add_outcome(pipe, &keys, (push.function_name, push.body_hash), outcome, push.ttl)?;
             add_recording(pipe, &keys, outcome.id, Count::OneMore);
         }
         Pushed::Again { id, arg_key, at_ms } => {
@@ -73,7 +73,7 @@ pub(crate) fn add_upload(
     outcome: &Outcome,
     life: Option<Duration>,
 ) -> Result<(), String> {
-    add_outcome(pipe, keys, function_name, outcome, life)?;
+    add_outcome(pipe, keys, (function_name, ""), outcome, life)?;
     add_recording(pipe, keys, outcome.id, Count::AtLeast(outcome.count()));
     Ok(())
 }
@@ -88,15 +88,17 @@ enum Count {
 
 /// The outcome under its id and, as the newest of its arguments, under
 /// their key too (after its id and when it was last recorded), so that a
-/// pull is one `GET`; and its id in the function's set.
+/// pull is one `GET`; and its id in the function's set. It carries the
+/// hash of the body that recorded it, when known (not in an upload).
 fn add_outcome(
     pipe: &mut redis::Pipeline,
     keys: &Keys<'_>,
-    function_name: &str,
+    (function_name, body_hash): (&str, &str),
     outcome: &Outcome,
     life: Option<Duration>,
 ) -> Result<(), String> {
-    let text = files::render(function_name, keys.function_id(), outcome, Style::Shared)?;
+    let style = Style::Shared { body_hash: Some(body_hash).filter(|hash| !hash.is_empty()) };
+    let text = files::render(function_name, keys.function_id(), outcome, style)?;
     let bytes = envelope::encode(&text);
     let id_hex = ids::id_hex(outcome.id);
     expire(pipe.cmd("SET").arg(keys.outcome(outcome.id)).arg(&bytes), life).ignore();

@@ -100,6 +100,8 @@ pub(crate) struct Push {
     pub(crate) tags: &'static [&'static str],
     /// Its life in Redis: the function's ttl.
     pub(crate) ttl: Option<Duration>,
+    /// The hash of the body that recorded it.
+    pub(crate) body_hash: &'static str,
     pub(crate) what: Pushed,
 }
 
@@ -340,7 +342,7 @@ impl Shared {
     /// queued before reached Redis.
     pub(crate) fn release(&self, function_id: &'static str, function_name: &'static str, arg_key: u128) {
         let what = Pushed::Released { arg_key };
-        self.push(Push { function_id, function_name, tags: &[], ttl: None, what });
+        self.push(Push { function_id, function_name, tags: &[], ttl: None, body_hash: "", what });
     }
 
     fn send(&self, command: Command) {
