@@ -19,6 +19,9 @@ mod modes;
 #[path = "../support/panics.rs"]
 mod panics;
 mod policy;
+#[path = "../support/redis_server.rs"]
+mod redis_server;
+mod shared;
 mod values;
 
 /// What cacheow logged, for the tests of its warnings.
