@@ -13,7 +13,6 @@
 //! `cargo bench -p cacheow-bench --bench shared` (needs `redis-server`).
 
 #[path = "../../tests/support/redis_server.rs"]
-#[allow(unreachable_pub)]
 mod redis_server;
 
 use std::hint::black_box;

@@ -41,6 +41,16 @@
 //! with the Python cacheow's JSON API. [`Manager::panel_url`] gives its
 //! address; `CACHEOW_START_SERVER=0` keeps it off.
 //!
+//! # Sharing recordings
+//!
+//! With the `redis` feature (`redis-tls` for `rediss://` URLs) and
+//! `CACHEOW_REDIS_URL` set, a Redis server is a second tier shared by a
+//! team's machines and CI runners: what one records is pushed in the
+//! background, and a cache-mode miss elsewhere asks Redis for it within
+//! `CACHEOW_REDIS_BUDGET_MS` before calling the function
+//! ([`CallStatus::SharedHit`]). The data dir stays the first tier; modes
+//! and deletions stay local. Redis failing never fails a call.
+//!
 //! # What can be decorated
 //!
 //! Free functions, methods (`&self` and `&mut self` are not part of the

@@ -24,7 +24,9 @@ async fn a_function_page_shows_the_shared_tier() {
     settings.redis_url = Some(redis.url());
     let panel = panel_with(settings);
     tokio::task::block_in_place(|| {
-        (0..3).for_each(|n| drop(shared_page(n)));
+        for n in 0..3 {
+            shared_page(n);
+        }
         local_page(1);
         panel.flush();
     });

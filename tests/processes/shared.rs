@@ -65,7 +65,7 @@ fn a_call_recorded_on_one_machine_is_a_shared_hit_on_another() {
 
     // Pulled outcomes are never pushed back as recordings of the second machine.
     run(&second, &redis.url(), &["flush"]);
-    assert_eq!(redis.connection().exists::<_, bool>(key(&square, "ids")).expect("EXISTS"), false);
+    assert!(!redis.connection().exists::<_, bool>(key(&square, "ids")).expect("EXISTS"));
 }
 
 #[test]
@@ -229,7 +229,7 @@ fn a_wrong_password_gives_one_clear_warning_that_never_shows_it() {
     let warnings = probed.warnings();
     assert_eq!(warnings.len(), 1, "{warnings:#?}");
     assert!(warnings[0].contains("refused the credentials"), "{}", warnings[0]);
-    assert!(warnings[0].contains(&format!("redis://:***@127.0.0.1")), "names the URL: {}", warnings[0]);
+    assert!(warnings[0].contains("redis://:***@127.0.0.1"), "names the URL: {}", warnings[0]);
     assert!(!probed.stderr.contains("hunter2") && !probed.stdout.contains("hunter2"), "{}", probed.stderr);
 }
 

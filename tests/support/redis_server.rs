@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-pub struct RedisServer {
+pub(crate) struct RedisServer {
     child: Option<Child>,
     port: u16,
     password: Option<String>,
@@ -18,17 +18,17 @@ pub struct RedisServer {
 
 impl RedisServer {
     /// A server on a free port.
-    pub fn start() -> RedisServer {
+    pub(crate) fn start() -> RedisServer {
         RedisServer::start_with(None)
     }
 
     /// A server that asks every client for `password`.
-    pub fn with_password(password: &str) -> RedisServer {
+    pub(crate) fn with_password(password: &str) -> RedisServer {
         RedisServer::start_with(Some(password.to_owned()))
     }
 
     /// A port no server listens on, for a server started later.
-    pub fn reserve() -> RedisServer {
+    pub(crate) fn reserve() -> RedisServer {
         let dir = tempfile::Builder::new().prefix("redis-").tempdir().expect("a temporary dir");
         RedisServer { child: None, port: free_port(), password: None, dir }
     }
@@ -41,7 +41,7 @@ impl RedisServer {
     }
 
     /// Starts the server on its port, empty.
-    pub fn up(&mut self) {
+    pub(crate) fn up(&mut self) {
         assert!(self.child.is_none(), "the server is already up");
         let mut command = Command::new("redis-server");
         command
@@ -64,7 +64,7 @@ impl RedisServer {
     }
 
     /// Kills the server, as a crash would.
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -73,7 +73,7 @@ impl RedisServer {
 
     /// Stops or resumes the server's process (SIGSTOP, SIGCONT): a server
     /// that takes the connections and answers nothing.
-    pub fn pause(&self, paused: bool) {
+    pub(crate) fn pause(&self, paused: bool) {
         let pid = self.child.as_ref().expect("the server is up").id();
         let signal = if paused { "-STOP" } else { "-CONT" };
         let status = Command::new("kill").args([signal, &pid.to_string()]).status().expect("kill runs");
@@ -81,7 +81,7 @@ impl RedisServer {
     }
 
     /// `redis://127.0.0.1:<port>/0`, with the password if it has one.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         match &self.password {
             Some(password) => format!("redis://:{password}@127.0.0.1:{}/0", self.port),
             None => format!("redis://127.0.0.1:{}/0", self.port),
@@ -89,7 +89,7 @@ impl RedisServer {
     }
 
     /// A connection of the test's own.
-    pub fn connection(&self) -> redis::Connection {
+    pub(crate) fn connection(&self) -> redis::Connection {
         redis::Client::open(self.url()).and_then(|client| client.get_connection()).expect("connects to redis-server")
     }
 

@@ -29,12 +29,13 @@ use crate::runtime::in_flight::Joined;
 use crate::runtime::lease::Claim;
 use crate::runtime::panics;
 use crate::runtime::payloads::Replay;
+use crate::runtime::pull::{self, Unfound};
 use crate::runtime::request::{self, Request};
 use crate::runtime::run::Run;
 use crate::runtime::scope;
 use crate::runtime::sink::Sink;
 use crate::runtime::state::{FunctionState, StateRef};
-use crate::runtime::{enable, fork, pull, refresh};
+use crate::runtime::{enable, fork, refresh};
 
 /// Calls a synchronous function through cacheow, in the runtime `global`
 /// gives unless the thread is bound to another.
@@ -84,7 +85,9 @@ fn start_sync<R>(
 ) -> Started<R> {
     function.learn(Checker::Value(codec.check), std::any::type_name::<R>());
     let mut plan = plan(function, args, global, can_serve_stale);
-    if pull::ask_blocking(&plan, function, args) {
+    if let Some(unfound) = unfound(&plan)
+        && pull::ask_blocking(unfound, function, args)
+    {
         plan = pulled_plan(function, args, global, can_serve_stale);
     }
     let latency = plan.latency();
@@ -167,7 +170,7 @@ async fn start_async<R>(
 ) -> Started<R> {
     function.learn(Checker::Value(codec.check), std::any::type_name::<R>());
     let mut plan = plan(function, args, global, can_serve_stale);
-    if let Some(asked) = pull::ask(&plan, function, args)
+    if let Some(asked) = unfound(&plan).and_then(|unfound| pull::ask(unfound, function, args))
         && asked.answered.wait_async(asked.budget, PULL_LOOK_EVERY).await
     {
         plan = pulled_plan(function, args, global, can_serve_stale);
@@ -252,6 +255,16 @@ fn replay_waited<R>(function: &'static Function, args: &Args, codec: Codec<R>, g
     }
     match settle(plan, args, &codec.decode, &Rules::NONE) {
         Start::Replay { value, .. } => Some(value),
+        _ => None,
+    }
+}
+
+/// A call of the data dir that found nothing to replay there.
+fn unfound(plan: &Plan) -> Option<Unfound<'_>> {
+    match plan {
+        Plan::Runtime { state, lookup, chosen: None } => {
+            Some(Unfound { state, mode: lookup.mode, waited: lookup.waited })
+        }
         _ => None,
     }
 }
@@ -362,16 +375,6 @@ pub(crate) struct Lookup {
     waited: bool,
     /// The shared tier was asked, and what it had is kept here now.
     pulled: bool,
-}
-
-impl Lookup {
-    pub(crate) fn mode(&self) -> Mode {
-        self.mode
-    }
-
-    pub(crate) fn waited(&self) -> bool {
-        self.waited
-    }
 }
 
 impl Plan {

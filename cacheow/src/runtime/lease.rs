@@ -24,7 +24,7 @@ pub(crate) struct Lease {
     _file: File,
     /// With a shared tier, the key's mark there too: calls on other
     /// machines wait for it as other processes wait for the lock.
-    _mark: Option<Mark>,
+    _mark: Option<Box<Mark>>,
 }
 
 /// This process's in-flight mark of a key in the shared tier (Redis),
@@ -67,7 +67,7 @@ impl Lease {
             return Claim::Elsewhere;
         }
         let mark = Mark { shared: Arc::clone(shared), function_id, function_name, arg_key };
-        Claim::Held(Lease { _mark: Some(mark), ..self })
+        Claim::Held(Lease { _mark: Some(Box::new(mark)), ..self })
     }
 }
 

@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use crate::model::args::Args;
 use crate::model::mode::Mode;
+use crate::model::outcome::Outcome;
+use crate::model::report::warn_once;
 use crate::model::signal::Signal;
-use crate::runtime::call::Plan;
-use crate::runtime::function::Function;
+use crate::runtime::function::{Checker, Function};
 use crate::runtime::state::StateRef;
 use crate::store::shared::{Keep, Shared};
 
@@ -28,11 +29,19 @@ enum Question<'a> {
     Every(&'a StateRef, &'a Arc<Shared>),
 }
 
-fn question<'a>(plan: &'a Plan) -> Option<Question<'a>> {
-    let Plan::Runtime { state, lookup, chosen: None } = plan else { return None };
+/// A call that found nothing in the data dir: its function's state, and
+/// how it looked (its mode; whether it waited for another call).
+pub(crate) struct Unfound<'a> {
+    pub(crate) state: &'a StateRef,
+    pub(crate) mode: Mode,
+    pub(crate) waited: bool,
+}
+
+fn question<'a>(unfound: Unfound<'a>) -> Option<Question<'a>> {
+    let Unfound { state, mode, waited } = unfound;
     let shared = state.shared().filter(|shared| shared.reachable())?;
-    match lookup.mode() {
-        Mode::Cache if !lookup.waited() => Some(Question::Newest(state, shared)),
+    match mode {
+        Mode::Cache if !waited => Some(Question::Newest(state, shared)),
         Mode::Mock if state.first_pull_of_all() => Some(Question::Every(state, shared)),
         _ => None,
     }
@@ -40,8 +49,8 @@ fn question<'a>(plan: &'a Plan) -> Option<Question<'a>> {
 
 /// For a synchronous call: asks the shared tier from the caller's thread,
 /// within the budget. Whether it answered, and what it had is kept.
-pub(crate) fn ask_blocking(plan: &Plan, function: &'static Function, args: &Args) -> bool {
-    match question(plan) {
+pub(crate) fn ask_blocking(unfound: Unfound<'_>, function: &'static Function, args: &Args) -> bool {
+    match question(unfound) {
         Some(Question::Newest(state, shared)) => shared.pull_blocking(function.id(), args.key, keeper(state, function)),
         Some(Question::Every(state, shared)) => {
             shared.pull_all(function.id(), keeper(state, function)).wait(shared.budget())
@@ -52,8 +61,8 @@ pub(crate) fn ask_blocking(plan: &Plan, function: &'static Function, args: &Args
 
 /// For an async call: asks the shared tier through its thread; the call
 /// awaits the answer.
-pub(crate) fn ask(plan: &Plan, function: &'static Function, args: &Args) -> Option<Asked> {
-    let (answered, shared) = match question(plan)? {
+pub(crate) fn ask(unfound: Unfound<'_>, function: &'static Function, args: &Args) -> Option<Asked> {
+    let (answered, shared) = match question(unfound)? {
         Question::Newest(state, shared) => (shared.pull(function.id(), args.key, keeper(state, function)), shared),
         Question::Every(state, shared) => (shared.pull_all(function.id(), keeper(state, function)), shared),
     };
@@ -75,9 +84,29 @@ pub(crate) fn ask_while_waiting(
     }
 }
 
-/// Keeps what the shared tier answers in the function's state.
+/// Keeps what the shared tier answers in the function's state, but what
+/// the function's return type cannot replay.
 fn keeper(state: &StateRef, function: &'static Function) -> Keep {
     let state = state.clone();
     let checker = function.checker();
-    Box::new(move |pulled| state.keep_pulled(pulled, checker))
+    Box::new(move |mut pulled| {
+        if let Some(checker) = checker {
+            pulled.retain(|outcome| fits(&state, checker, outcome));
+        }
+        state.keep_pulled(pulled);
+    })
+}
+
+/// Whether an outcome pulled replays as the return type; warned of once when not.
+fn fits(state: &StateRef, checker: Checker, outcome: &Outcome) -> bool {
+    let Err(error) = checker.check(outcome.kind(), outcome.payload()) else { return true };
+    warn_once(
+        format!("redis-type:{}:{}", state.id, outcome.id),
+        format_args!(
+            "cacheow ignores the outcome {} of `{}` in Redis: it does not fit the return type ({error})",
+            outcome.id_hex(),
+            state.name
+        ),
+    );
+    false
 }

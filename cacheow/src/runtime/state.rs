@@ -16,11 +16,9 @@ use crate::model::mode::Mode;
 use crate::model::outcome::{Flags, Outcome, Recorded};
 use crate::model::policy::Age;
 use crate::model::redact::Redaction;
-use crate::model::report::warn_once;
 use crate::model::status::CallStatus;
 use crate::model::time::from_millis;
 use crate::runtime::call_log::CallLog;
-use crate::runtime::function::Checker;
 use crate::runtime::in_flight::InFlight;
 use crate::runtime::index::OutcomeIndex;
 use crate::runtime::payloads::{Budget, Cached, Replay};
@@ -324,22 +322,9 @@ impl FunctionState {
 
     /// Keeps outcomes pulled from the shared tier, as recorded at their
     /// origin: their age is the one they have there. They are never pushed
-    /// back. One the function's return type cannot replay is left out.
-    pub(crate) fn keep_pulled(&self, pulled: Vec<Outcome>, checker: Option<Checker>) {
+    /// back.
+    pub(crate) fn keep_pulled(&self, pulled: Vec<Outcome>) {
         for outcome in pulled {
-            if let Some(checker) = checker
-                && let Err(error) = checker.check(outcome.kind(), outcome.payload())
-            {
-                warn_once(
-                    format!("redis-type:{}:{}", self.id, outcome.id),
-                    format_args!(
-                        "cacheow ignores the outcome {} of `{}` in Redis: it does not fit the return type ({error})",
-                        outcome.id_hex(),
-                        self.name
-                    ),
-                );
-                continue;
-            }
             let at_ms = outcome.last_recorded_ms();
             let outcome = Arc::new(outcome);
             let payload = Cached::pinned(outcome.kind(), outcome.payload().clone(), &self.keeping.budget);

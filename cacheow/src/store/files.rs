@@ -149,6 +149,7 @@ pub(crate) enum Style<'a> {
     Runtime,
     /// The shared tier: as the data dir's, on one line, with the hash of
     /// the body that recorded it.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     Shared { body_hash: Option<&'a str> },
     /// A test fixture: nothing that changes from one recording to the next,
     /// and the order of the calls that gave it.

@@ -9,8 +9,9 @@
 //! answered through a callback, then a [`Signal`] the caller may wait for
 //! as long as its budget allows. An answer that comes later is still kept.
 
-// Without the `redis` feature, nothing makes a `Shared`.
-#![cfg_attr(not(feature = "redis"), allow(dead_code))]
+// Without the `redis` feature, nothing makes a `Shared`; without the
+// `server` feature, no panel shows it.
+#![cfg_attr(not(all(feature = "redis", feature = "server")), allow(dead_code))]
 
 #[cfg(feature = "redis")]
 pub(crate) mod admin;
