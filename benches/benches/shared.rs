@@ -130,7 +130,10 @@ fn on_a_new_machine(redis: &RedisServer, calls: u64, measure: impl FnOnce(u64) -
     let machine = manager("machine", Some(redis));
     let _bound = machine.bind();
     handle!(square_shared).set_mode(Mode::Cache).expect("set_mode");
-    assert!(calls <= SHARED, "{calls} calls: more than the {SHARED} outcomes in Redis");
+    // The function's first use in the data dir (its state loaded, its
+    // connection to Redis made) is not what is measured.
+    shared_hit(SHARED - 1);
+    assert!(calls < SHARED, "{calls} calls: more than the {SHARED} outcomes in Redis");
     let elapsed = measure(calls);
     assert_eq!(cacheow::last_status(), Some(cacheow::CallStatus::SharedHit));
     elapsed
