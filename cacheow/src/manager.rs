@@ -184,10 +184,21 @@ impl Manager {
     /// minute.
     pub fn try_flush(&self) -> Result<(), Error> {
         let flushed = self.runtime.flush(true).map_err(|reason| Error::NotFlushed { reason });
-        // Redis is a second tier: what does not reach it was warned of, and
-        // `cacheow push` sends it later.
-        if let Some(shared) = self.runtime.shared() {
-            shared.flush(SHARED_FLUSH_TIMEOUT);
+        // Redis is a second tier: what does not reach it is said once, and
+        // `cacheow push` sends it later. An unreachable Redis was warned of.
+        if let Some(shared) = self.runtime.shared()
+            && !shared.flush(SHARED_FLUSH_TIMEOUT)
+            && shared.reachable()
+        {
+            crate::model::report::warn_once(
+                "redis-unflushed",
+                format_args!(
+                    "cacheow: {} outcome(s) recorded here have not reached Redis at {}; they are in the data dir, \
+                     and `cacheow push` sends them",
+                    shared.pending(),
+                    shared.url()
+                ),
+            );
         }
         flushed
     }

@@ -92,8 +92,13 @@ impl DataDir {
         let runtime = self.runtime();
         let mut moved = Vec::new();
         for row in runtime.functions()? {
-            let chosen = function_id.is_none_or(|id| id == row.id);
-            if !chosen || (function_id.is_none() && row.policy.shared == Some(false)) {
+            if function_id.is_some_and(|id| id != row.id) {
+                continue;
+            }
+            if row.policy.shared == Some(false) {
+                if function_id.is_some() {
+                    return Err(Error::NotShared { function: row.qualified_name });
+                }
                 continue;
             }
             let mut outcomes = read_outcome_files(runtime.data_dir(), &row.id)?.outcomes;

@@ -150,6 +150,13 @@ pub enum Error {
         reason: String,
     },
 
+    /// An upload of a function whose outcomes are kept local.
+    #[error("`{function}` is `#[cacheow(shared = false)]`: its outcomes stay in the data dir")]
+    NotShared {
+        /// The function's path.
+        function: String,
+    },
+
     /// A shared-tier command, without `CACHEOW_REDIS_URL`.
     #[error(
         "cacheow has no shared tier: CACHEOW_REDIS_URL is not set. Set it to the team's Redis: redis://host:6379/0"

@@ -2,8 +2,24 @@
 //! log, an error, the panel or the command line.
 
 /// `url` with the password of its user info, if any, replaced by `***`:
-/// `rediss://user:pass@host:6380/0` is shown as `rediss://user:***@host:6380/0`.
+/// `rediss://user:pass@host:6380/0` is shown as `rediss://user:***@host:6380/0`;
+/// and the `pass=` of its query (a Unix socket's, `redis+unix:///s?pass=...`).
 pub(crate) fn without_password(url: &str) -> String {
+    let url = user_info_hidden(url);
+    match query_password(&url) {
+        Some(password) if !password.is_empty() => url.replacen(&format!("pass={password}"), "pass=***", 1),
+        _ => url,
+    }
+}
+
+/// The `pass=` value of `url`'s query, if it has one.
+fn query_password(url: &str) -> Option<&str> {
+    let query = &url[url.find('?')? + 1..];
+    let query = &query[..query.find('#').unwrap_or(query.len())];
+    query.split('&').find_map(|pair| pair.strip_prefix("pass="))
+}
+
+fn user_info_hidden(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|at| at + 3) else { return url.to_owned() };
     let rest = &url[scheme_end..];
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
@@ -24,11 +40,13 @@ pub(crate) fn without_password(url: &str) -> String {
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) fn scrub(text: &str, url: &str) -> String {
     let hidden = without_password(url);
-    let text = text.replace(url, &hidden);
-    match password_of(url) {
-        Some(password) if !password.is_empty() => text.replace(password, "***"),
-        _ => text,
+    let mut text = text.replace(url, &hidden);
+    for password in [password_of(url), query_password(url)].into_iter().flatten() {
+        if !password.is_empty() {
+            text = text.replace(password, "***");
+        }
     }
+    text
 }
 
 /// The password of `url`'s user info, if it has one.
@@ -60,5 +78,10 @@ mod tests {
         assert_eq!(without_password("redis://:p@ss@host/0"), "redis://:***@host/0");
         assert_eq!(without_password("redis://secret@host"), "redis://:***@host");
         assert_eq!(without_password("not a url"), "not a url");
+        assert_eq!(
+            without_password("redis+unix:///run/redis.sock?db=1&pass=hunter2"),
+            "redis+unix:///run/redis.sock?db=1&pass=***"
+        );
+        assert_eq!(scrub("bad hunter2", "redis+unix:///s?pass=hunter2"), "bad ***");
     }
 }

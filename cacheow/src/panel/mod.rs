@@ -39,15 +39,16 @@ struct Panel {
 }
 
 impl Panel {
-    /// Runs `work` on tokio's blocking pool, off the panel's one runtime
-    /// thread: a request that waits for the database or the disk (another
-    /// process's transaction, a rebuild of many files) stalls no other.
     /// The shared tier, as a function's page and its API answer show it.
+    /// It waits for Redis to count: call it on the blocking pool.
     fn tier(&self, function: &FunctionRow) -> Option<TierView> {
         let shared = function.policy.shared != Some(false);
         self.runtime.shared().map(|tier| tier.view(&function.id, shared))
     }
 
+    /// Runs `work` on tokio's blocking pool, off the panel's one runtime
+    /// thread: a request that waits for the database or the disk (another
+    /// process's transaction, a rebuild of many files) stalls no other.
     async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce(Panel) -> Result<T, problem::Problem> + Send + 'static,

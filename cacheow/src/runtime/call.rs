@@ -85,10 +85,14 @@ fn start_sync<R>(
 ) -> Started<R> {
     function.learn(Checker::Value(codec.check), std::any::type_name::<R>());
     let mut plan = plan(function, args, global, can_serve_stale);
-    if let Some(unfound) = unfound(&plan)
-        && pull::ask_blocking(unfound, function, args)
-    {
-        plan = pulled_plan(function, args, global, can_serve_stale);
+    match unfound(&plan).map_or(pull::Answer::Nothing, |unfound| pull::ask_blocking(unfound, function, args)) {
+        pull::Answer::Replay(replay) => {
+            if let Plan::Runtime { lookup, chosen, .. } = &mut plan {
+                (*chosen, lookup.pulled) = (Some(replay), true);
+            }
+        }
+        pull::Answer::Kept => plan = pulled_plan(function, args, global, can_serve_stale),
+        pull::Answer::Nothing => {}
     }
     let latency = plan.latency();
     if !latency.is_zero() {
@@ -262,9 +266,13 @@ fn replay_waited<R>(function: &'static Function, args: &Args, codec: Codec<R>, g
 /// A call of the data dir that found nothing to replay there.
 fn unfound(plan: &Plan) -> Option<Unfound<'_>> {
     match plan {
-        Plan::Runtime { state, lookup, chosen: None } => {
-            Some(Unfound { state, mode: lookup.mode, waited: lookup.waited })
-        }
+        Plan::Runtime { state, lookup, chosen: None } => Some(Unfound {
+            state,
+            mode: lookup.mode,
+            waited: lookup.waited,
+            // As `choose` looks: an outcome that may be served stale is chosen whatever its age.
+            max_age: lookup.max_age.filter(|_| !lookup.serve_stale),
+        }),
         _ => None,
     }
 }

@@ -13,6 +13,7 @@ use crate::model::outcome::Outcome;
 use crate::model::report::warn_once;
 use crate::model::signal::Signal;
 use crate::runtime::function::{Checker, Function};
+use crate::runtime::payloads::Replay;
 use crate::runtime::state::StateRef;
 use crate::store::shared::{Keep, Shared};
 
@@ -30,15 +31,26 @@ enum Question<'a> {
 }
 
 /// A call that found nothing in the data dir: its function's state, and
-/// how it looked (its mode; whether it waited for another call).
+/// how it looked (its mode; whether it waited for another call; the oldest
+/// a cache hit may be).
 pub(crate) struct Unfound<'a> {
     pub(crate) state: &'a StateRef,
     pub(crate) mode: Mode,
     pub(crate) waited: bool,
+    pub(crate) max_age: Option<Duration>,
 }
 
-fn question<'a>(unfound: Unfound<'a>) -> Option<Question<'a>> {
-    let Unfound { state, mode, waited } = unfound;
+/// What a synchronous call's question gave.
+pub(crate) enum Answer {
+    /// Replay this outcome of the shared tier; it is being kept.
+    Replay(Replay),
+    /// What the shared tier had is kept: plan the call again.
+    Kept,
+    Nothing,
+}
+
+fn question<'a>(unfound: &Unfound<'a>) -> Option<Question<'a>> {
+    let Unfound { state, mode, waited, .. } = *unfound;
     let shared = state.shared().filter(|shared| shared.reachable())?;
     match mode {
         Mode::Cache if !waited => Some(Question::Newest(state, shared)),
@@ -48,21 +60,38 @@ fn question<'a>(unfound: Unfound<'a>) -> Option<Question<'a>> {
 }
 
 /// For a synchronous call: asks the shared tier from the caller's thread,
-/// within the budget. Whether it answered, and what it had is kept.
-pub(crate) fn ask_blocking(unfound: Unfound<'_>, function: &'static Function, args: &Args) -> bool {
-    match question(unfound) {
-        Some(Question::Newest(state, shared)) => shared.pull_blocking(function.id(), args.key, keeper(state, function)),
-        Some(Question::Every(state, shared)) => {
-            shared.pull_all(function.id(), keeper(state, function)).wait(shared.budget())
+/// within the budget. An outcome found is replayed at once, and kept in
+/// the data dir on the shared tier's thread, off the call.
+pub(crate) fn ask_blocking(unfound: Unfound<'_>, function: &'static Function, args: &Args) -> Answer {
+    match question(&unfound) {
+        Some(Question::Newest(state, shared)) => {
+            let Some(mut pulled) = shared.pull_blocking(function.id(), args.key, keeper(state, function)) else {
+                return Answer::Nothing;
+            };
+            if let Some(checker) = function.checker() {
+                pulled.retain(|outcome| fits(state, checker, outcome));
+            }
+            // Of these arguments: a value edited by hand may name others.
+            let replay = pulled
+                .iter()
+                .find(|outcome| outcome.arg_key == args.key)
+                .and_then(|outcome| state.replay_pulled(outcome, unfound.max_age));
+            let state = state.clone();
+            shared.keep_later(Box::new(move || state.keep_pulled(pulled)));
+            replay.map_or(Answer::Nothing, Answer::Replay)
         }
-        None => false,
+        Some(Question::Every(state, shared)) => {
+            let answered = shared.pull_all(function.id(), keeper(state, function)).wait(shared.budget());
+            if answered { Answer::Kept } else { Answer::Nothing }
+        }
+        None => Answer::Nothing,
     }
 }
 
 /// For an async call: asks the shared tier through its thread; the call
 /// awaits the answer.
 pub(crate) fn ask(unfound: Unfound<'_>, function: &'static Function, args: &Args) -> Option<Asked> {
-    let (answered, shared) = match question(unfound)? {
+    let (answered, shared) = match question(&unfound)? {
         Question::Newest(state, shared) => (shared.pull(function.id(), args.key, keeper(state, function)), shared),
         Question::Every(state, shared) => (shared.pull_all(function.id(), keeper(state, function)), shared),
     };

@@ -320,6 +320,18 @@ impl FunctionState {
         self.keeping.sharing.as_ref().map(|sharing| &sharing.tier)
     }
 
+    /// The replay of an outcome pulled from the shared tier, before it is
+    /// kept; `None` when it was last recorded longer ago than `max_age`.
+    pub(crate) fn replay_pulled(&self, outcome: &Outcome, max_age: Option<Duration>) -> Option<Replay> {
+        let recorded_ms = outcome.last_recorded_ms();
+        let age_ms = self.calls.now_ms().saturating_sub(recorded_ms);
+        if max_age.is_some_and(|max_age| u128::try_from(age_ms).unwrap_or(0) > max_age.as_millis()) {
+            return None;
+        }
+        let cached = Cached::new(outcome.kind(), outcome.payload().clone(), &self.keeping.budget);
+        Some(Replay { id: outcome.id, arg_key: Some(outcome.arg_key), cached, recorded_ms })
+    }
+
     /// Keeps outcomes pulled from the shared tier, as recorded at their
     /// origin: their age is the one they have there. They are never pushed
     /// back.
@@ -328,7 +340,13 @@ impl FunctionState {
             let at_ms = outcome.last_recorded_ms();
             let outcome = Arc::new(outcome);
             let payload = Cached::pinned(outcome.kind(), outcome.payload().clone(), &self.keeping.budget);
-            let new = self.index_mut().record(outcome.facts(), at_ms, payload);
+            let new = {
+                let mut index = self.index_mut();
+                // Known here already (another thread pulled it, or a call
+                // here recorded it): a pull is no recording, and counts nothing.
+                index.get(outcome.id, outcome.arg_key).is_none() && index.record(outcome.facts(), at_ms, payload)
+            };
+            // Sent once the index lock is released: the writer's queue may be full.
             if new && let Some(writer) = &self.keeping.writer {
                 writer.record(NewOutcome { function_id: self.id, function_name: self.name, outcome });
             }

@@ -80,3 +80,34 @@ fn an_unreachable_redis_is_named_without_its_password() {
     let pushed = data.fails(&["push"]);
     assert!(pushed.contains("CACHEOW_REDIS_URL is not set"), "{pushed}");
 }
+
+#[test]
+fn a_push_never_replaces_newer_outcomes_and_refuses_a_local_function() {
+    let redis = RedisServer::start();
+    let (old, new) = (Data::new(), Data::new());
+    let mut connection = redis.connection();
+    for (data, id, value, at) in [
+        (&new, "00000000000000b2", "Annie", "2026-11-30T10:00:00Z"),
+        (&old, "00000000000000b1", "Ann", "2026-11-01T10:00:00Z"),
+    ] {
+        let file = serde_json::json!({
+            "function": "app::users::fetch", "kind": "return", "args": { "id": 1 }, "value": value,
+            "recorded_at": at, "last_recorded_at": at,
+        });
+        data.outcome_file(FETCH, id, file);
+        data.stdout(&["rebuild-index"]);
+        json(data, &redis, &["push"]);
+    }
+    // The newest outcome of `{"id": 1}` is the newer laptop's, pushed first.
+    let newest: Vec<String> = redis::cmd("KEYS").arg("cacheow:*:a:*").query(&mut connection).expect("KEYS");
+    let held: Vec<u8> = redis::Commands::get(&mut connection, &newest[0]).expect("GET");
+    assert!(String::from_utf8_lossy(&held).contains("Annie"), "{}", String::from_utf8_lossy(&held));
+
+    let db = rusqlite::Connection::open(old.dir().join("cacheow.db")).expect("the database");
+    db.execute("UPDATE functions SET policy = ?2 WHERE id = ?1", [FETCH, r#"{"shared": false}"#]).expect("a policy");
+    let refused = with_redis(&old, &redis, &["push", FETCH]).output().expect("cacheow runs");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("shared = false"));
+    let all = json(&old, &redis, &["push"]);
+    assert!(all.as_array().is_some_and(Vec::is_empty), "a local function is left out: {all}");
+}

@@ -48,6 +48,7 @@ impl SharedAdmin {
             url: without_password(url),
             reason: reason(&error, url),
         };
+        crate::store::shared::install_tls_provider();
         let client = redis::Client::open(url).map_err(failed)?;
         let mut connection = client.get_connection_with_timeout(Duration::from_secs(5)).map_err(failed)?;
         redis::cmd("PING").query::<()>(&mut connection).map_err(failed)?;
@@ -99,8 +100,7 @@ impl SharedAdmin {
         let mut sent = 0;
         for chunk in outcomes.chunks(CHUNK) {
             let mut pipe = redis::pipe();
-            let about = serde_json::json!({ "name": function.name, "tags": function.tags });
-            pipe.cmd("HSET").arg(layout::functions(&self.prefix)).arg(function.id).arg(about.to_string()).ignore();
+            commands::add_function(&mut pipe, &self.prefix, function.id, function.name, function.tags);
             for outcome in chunk {
                 let Some(life) = life_left(function.ttl, outcome.last_recorded_ms(), now_ms) else { continue };
                 commands::add_upload(&mut pipe, &keys, function.name, outcome, life)

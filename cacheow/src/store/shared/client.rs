@@ -17,6 +17,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::model::report::{self, warn_once};
 use crate::model::secret_url::{scrub, without_password};
+use crate::model::signal::Signal;
 use crate::store::shared::commands::{self, Fetched};
 use crate::store::shared::failure::{self, is_connection};
 use crate::store::shared::layout::Keys;
@@ -57,8 +58,6 @@ async fn run(
     pushes: UnboundedReceiver<Push>,
     mut commands: UnboundedReceiver<Command>,
 ) {
-    #[cfg(feature = "redis-tls")]
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let manager = redis::Client::open(config.url.as_str()).and_then(|client| {
         let settings = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(1)))
@@ -128,14 +127,20 @@ impl Link {
                     self.counters.settle(batch);
                     pause = FIRST_PAUSE;
                 }
-                Err(error) if is_connection(&error) => {
+                // The connection failed (refused, dropped): sent again once
+                // Redis is back. A connection dropped halfway through a batch
+                // may count part of it twice.
+                Err(error) if is_connection(&error) && !error.is_timeout() => {
                     self.failed(&error);
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(LAST_PAUSE);
                 }
-                // Redis refused a command (a key of the wrong type under
-                // the prefix, say): the batch is given up on, as retrying
-                // would be refused again.
+                // No answer in time: the batch may have run, and sending it
+                // again would count its recordings twice. Or Redis refused
+                // a command (a key of the wrong type under the prefix, a
+                // command the user may not run), which it would refuse
+                // again. The batch is given up on; `cacheow push` sends
+                // what it held.
                 Err(error) => {
                     self.failed(&error);
                     backlog.drain(..batch);
@@ -176,7 +181,7 @@ impl Link {
         let mut functions = HashSet::new();
         for push in batch {
             if functions.insert(push.function_id) {
-                commands::add_function(&mut pipe, &self.config.prefix, push);
+                commands::add_function(&mut pipe, &self.config.prefix, push.function_id, push.function_name, push.tags);
             }
             if let Err(why) = commands::add_push(&mut pipe, &self.config.prefix, push, &self.token) {
                 warn_once(
@@ -196,9 +201,10 @@ impl Link {
                 let keys = Keys::new(&self.config.prefix, function_id);
                 let found = commands::pull(&keys, arg_key).query_async(&mut self.connection).await;
                 let found = self.answered(found).and_then(commands::pulled).into_iter().collect();
-                self.keep(function_id, found, keep);
-                answered.finish();
+                self.keep(function_id, found, keep, answered);
             }
+            // Off the thread's runtime: keeping may wait for the writer.
+            Command::Run(work) => drop(tokio::task::spawn_blocking(work)),
             Command::Count { function_id, counted } => {
                 let ids = Keys::new(&self.config.prefix, &function_id).ids();
                 let count = redis::cmd("SCARD").arg(ids).query_async::<u64>(&mut self.connection).await;
@@ -209,8 +215,7 @@ impl Link {
             }
             Command::PullAll { function_id, keep, answered } => {
                 let found = self.every_outcome(&function_id).await;
-                self.keep(&function_id, found, keep);
-                answered.finish();
+                self.keep(&function_id, found, keep, answered);
             }
             Command::Mark { function_id, arg_key, life, taken } => {
                 let key = Keys::new(&self.config.prefix, function_id).in_flight(arg_key);
@@ -249,9 +254,15 @@ impl Link {
         found
     }
 
-    /// Hands `keep` what may be replayed of `found`.
-    fn keep(&self, function_id: &str, found: Vec<Fetched>, keep: Keep) {
-        keep(commands::replayable(&Keys::new(&self.config.prefix, function_id), &found));
+    /// Hands `keep` what may be replayed of `found`, then says it was
+    /// answered. Off the thread's runtime: keeping may wait for the writer,
+    /// and no push or pull is to wait for it.
+    fn keep(&self, function_id: &str, found: Vec<Fetched>, keep: Keep, answered: Arc<Signal>) {
+        let pulled = commands::replayable(&Keys::new(&self.config.prefix, function_id), &found);
+        tokio::task::spawn_blocking(move || {
+            keep(pulled);
+            answered.finish();
+        });
     }
 
     /// The answer, noting that Redis is up; `None`, noted and warned of,

@@ -29,6 +29,17 @@ if ARGV[3] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
 return 1
 ";
 
+/// Sets the newest outcome of some arguments, unless Redis holds one
+/// recorded as late or later: the time after the id, in fixed-width hex,
+/// compares as text.
+const SET_IF_NEWER_SCRIPT: &str = r"
+local held = redis.call('GETRANGE', KEYS[1], 16, 31)
+if held ~= '' and held >= ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+if ARGV[3] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return 1
+";
+
 /// An outcome as Redis answered it: its id's text, its bytes, and when it
 /// was last recorded, if Redis knows.
 pub(crate) type Fetched = (String, Vec<u8>, Option<i64>);
@@ -47,7 +58,7 @@ pub(crate) fn add_push(pipe: &mut redis::Pipeline, prefix: &str, push: &Push, to
             pipe.cmd("EVAL").arg(UNMARK_SCRIPT).arg(1).arg(keys.in_flight(*arg_key)).arg(token).ignore();
         }
         Pushed::Outcome(outcome) => {
-            add_outcome(pipe, &keys, (push.function_name, push.body_hash), outcome, push.ttl)?;
+            add_outcome(pipe, &keys, (push.function_name, push.body_hash), outcome, push.ttl, Write::Recorded)?;
             add_recording(pipe, &keys, outcome.id, Count::OneMore);
         }
         Pushed::Again { id, arg_key, at_ms } => {
@@ -64,8 +75,8 @@ pub(crate) fn add_push(pipe: &mut redis::Pipeline, prefix: &str, push: &Push, to
 }
 
 /// Adds an outcome of a data dir to `pipe`, as `cacheow push` uploads it:
-/// its count there is kept unless Redis counts more. `life`: what is left
-/// of its ttl.
+/// a count Redis has is kept, else it gets the data dir's. `life`: what is
+/// left of its ttl.
 pub(crate) fn add_upload(
     pipe: &mut redis::Pipeline,
     keys: &Keys<'_>,
@@ -73,9 +84,19 @@ pub(crate) fn add_upload(
     outcome: &Outcome,
     life: Option<Duration>,
 ) -> Result<(), String> {
-    add_outcome(pipe, keys, (function_name, ""), outcome, life)?;
+    add_outcome(pipe, keys, (function_name, ""), outcome, life, Write::Uploaded)?;
     add_recording(pipe, keys, outcome.id, Count::AtLeast(outcome.count()));
     Ok(())
+}
+
+/// How an outcome is written to Redis.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Write {
+    /// Just recorded: it is the newest of its arguments.
+    Recorded,
+    /// Uploaded from a data dir: it replaces nothing Redis holds that is
+    /// as new or newer, and keeps the body hash a recording gave.
+    Uploaded,
 }
 
 /// How a recording counts in Redis.
@@ -96,15 +117,30 @@ fn add_outcome(
     (function_name, body_hash): (&str, &str),
     outcome: &Outcome,
     life: Option<Duration>,
+    write: Write,
 ) -> Result<(), String> {
     let style = Style::Shared { body_hash: Some(body_hash).filter(|hash| !hash.is_empty()) };
     let text = files::render(function_name, keys.function_id(), outcome, style)?;
     let bytes = envelope::encode(&text);
     let id_hex = ids::id_hex(outcome.id);
-    expire(pipe.cmd("SET").arg(keys.outcome(outcome.id)).arg(&bytes), life).ignore();
-    let newest = [id_hex.as_bytes(), time_hex(outcome.last_recorded_ms()).as_bytes(), &bytes].concat();
-    expire(pipe.cmd("SET").arg(keys.newest(outcome.arg_key)).arg(newest), life).ignore();
+    let recorded_hex = time_hex(outcome.last_recorded_ms());
+    let set = pipe.cmd("SET").arg(keys.outcome(outcome.id)).arg(&bytes);
+    expire(if write == Write::Uploaded { set.arg("NX") } else { set }, life).ignore();
+    let newest = [id_hex.as_bytes(), recorded_hex.as_bytes(), &bytes].concat();
+    match write {
+        Write::Recorded => expire(pipe.cmd("SET").arg(keys.newest(outcome.arg_key)).arg(newest), life).ignore(),
+        Write::Uploaded => {
+            let ttl = life.map(|life| millis(life).max(1).to_string()).unwrap_or_default();
+            let set = pipe.cmd("EVAL").arg(SET_IF_NEWER_SCRIPT).arg(1).arg(keys.newest(outcome.arg_key));
+            set.arg(newest).arg(recorded_hex).arg(ttl).ignore()
+        }
+    };
     pipe.cmd("SADD").arg(keys.ids()).arg(id_hex).ignore();
+    // With a ttl, the set and the counts go with the last outcome.
+    if let Some(life) = life {
+        pipe.cmd("PEXPIRE").arg(keys.ids()).arg(millis(life).max(1)).ignore();
+        pipe.cmd("PEXPIRE").arg(keys.counts()).arg(millis(life).max(1)).ignore();
+    }
     Ok(())
 }
 
@@ -163,9 +199,15 @@ pub(crate) fn fetched(ids: &[String], values: Vec<Option<Vec<u8>>>) -> (Vec<Fetc
 }
 
 /// Adds the registration of a function to `pipe`: its name and tags.
-pub(crate) fn add_function(pipe: &mut redis::Pipeline, prefix: &str, push: &Push) {
-    let about = serde_json::json!({ "name": push.function_name, "tags": push.tags });
-    pipe.cmd("HSET").arg(layout::functions(prefix)).arg(push.function_id).arg(about.to_string()).ignore();
+pub(crate) fn add_function(
+    pipe: &mut redis::Pipeline,
+    prefix: &str,
+    function_id: &str,
+    name: &str,
+    tags: &[impl serde::Serialize],
+) {
+    let about = serde_json::json!({ "name": name, "tags": tags });
+    pipe.cmd("HSET").arg(layout::functions(prefix)).arg(function_id).arg(about.to_string()).ignore();
 }
 
 /// `PX <ttl>` after the command just added, when there is a ttl.

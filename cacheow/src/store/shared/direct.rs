@@ -53,17 +53,37 @@ impl Direct {
 
     /// The newest outcome of these arguments, within `budget`.
     pub(crate) fn pull(&self, keys: &Keys<'_>, arg_key: u128, budget: Duration) -> Answer {
+        let started = Instant::now();
         let pooled = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
-        let fresh = pooled.is_none();
-        let mut connection = match pooled {
-            // Its timeouts are the budget already.
-            Some(connection) => connection,
-            None => match self.connect(budget) {
-                Ok(connection) => connection,
-                Err(error) if error.is_timeout() => return Answer::Late,
-                Err(error) => return Answer::Failed(error),
+        match pooled {
+            Some(connection) => match self.ask(connection, keys, arg_key, budget, false) {
+                // A pooled connection from before Redis restarted: the pool
+                // is stale, and a fresh connection gets what is left.
+                Answer::Failed(error) if error.is_io_error() || error.is_connection_dropped() => {
+                    self.idle.lock().unwrap_or_else(PoisonError::into_inner).clear();
+                    match budget.checked_sub(started.elapsed()) {
+                        Some(left) => self.fresh(keys, arg_key, left, budget),
+                        None => Answer::Late,
+                    }
+                }
+                answer => answer,
             },
-        };
+            None => self.fresh(keys, arg_key, budget, budget),
+        }
+    }
+
+    /// [`Direct::pull`] over a new connection, within `left`.
+    fn fresh(&self, keys: &Keys<'_>, arg_key: u128, left: Duration, budget: Duration) -> Answer {
+        match self.connect(left) {
+            Ok(connection) => self.ask(connection, keys, arg_key, budget, true),
+            Err(error) if error.is_timeout() => Answer::Late,
+            Err(error) => Answer::Failed(error),
+        }
+    }
+
+    /// One `GET` over `connection`, which goes back to the pool after an
+    /// answer, with the budget as its timeouts.
+    fn ask(&self, mut connection: Connection, keys: &Keys<'_>, arg_key: u128, budget: Duration, fresh: bool) -> Answer {
         match commands::pull(keys, arg_key).query(&mut connection) {
             Ok(answer) => {
                 let full_budget = !fresh

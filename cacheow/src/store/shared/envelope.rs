@@ -14,6 +14,10 @@ pub(crate) const COMPRESS_OVER: usize = 64 * 1024;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// The most a value may take once decompressed: what is larger (a gzip
+/// bomb under the prefix) is refused unread, not held in memory.
+const LARGEST: u64 = 256 << 20;
+
 /// The bytes to store for an outcome file's text.
 pub(crate) fn encode(text: &str) -> Vec<u8> {
     if text.len() <= COMPRESS_OVER {
@@ -32,8 +36,12 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<String, String> {
     if bytes.starts_with(&GZIP_MAGIC) {
         let mut text = String::new();
         GzDecoder::new(bytes)
+            .take(LARGEST + 1)
             .read_to_string(&mut text)
             .map_err(|error| format!("not a gzip stream of text: {error}"))?;
+        if text.len() as u64 > LARGEST {
+            return Err(format!("over {} MiB once decompressed", LARGEST >> 20));
+        }
         return Ok(text);
     }
     String::from_utf8(bytes.to_vec()).map_err(|_| "neither UTF-8 text nor a gzip stream".to_owned())
@@ -54,5 +62,11 @@ mod tests {
         assert_eq!(decode(small.as_bytes()).as_deref(), Ok(small));
         assert!(decode(&[0x1f, 0x8b, 0, 1]).is_err());
         assert!(decode(&[0xff, 0xfe]).is_err());
+        // A gzip bomb: 300 MiB of spaces in a few hundred KiB.
+        let mut bomb = GzEncoder::new(Vec::new(), Compression::best());
+        let spaces = vec![b' '; 1 << 20];
+        (0..300).for_each(|_| bomb.write_all(&spaces).unwrap_or_default());
+        let bomb = bomb.finish().unwrap_or_default();
+        assert!(decode(&bomb).is_err_and(|why| why.contains("MiB once decompressed")));
     }
 }

@@ -38,9 +38,10 @@ pub(crate) fn note(counters: &Counters, url: &str, error: &RedisError) {
     }
 }
 
-/// Whether Redis refused the URL's credentials.
+/// Whether Redis refused the URL's credentials. A command the user may
+/// not run (`NOPERM`) is a refused command, not refused credentials.
 pub(crate) fn is_refusal(error: &RedisError) -> bool {
-    error.kind() == ErrorKind::AuthenticationFailed || matches!(error.code(), Some("WRONGPASS" | "NOAUTH" | "NOPERM"))
+    error.kind() == ErrorKind::AuthenticationFailed || matches!(error.code(), Some("WRONGPASS" | "NOAUTH"))
 }
 
 /// Whether the command had no answer: Redis is down, slow, or restarting.

@@ -40,6 +40,14 @@ use crate::model::signal::Signal;
 /// ones are not pushed (one warning), and `cacheow push` sends them later.
 const MAX_BACKLOG: usize = 100_000;
 
+/// Installs rustls's provider, before any connection on any thread: a
+/// `rediss://` URL needs it.
+#[cfg(feature = "redis")]
+pub(crate) fn install_tls_provider() {
+    #[cfg(feature = "redis-tls")]
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// What the shared tier needs to know of its server.
 #[derive(Clone)]
 pub(crate) struct SharedConfig {
@@ -62,6 +70,7 @@ impl std::fmt::Debug for SharedConfig {
 
 /// Whether the server answers, as far as the last command told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub(crate) enum Connection {
     /// No command has been answered yet.
     Connecting,
@@ -84,12 +93,9 @@ impl Connection {
     }
 
     fn from_u8(raw: u8) -> Connection {
-        match raw {
-            1 => Connection::Up,
-            2 => Connection::Down,
-            3 => Connection::Refused,
-            _ => Connection::Connecting,
-        }
+        // In the order of their discriminants.
+        const ALL: [Connection; 4] = [Connection::Connecting, Connection::Up, Connection::Down, Connection::Refused];
+        ALL.get(usize::from(raw)).copied().unwrap_or(Connection::Connecting)
     }
 }
 
@@ -150,6 +156,8 @@ pub(crate) enum Command {
         function_id: String,
         counted: Arc<(Signal, AtomicU64)>,
     },
+    /// Work to do off a call's thread.
+    Run(Box<dyn FnOnce() + Send>),
 }
 
 /// What the client thread and its callers share.
@@ -164,13 +172,7 @@ pub(crate) struct Counters {
 
 impl Counters {
     pub(crate) fn set_connection(&self, connection: Connection) {
-        let raw = match connection {
-            Connection::Connecting => 0,
-            Connection::Up => 1,
-            Connection::Down => 2,
-            Connection::Refused => 3,
-        };
-        self.connection.store(raw, Ordering::Relaxed);
+        self.connection.store(connection as u8, Ordering::Relaxed);
     }
 
     pub(crate) fn connection(&self) -> Connection {
@@ -222,6 +224,7 @@ impl Shared {
     /// Starts the client thread for `config`.
     #[cfg(feature = "redis")]
     pub(crate) fn open(config: SharedConfig) -> Option<Arc<Shared>> {
+        install_tls_provider();
         let (pushes, push_queue) = tokio::sync::mpsc::unbounded_channel();
         let (commands, command_queue) = tokio::sync::mpsc::unbounded_channel();
         let counters = Arc::new(Counters::default());
@@ -262,8 +265,7 @@ impl Shared {
 
     /// Queues an outcome recorded here for Redis; never blocks.
     pub(crate) fn push(&self, push: Push) {
-        let backlog = self.counters.queued.load(Ordering::Relaxed) - self.counters.settled.load(Ordering::Relaxed);
-        if backlog >= MAX_BACKLOG as u64 {
+        if self.pending() >= MAX_BACKLOG as u64 {
             report::warn_once(
                 "redis-backlog",
                 format_args!(
@@ -290,34 +292,43 @@ impl Shared {
     }
 
     /// [`Shared::pull`] for a synchronous call, from its thread and within
-    /// the budget: whether Redis answered (what it found went to `keep`).
-    /// Past the budget, the question goes on on the client thread, whose
-    /// answer `keep` gets later.
+    /// the budget: what Redis answered that may be replayed, for the caller
+    /// to keep; `None` without an answer. Past the budget, the question goes
+    /// on on the client thread, whose answer `keep` gets later.
     #[cfg(feature = "redis")]
-    pub(crate) fn pull_blocking(&self, function_id: &'static str, arg_key: u128, keep: Keep) -> bool {
-        let Some(direct) = &self.direct else { return self.pull(function_id, arg_key, keep).wait(self.budget()) };
+    pub(crate) fn pull_blocking(&self, function_id: &'static str, arg_key: u128, keep: Keep) -> Option<Pulled> {
+        let Some(direct) = &self.direct else { return None };
         let keys = layout::Keys::new(&self.config.prefix, function_id);
         match direct.pull(&keys, arg_key, self.config.budget) {
             direct::Answer::Found(found) => {
                 self.counters.up();
-                keep(commands::replayable(&keys, &Vec::from_iter(found)));
-                true
+                Some(commands::replayable(&keys, &Vec::from_iter(found)))
             }
             direct::Answer::Late => {
                 self.pull(function_id, arg_key, keep);
-                false
+                None
             }
             direct::Answer::Failed(error) => {
                 failure::note(&self.counters, &self.config.url, &error);
-                false
+                None
             }
         }
     }
 
     /// Without the `redis` feature no `Shared` is made; this is for the types.
     #[cfg(not(feature = "redis"))]
-    pub(crate) fn pull_blocking(&self, function_id: &'static str, arg_key: u128, keep: Keep) -> bool {
-        self.pull(function_id, arg_key, keep).wait(self.budget())
+    pub(crate) fn pull_blocking(&self, _function_id: &'static str, _arg_key: u128, _keep: Keep) -> Option<Pulled> {
+        None
+    }
+
+    /// Runs `work` on the client thread: keeping what a call pulled, off
+    /// the call. Without the thread, it runs here.
+    pub(crate) fn keep_later(&self, work: Box<dyn FnOnce() + Send>) {
+        if let Err(unsent) = self.commands.send(Command::Run(work))
+            && let Command::Run(work) = unsent.0
+        {
+            work();
+        }
     }
 
     /// Asks Redis for every outcome of the function, as [`Shared::pull`].
@@ -356,6 +367,7 @@ impl Shared {
                 }
                 Command::Mark { taken, .. } => taken.0.finish(),
                 Command::Count { counted, .. } => counted.0.finish(),
+                Command::Run(work) => work(),
             }
         }
     }
