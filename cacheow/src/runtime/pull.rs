@@ -42,7 +42,7 @@ pub(crate) struct Unfound<'a> {
 
 /// What a synchronous call's question gave.
 pub(crate) enum Answer {
-    /// Replay this outcome of the shared tier; it is being kept.
+    /// Replay this outcome of the shared tier, now kept in the data dir.
     Replay(Replay),
     /// What the shared tier had is kept: plan the call again.
     Kept,
@@ -60,8 +60,8 @@ fn question<'a>(unfound: &Unfound<'a>) -> Option<Question<'a>> {
 }
 
 /// For a synchronous call: asks the shared tier from the caller's thread,
-/// within the budget. An outcome found is replayed at once, and kept in
-/// the data dir on the shared tier's thread, off the call.
+/// within the budget. An outcome found is kept in the data dir, and
+/// replayed at once.
 pub(crate) fn ask_blocking(unfound: Unfound<'_>, function: &'static Function, args: &Args) -> Answer {
     match question(&unfound) {
         Some(Question::Newest(state, shared)) => {
@@ -76,8 +76,7 @@ pub(crate) fn ask_blocking(unfound: Unfound<'_>, function: &'static Function, ar
                 .iter()
                 .find(|outcome| outcome.arg_key == args.key)
                 .and_then(|outcome| state.replay_pulled(outcome, unfound.max_age));
-            let state = state.clone();
-            shared.keep_later(Box::new(move || state.keep_pulled(pulled)));
+            state.keep_pulled(pulled);
             replay.map_or(Answer::Nothing, Answer::Replay)
         }
         Some(Question::Every(state, shared)) => {

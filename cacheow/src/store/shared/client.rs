@@ -203,8 +203,6 @@ impl Link {
                 let found = self.answered(found).and_then(commands::pulled).into_iter().collect();
                 self.keep(function_id, found, keep, answered);
             }
-            // Off the thread's runtime: keeping may wait for the writer.
-            Command::Run(work) => drop(tokio::task::spawn_blocking(work)),
             Command::Count { function_id, counted } => {
                 let ids = Keys::new(&self.config.prefix, &function_id).ids();
                 let count = redis::cmd("SCARD").arg(ids).query_async::<u64>(&mut self.connection).await;

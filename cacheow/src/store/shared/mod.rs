@@ -156,8 +156,6 @@ pub(crate) enum Command {
         function_id: String,
         counted: Arc<(Signal, AtomicU64)>,
     },
-    /// Work to do off a call's thread.
-    Run(Box<dyn FnOnce() + Send>),
 }
 
 /// What the client thread and its callers share.
@@ -321,16 +319,6 @@ impl Shared {
         None
     }
 
-    /// Runs `work` on the client thread: keeping what a call pulled, off
-    /// the call. Without the thread, it runs here.
-    pub(crate) fn keep_later(&self, work: Box<dyn FnOnce() + Send>) {
-        if let Err(unsent) = self.commands.send(Command::Run(work))
-            && let Command::Run(work) = unsent.0
-        {
-            work();
-        }
-    }
-
     /// Asks Redis for every outcome of the function, as [`Shared::pull`].
     pub(crate) fn pull_all(&self, function_id: &str, keep: Keep) -> Arc<Signal> {
         let answered = Arc::new(Signal::default());
@@ -367,7 +355,6 @@ impl Shared {
                 }
                 Command::Mark { taken, .. } => taken.0.finish(),
                 Command::Count { counted, .. } => counted.0.finish(),
-                Command::Run(work) => work(),
             }
         }
     }
