@@ -47,6 +47,8 @@ impl DataDir {
             .env("CACHEOW_DATA_DIR", self.path())
             .env("CACHEOW_START_SERVER", "0")
             .env_remove("CACHEOW_SEED")
+            // The shared-tier tests give their own Redis; no other test writes to one.
+            .env_remove("CACHEOW_REDIS_URL")
             .env_remove("RUST_LOG");
         command
     }

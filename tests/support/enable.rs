@@ -18,5 +18,7 @@ pub(crate) unsafe fn enable_cacheow(prefix: &str) {
         std::env::set_var("CACHEOW_ENABLE", "1");
         std::env::set_var("CACHEOW_DATA_DIR", data_dir);
         std::env::set_var("CACHEOW_START_SERVER", "0");
+        // A team's Redis set in the developer's shell is not the tests' to write to.
+        std::env::remove_var("CACHEOW_REDIS_URL");
     }
 }

@@ -51,7 +51,12 @@ impl Data {
 
     fn cacheow(&self, args: &[&str]) -> Command {
         let mut command = Command::cargo_bin("cacheow").expect("the binary");
-        command.args(args).arg("--data-dir").arg(self.dir()).env_remove("CACHEOW_DATA_DIR");
+        command
+            .args(args)
+            .arg("--data-dir")
+            .arg(self.dir())
+            .env_remove("CACHEOW_DATA_DIR")
+            .env_remove("CACHEOW_REDIS_URL");
         command
     }
 
