@@ -1,5 +1,6 @@
 //! [`Signal`]: something one thread finishes and others wait for, with a
 //! timeout, blocking or awaiting. Waiters hold no lock while they wait.
+//! [`Reply`]: a signal that carries an answer.
 
 use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -46,5 +47,31 @@ impl Signal {
             futures_timer::Delay::new(pause.min(left)).await;
             pause = (pause * 2).min(max_pause);
         }
+    }
+}
+
+/// An answer one thread gives and another waits for, with a timeout.
+pub(crate) struct Reply<T> {
+    answered: Signal,
+    answer: Mutex<Option<T>>,
+}
+
+impl<T> Default for Reply<T> {
+    fn default() -> Self {
+        Reply { answered: Signal::default(), answer: Mutex::new(None) }
+    }
+}
+
+impl<T> Reply<T> {
+    /// Gives the answer: `None` says there is none.
+    pub(crate) fn give(&self, answer: Option<T>) {
+        *self.answer.lock().unwrap_or_else(PoisonError::into_inner) = answer;
+        self.answered.finish();
+    }
+
+    /// The answer, if one was given within `wait`.
+    pub(crate) fn wait(&self, wait: Duration) -> Option<T> {
+        self.answered.wait(wait);
+        self.answer.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
 }

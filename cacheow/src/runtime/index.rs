@@ -153,6 +153,17 @@ impl OutcomeIndex {
             self.promote(facts.id);
             return false;
         }
+        self.add(facts, at_ms, payload)
+    }
+
+    /// Adds an outcome with its payload, recorded elsewhere (pulled from
+    /// the shared tier): one already known is kept as it is, and counts
+    /// nothing more. Whether it was new.
+    pub(crate) fn add(&mut self, facts: Facts, at_ms: i64, payload: Arc<Cached>) -> bool {
+        if self.get(facts.id, facts.arg_key).is_some() {
+            return false;
+        }
+        self.sampler = None;
         self.payloads.insert(facts.id, payload);
         self.place(Entry::new(facts, 1, at_ms));
         true

@@ -340,12 +340,8 @@ impl FunctionState {
             let at_ms = outcome.last_recorded_ms();
             let outcome = Arc::new(outcome);
             let payload = Cached::pinned(outcome.kind(), outcome.payload().clone(), &self.keeping.budget);
-            let new = {
-                let mut index = self.index_mut();
-                // Known here already (another thread pulled it, or a call
-                // here recorded it): a pull is no recording, and counts nothing.
-                index.get(outcome.id, outcome.arg_key).is_none() && index.record(outcome.facts(), at_ms, payload)
-            };
+            // A pull is no recording: one known here already counts nothing.
+            let new = self.index_mut().add(outcome.facts(), at_ms, payload);
             // Sent once the index lock is released: the writer's queue may be full.
             if new && let Some(writer) = &self.keeping.writer {
                 writer.record(NewOutcome { function_id: self.id, function_name: self.name, outcome });

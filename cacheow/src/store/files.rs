@@ -198,10 +198,12 @@ pub(crate) fn render(
         recorded_at,
         last_recorded_at,
         calls,
-        body_hash: None,
+        body_hash: match style {
+            Style::Shared { body_hash } => body_hash.map(Cow::Borrowed),
+            _ => None,
+        },
     };
-    if let Style::Shared { body_hash } = style {
-        let file = OutcomeFile { body_hash: body_hash.map(Cow::Borrowed), ..file };
+    if let Style::Shared { .. } = style {
         return serde_json::to_string(&file).map_err(|error| error.to_string());
     }
     let mut text = serde_json::to_string_pretty(&file).map_err(|error| error.to_string())?;

@@ -36,9 +36,8 @@ pub(crate) struct Uploaded<'a> {
 pub(crate) struct SharedAdmin {
     connection: Connection,
     prefix: String,
+    /// The URL, password included: shown only through `without_password`.
     url: String,
-    /// The secret URL, to scrub errors with.
-    secret: String,
 }
 
 impl SharedAdmin {
@@ -52,11 +51,11 @@ impl SharedAdmin {
         let client = redis::Client::open(url).map_err(failed)?;
         let mut connection = client.get_connection_with_timeout(Duration::from_secs(5)).map_err(failed)?;
         redis::cmd("PING").query::<()>(&mut connection).map_err(failed)?;
-        Ok(SharedAdmin { connection, prefix: prefix.to_owned(), url: without_password(url), secret: url.to_owned() })
+        Ok(SharedAdmin { connection, prefix: prefix.to_owned(), url: url.to_owned() })
     }
 
     fn failed(&self, error: &redis::RedisError) -> Error {
-        Error::SharedUnavailable { url: self.url.clone(), reason: reason(error, &self.secret) }
+        Error::SharedUnavailable { url: without_password(&self.url), reason: reason(error, &self.url) }
     }
 
     /// Every function Redis holds outcomes of, with how many.

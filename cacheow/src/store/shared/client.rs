@@ -8,7 +8,6 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use redis::RedisError;
@@ -206,10 +205,7 @@ impl Link {
             Command::Count { function_id, counted } => {
                 let ids = Keys::new(&self.config.prefix, &function_id).ids();
                 let count = redis::cmd("SCARD").arg(ids).query_async::<u64>(&mut self.connection).await;
-                if let Some(count) = self.answered(count) {
-                    counted.1.store(count, Ordering::Release);
-                }
-                counted.0.finish();
+                counted.give(self.answered(count));
             }
             Command::PullAll { function_id, keep, answered } => {
                 let found = self.every_outcome(&function_id).await;
@@ -221,11 +217,9 @@ impl Link {
                 let mut set = redis::cmd("SET");
                 set.arg(key).arg(&*self.token).arg("NX").arg("PX").arg(millis);
                 let set = set.query_async::<Option<String>>(&mut self.connection).await;
-                // No answer: this process runs the call, as if alone.
-                if let Some(None) = self.answered(set) {
-                    taken.1.store(0, Ordering::Release);
-                }
-                taken.0.finish();
+                // `OK` when taken, nil when another holds it; no answer: this
+                // process runs the call, as if alone.
+                taken.give(self.answered(set).map(|set| set.is_some()));
             }
         }
     }

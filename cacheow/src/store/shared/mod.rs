@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use crate::model::outcome::Outcome;
 use crate::model::report;
 use crate::model::secret_url::without_password;
-use crate::model::signal::Signal;
+use crate::model::signal::{Reply, Signal};
 
 /// The most outcomes kept for Redis while it is unreachable: past it, new
 /// ones are not pushed (one warning), and `cacheow push` sends them later.
@@ -149,12 +149,12 @@ pub(crate) enum Command {
         function_id: &'static str,
         arg_key: u128,
         life: Duration,
-        taken: Arc<(Signal, AtomicU8)>,
+        taken: Arc<Reply<bool>>,
     },
     /// How many outcomes of the function Redis holds, for the panel.
     Count {
         function_id: String,
-        counted: Arc<(Signal, AtomicU64)>,
+        counted: Arc<Reply<u64>>,
     },
 }
 
@@ -332,10 +332,9 @@ impl Shared {
     /// there were no other machine. The mark expires after `life`, and is
     /// released by a [`Push`] of [`Pushed::Released`].
     pub(crate) fn mark(&self, function_id: &'static str, arg_key: u128, life: Duration) -> bool {
-        let taken = Arc::new((Signal::default(), AtomicU8::new(1)));
+        let taken = Arc::new(Reply::default());
         self.send(Command::Mark { function_id, arg_key, life, taken: Arc::clone(&taken) });
-        taken.0.wait(self.config.budget);
-        taken.1.load(Ordering::Acquire) == 1
+        taken.wait(self.config.budget).unwrap_or(true)
     }
 
     /// Releases this process's in-flight mark of the key, once what it
@@ -353,8 +352,8 @@ impl Shared {
                     keep(Vec::new());
                     answered.finish();
                 }
-                Command::Mark { taken, .. } => taken.0.finish(),
-                Command::Count { counted, .. } => counted.0.finish(),
+                Command::Mark { taken, .. } => taken.give(None),
+                Command::Count { counted, .. } => counted.give(None),
             }
         }
     }
@@ -376,10 +375,9 @@ impl Shared {
     /// How many outcomes of the function Redis holds; `None` without an
     /// answer within `wait`.
     pub(crate) fn count(&self, function_id: &str, wait: Duration) -> Option<u64> {
-        let counted = Arc::new((Signal::default(), AtomicU64::new(u64::MAX)));
+        let counted = Arc::new(Reply::default());
         self.send(Command::Count { function_id: function_id.to_owned(), counted: Arc::clone(&counted) });
-        counted.0.wait(wait);
-        Some(counted.1.load(Ordering::Acquire)).filter(|count| *count != u64::MAX)
+        counted.wait(wait)
     }
 
     /// What the panel shows of the shared tier for a function; `shared`:
