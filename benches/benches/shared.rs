@@ -44,13 +44,33 @@ fn square_pushed(n: u64) -> u64 {
     cacheow_bench::square(n)
 }
 
-/// A fresh data dir, on tmpfs when there is one: the disk is not measured.
-fn data_dir(name: &str) -> PathBuf {
+/// Where the data dirs go: tmpfs when there is one, so that the disk is
+/// not measured.
+fn data_root() -> PathBuf {
     let shm = PathBuf::from("/dev/shm");
-    let root = if shm.is_dir() { shm } else { PathBuf::from(env!("CARGO_TARGET_TMPDIR")) };
-    let dir = root.join(format!("cacheow-bench-shared-{name}-{}", std::process::id()));
+    if shm.is_dir() { shm } else { PathBuf::from(env!("CARGO_TARGET_TMPDIR")) }
+}
+
+const DATA_DIR_PREFIX: &str = "cacheow-bench-shared-";
+
+/// A fresh data dir.
+fn data_dir(name: &str) -> PathBuf {
+    let dir = data_root().join(format!("{DATA_DIR_PREFIX}{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
+}
+
+/// Deletes this run's data dirs: hundreds of thousands of outcome files,
+/// in memory when on tmpfs.
+fn remove_data_dirs() {
+    let pid = format!("-{}", std::process::id());
+    let Ok(entries) = std::fs::read_dir(data_root()) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(DATA_DIR_PREFIX) && name.ends_with(&pid) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 fn manager(name: &str, redis: Option<&RedisServer>) -> Manager {
@@ -198,6 +218,7 @@ fn shared(c: &mut Criterion) {
     local_hits(c, &redis);
     shared_hits(c, &redis);
     pushes(c, &redis);
+    remove_data_dirs();
 }
 
 criterion_group!(benches, shared);
