@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use cacheow::__harness::{FixtureOutcome, function_dir_name, function_id_of_dir, write_atomic};
 
+use crate::closest::{self, Difference};
 use cacheow::__harness::Redaction;
 
 /// The fixtures of one test.
@@ -93,6 +94,27 @@ impl Fixtures {
         let first =
             || self.outcomes(function_id).min_by_key(|(_, outcome)| (outcome.calls.first().copied(), &outcome.args));
         self.find(function_id, args, call).or_else(last_with_args).or_else(first)
+    }
+
+    /// What the fixtures hold of a function for a call they lack: calls
+    /// with the same arguments (the call was made more often than when it
+    /// was recorded), else the outcome whose arguments are closest.
+    pub(crate) fn nearest(&self, function_id: &str, args: &str) -> Nearest<'_> {
+        let same: Vec<u32> = self
+            .outcomes(function_id)
+            .filter(|(_, outcome)| outcome.args == args)
+            .flat_map(|(_, outcome)| outcome.calls.iter().copied())
+            .collect();
+        if !same.is_empty() {
+            let mut calls = same;
+            calls.sort_unstable();
+            return Nearest::SameArgs(calls);
+        }
+        let called = json_or_text(args);
+        self.outcomes(function_id)
+            .map(|(id, outcome)| (id, outcome, closest::differences(&json_or_text(&outcome.args), &called)))
+            .min_by_key(|(_, _, differences)| differences.len())
+            .map_or(Nearest::Nothing, |(id, outcome, differences)| Nearest::Closest { id, outcome, differences })
     }
 
     fn outcomes(&self, function_id: &str) -> impl Iterator<Item = (&str, &FixtureOutcome)> {
@@ -185,6 +207,21 @@ impl Fixtures {
         }
         Ok(kept)
     }
+}
+
+/// See [`Fixtures::nearest`].
+pub(crate) enum Nearest<'a> {
+    /// The function has no outcome in the fixtures.
+    Nothing,
+    /// The numbers of the calls recorded with the same arguments.
+    SameArgs(Vec<u32>),
+    /// The outcome of the closest arguments: its file id, and how its
+    /// arguments differ from the call's.
+    Closest { id: &'a str, outcome: &'a FixtureOutcome, differences: Vec<Difference> },
+}
+
+fn json_or_text(args: &str) -> serde_json::Value {
+    serde_json::from_str(args).unwrap_or_else(|_| serde_json::Value::String(args.to_owned()))
 }
 
 fn outcome_files(dir: &Path) -> Vec<PathBuf> {

@@ -11,7 +11,8 @@ use cacheow::__harness::{Decision, FixtureOutcome, Hook, Recorded, Running, func
 use cacheow::{Function, Mode};
 
 use crate::Record;
-use crate::fixtures::Fixtures;
+use crate::closest;
+use crate::fixtures::{Fixtures, Nearest};
 use crate::snapshot::Entry;
 use cacheow::__harness::Redaction;
 
@@ -136,20 +137,42 @@ impl Session {
         crate::used::note(&self.dir, &used);
     }
 
-    fn missing(&self, function: &Function, args: &str, call: u32) -> String {
+    fn missing(&self, fixtures: &Fixtures, function: &Function, args: &str, call: u32) -> String {
         let dir = self.dir.join(function_dir_name(function.name(), function.id()));
         // The test's path within its crate, as `cargo test` filters by it.
         let filter = self.test.split_once("::").map_or(self.test.as_str(), |(_, path)| path);
         format!(
-            "cacheow-test: no recorded outcome for call {n} of `{name}` with the arguments {args} in the fixtures of \
-             `{test}` ({dir}). The record mode is `none` ({reason}), so nothing is called. Record it on a machine \
-             that can reach what `{name}` calls: CACHEOW_RECORD=once cargo test {filter}, then commit the fixtures",
-            n = call + 1,
+            "cacheow-test: no recorded outcome for call {call} of `{name}` with the arguments {args} in the fixtures \
+             of `{test}` ({dir}); calls are numbered from 0, as the fixtures' `calls` list them. {nearest}The \
+             record mode is `none` ({reason}), so nothing is called. Record it on a machine that can reach what \
+             `{name}` calls: CACHEOW_RECORD=once cargo test {filter}, then commit the fixtures",
             name = function.name(),
             test = self.test,
             dir = dir.display(),
+            nearest = self.nearest(fixtures, function, args),
             reason = self.record_reason,
         )
+    }
+
+    /// What a miss message says of the fixtures the call did not find.
+    fn nearest(&self, fixtures: &Fixtures, function: &Function, args: &str) -> String {
+        match fixtures.nearest(function.id(), args) {
+            Nearest::Nothing => format!("They hold no outcome of `{}`.\n", function.name()),
+            Nearest::SameArgs(calls) => format!(
+                "They hold the calls {calls:?} with these arguments: the test makes this call more often than when \
+                 it was recorded.\n"
+            ),
+            Nearest::Closest { id, outcome, differences } => format!(
+                "The closest recorded arguments, {which} in {file}, differ in {count} field(s):\n{diff}\n",
+                which = match outcome.calls.as_slice() {
+                    [] => "answering any call".to_owned(),
+                    calls => format!("of the calls {calls:?}"),
+                },
+                file = fixtures.path(&self.dir, function.id(), id).display(),
+                count = differences.len(),
+                diff = closest::render(&differences),
+            ),
+        }
     }
 
     fn mock_without_fixture(&self, function: &Function) -> String {
@@ -197,7 +220,7 @@ impl Hook for Session {
             let message = if pin == Some(Mode::Mock) {
                 self.mock_without_fixture(function)
             } else {
-                self.missing(function, &args, call)
+                self.missing(&state.fixtures, function, &args, call)
             };
             state.fixture_failure = Some(message.clone());
             return Decision::Fail(message);

@@ -29,6 +29,7 @@ pub mod codec {
 }
 
 /// Calls a synchronous function through cacheow.
+#[track_caller]
 pub fn call_sync<R>(
     function: &'static Function,
     args: Args,
@@ -40,6 +41,7 @@ pub fn call_sync<R>(
 }
 
 /// Calls a synchronous function with `serve_stale` through cacheow.
+#[track_caller]
 pub fn call_sync_stale<R: Send + 'static>(
     function: &'static Function,
     args: Args,

@@ -69,13 +69,25 @@ fn instrumented_function(function: &Function) -> TokenStream {
         _ if sig.asyncness.is_some() => async_call(function),
         _ => sync_call(function),
     };
+    let track_caller = tracks_caller(function).then(|| quote!(#[track_caller]));
     quote! {
-        #(#attrs)* #vis #sig {
+        #(#attrs)* #track_caller #vis #sig {
             #registration
             let __cacheow_args = #capture;
             #call
         }
     }
+}
+
+/// Whether a panic of cacheow's in a call (a test's missing fixture) points
+/// at the caller, not at cacheow's source: for synchronous functions of the
+/// Rust ABI, as stable Rust allows, and not twice.
+fn tracks_caller(function: &Function) -> bool {
+    let syn::ItemFn { attrs, sig, .. } = &function.item;
+    let plain = matches!(output::classify(&sig.output), Output::Value);
+    let rust_abi = sig.abi.as_ref().is_none_or(|abi| abi.name.as_ref().is_some_and(|name| name.value() == "Rust"));
+    let tracked = attrs.iter().any(|attr| attr.path().is_ident("track_caller"));
+    plain && sig.asyncness.is_none() && rust_abi && !tracked && sig.ident != "main"
 }
 
 /// The function's static handle and its registration before `main`.
@@ -389,6 +401,19 @@ mod tests {
             "async fn fetch<'a, T: Clone>(&'a self, ids: &[u32], m: HashMap<String, Vec<T>>) -> Result<User, std::io::Error>"
         );
         assert_eq!(sig(quote! { fn f(#[cacheow(skip)] c: &mut Client) {} }), "fn f(c: &mut Client)");
+    }
+
+    #[test]
+    fn only_synchronous_calls_of_the_rust_abi_track_their_caller() {
+        let tracks = |item: TokenStream| {
+            let function = parse(quote!(), item).unwrap_or_else(|errors| panic!("{:?}", errors.messages()));
+            instrumented_function(&function).to_string().matches("# [track_caller]").count()
+        };
+        assert_eq!(tracks(quote! { fn f(n: u64) -> u64 { n } }), 1);
+        assert_eq!(tracks(quote! { #[track_caller] fn f(n: u64) -> u64 { n } }), 1, "not twice");
+        assert_eq!(tracks(quote! { async fn f(n: u64) -> u64 { n } }), 0);
+        assert_eq!(tracks(quote! { extern "C" fn f(n: u64) -> u64 { n } }), 0);
+        assert_eq!(tracks(quote! { fn f(n: u64) -> impl Iterator<Item = u64> { 0..n } }), 0);
     }
 
     #[test]

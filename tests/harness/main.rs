@@ -5,6 +5,7 @@
 //! directories, through `Scope`, which is what `#[cacheow_test]` expands to.
 
 mod isolation;
+mod misses;
 mod modes;
 mod redaction;
 mod should_panic;

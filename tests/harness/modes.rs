@@ -69,7 +69,7 @@ fn repeated_calls_replay_in_recorded_order_and_a_missing_one_fails() {
     let fourth =
         std::panic::catch_unwind(|| scope(Record::None).run(|| (0..4).map(|_| draw("red")).collect::<Vec<_>>()));
     let message = panic_message(fourth.expect_err("a fourth call has no recording"));
-    assert!(message.contains("no recorded outcome for call 4 of"), "{message}");
+    assert!(message.contains("no recorded outcome for call 3 of"), "{message}");
 }
 
 static MISSING_RAN: AtomicU64 = AtomicU64::new(0);

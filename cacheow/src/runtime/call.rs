@@ -39,6 +39,7 @@ use crate::runtime::{enable, fork, refresh};
 
 /// Calls a synchronous function through cacheow, in the runtime `global`
 /// gives unless the thread is bound to another.
+#[track_caller]
 pub(crate) fn call_sync<R>(
     function: &'static Function,
     args: Args,
@@ -56,6 +57,7 @@ pub(crate) fn call_sync<R>(
 
 /// [`call_sync`] for a function with `serve_stale`: an expired outcome is
 /// returned at once, and the function runs on a cacheow thread to refresh it.
+#[track_caller]
 pub(crate) fn call_sync_stale<R: Send + 'static>(
     function: &'static Function,
     args: Args,
@@ -75,6 +77,7 @@ pub(crate) fn call_sync_stale<R: Send + 'static>(
 }
 
 /// Plans and settles a synchronous call, waiting its latency.
+#[track_caller]
 fn start_sync<R>(
     function: &'static Function,
     args: &Args,
@@ -397,6 +400,7 @@ impl Plan {
 
 /// `can_serve_stale`: the caller can refresh an expired outcome after it
 /// returned it.
+#[track_caller]
 pub(crate) fn plan(function: &'static Function, args: &Args, global: Global, can_serve_stale: bool) -> Plan {
     if fork::in_child() {
         return Plan::Plain { status: None };
@@ -447,6 +451,7 @@ pub(crate) fn plan(function: &'static Function, args: &Args, global: Global, can
 
 /// Decodes the planned outcome, or says how the function runs. In cache
 /// mode, `rules` say whether the decoded value may be a hit.
+#[track_caller]
 pub(crate) fn settle<R>(
     plan: Plan,
     args: &Args,

@@ -62,6 +62,7 @@ pub(crate) fn nested() -> bool {
 
 /// A call made outside every scope while tests run: which test it belongs
 /// to cannot be known, so it fails rather than guessing.
+#[track_caller]
 pub(crate) fn unattributed(function: &Function) -> ! {
     let thread = std::thread::current();
     panic!(
@@ -94,6 +95,7 @@ pub(crate) fn in_body<F: Future>(inner: F) -> impl Future<Output = F::Output> {
 }
 
 /// The value of a fixture; a recorded panic panics again.
+#[track_caller]
 pub(crate) fn replay<R>(
     function: &Function,
     outcome: &Recorded,
