@@ -13,6 +13,8 @@ const FIXTURES_DIR: &str = "CACHEOW_FIXTURES_DIR";
 /// `CACHEOW_FIXTURES_USED`: a file to list the fixtures tests use in, for
 /// `cacheow fixtures --unused`.
 const FIXTURES_USED: &str = "CACHEOW_FIXTURES_USED";
+/// `CACHEOW_STRICT`: every test fails when it leaves recorded calls unplayed.
+const STRICT: &str = "CACHEOW_STRICT";
 /// `CI`, as continuous integration services set it.
 const CI: &str = "CI";
 
@@ -22,6 +24,17 @@ pub(crate) fn record() -> Option<Record> {
     match raw.parse() {
         Ok(record) => Some(record),
         Err(error) => panic!("cacheow-test: {RECORD}={raw:?} is not valid: {error}"),
+    }
+}
+
+/// Whether `CACHEOW_STRICT` makes every test strict: `1` or `true`; unset,
+/// empty, `0` or `false` do not.
+pub(crate) fn strict() -> bool {
+    let raw = std::env::var(STRICT).unwrap_or_default();
+    match raw.trim() {
+        "" | "0" | "false" => false,
+        "1" | "true" => true,
+        other => panic!("cacheow-test: {STRICT}={other:?} is not valid: expected `1` or `true` (or `0`, `false`)"),
     }
 }
 

@@ -117,6 +117,31 @@ impl Fixtures {
             .map_or(Nearest::Nothing, |(id, outcome, differences)| Nearest::Closest { id, outcome, differences })
     }
 
+    /// The recorded calls that no call made so far matches, by function
+    /// id: `made` says how many calls a function made with some arguments.
+    /// Outcomes that only nested calls gave are left out (a replay of the
+    /// outer call does not make them), and so are the functions `skip`s.
+    pub(crate) fn unplayed(
+        &self,
+        made: impl Fn(&str, &str) -> u32,
+        skip: impl Fn(&str) -> bool,
+    ) -> Vec<(&str, &FixtureOutcome, Option<u32>)> {
+        let mut unplayed = Vec::new();
+        for (function_id, function) in self.functions.iter().filter(|(id, _)| !skip(id)) {
+            for (id, outcome) in function.outcomes.iter().map(|(id, entry)| (id.as_str(), &entry.outcome)) {
+                let made = made(function_id, &outcome.args);
+                match outcome.calls.as_slice() {
+                    _ if outcome.nested => {}
+                    [] if made == 0 => unplayed.push((id, outcome, None)),
+                    calls => {
+                        unplayed.extend(calls.iter().filter(|call| **call >= made).map(|c| (id, outcome, Some(*c))))
+                    }
+                }
+            }
+        }
+        unplayed
+    }
+
     fn outcomes(&self, function_id: &str) -> impl Iterator<Item = (&str, &FixtureOutcome)> {
         self.functions
             .get(function_id)
@@ -138,10 +163,25 @@ impl Fixtures {
                 entry.outcome.calls.insert(at, call);
                 entry.changed = true;
             }
+            // A call at the top level gave it too: a replay makes that one.
+            if entry.outcome.nested && !outcome.nested {
+                entry.outcome.nested = false;
+                entry.changed = true;
+            }
             return;
         }
         let id = outcome.id();
         function.outcomes.insert(id, Entry { outcome: FixtureOutcome { calls: vec![call], ..outcome }, changed: true });
+    }
+
+    /// Notes that a call at the top level replayed the outcome `id`, which
+    /// only nested calls had made: a replay makes it from now on.
+    pub(crate) fn made_at_top_level(&mut self, function_id: &str, id: &str) {
+        let entry = self.functions.get_mut(function_id).and_then(|function| function.outcomes.get_mut(id));
+        if let Some(entry) = entry.filter(|entry| entry.outcome.nested) {
+            entry.outcome.nested = false;
+            entry.changed = true;
+        }
     }
 
     /// Redacts, with every secret known now, the outcomes not yet written;
@@ -279,6 +319,7 @@ mod tests {
                 partial: false,
             },
             calls: Vec::new(),
+            nested: false,
         }
     }
 

@@ -32,6 +32,7 @@
 //! #[cacheow_test(fixtures = "tests/fixtures")] another fixtures root
 //! #[cacheow_test(snapshot)]                    snapshot the outcomes with insta
 //! #[cacheow_test(save_on_failure)]             keep what a failing run recorded
+//! #[cacheow_test(strict)]                      fail when a recorded call is not made
 //! ```
 //!
 //! Tests run in parallel threads (`cargo test`) or processes (`cargo

@@ -8,7 +8,10 @@ use std::str::FromStr;
 /// Chosen by `CACHEOW_RECORD`, else by the test (`#[cacheow_test(record =
 /// "none")]`), else `None` when `CI` is set (to anything but empty, `false`
 /// or `0`), else `Once`.
+///
+/// New modes may come: a `match` on it needs a `_` arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Record {
     /// Replay only: a call the fixtures do not hold fails the test.
     None,

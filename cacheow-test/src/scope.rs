@@ -45,6 +45,7 @@ pub struct Scope {
     /// fails, rather than write what a fallback put in their place.
     unset_env: Vec<String>,
     save_on_failure: bool,
+    strict: bool,
     /// Set by `#[cacheow_test]`: the test runs on a thread named after it.
     from_attribute: bool,
 }
@@ -63,6 +64,7 @@ impl Scope {
             redaction: Redaction::default(),
             unset_env: Vec::new(),
             save_on_failure: false,
+            strict: false,
             from_attribute: false,
         }
     }
@@ -132,6 +134,20 @@ impl Scope {
         self
     }
 
+    /// Fails the test, when it passes otherwise, if it leaves recorded
+    /// calls of its fixtures unplayed: the failure names each, since that
+    /// usually means the code stopped calling something it used to.
+    /// `CACHEOW_STRICT=1` makes every test of a run strict.
+    ///
+    /// Calls that were recorded inside another decorated call are left
+    /// out (a replay of that call does not make them), and so are the
+    /// functions pinned to a mode; nothing is checked in `all` record mode,
+    /// which rewrites the fixtures, nor in a `#[should_panic]` test.
+    pub fn strict(mut self, strict: bool) -> Scope {
+        self.strict = strict;
+        self
+    }
+
     /// The directory of this test's fixtures: under the test's own root
     /// (relative to the crate), else `CACHEOW_FIXTURES_DIR`, else the crate's
     /// `fixtures/`, then the test's module path and name.
@@ -158,7 +174,8 @@ impl Scope {
                 self.test, record.0, record.1,
             );
         }
-        Arc::new(Session::new(self.test, dir, record, self.pins, self.redaction, self.save_on_failure))
+        let strict = self.strict || crate::env::strict();
+        Arc::new(Session::new(self.test, dir, record, self.pins, self.redaction, self.save_on_failure, strict))
     }
 
     /// Runs `f` in this scope: its decorated calls replay and record in the
@@ -202,7 +219,7 @@ impl Scope {
         };
         match ran {
             Ok(value) => {
-                session.finish(passed(&value));
+                session.end(passed(&value));
                 value
             }
             Err(panic) => {
@@ -394,7 +411,7 @@ impl<F: Future> Future for Bound<F> {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(value)) => {
                 if let Some(passed) = this.ends_test.take() {
-                    this.session.finish(passed(&value));
+                    this.session.end(passed(&value));
                 }
                 Poll::Ready(value)
             }

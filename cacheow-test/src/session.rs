@@ -26,6 +26,8 @@ pub(crate) struct Session {
     record_reason: &'static str,
     pins: HashMap<&'static str, Mode>,
     save_on_failure: bool,
+    /// Whether the test fails when it leaves recorded calls unplayed.
+    strict: bool,
     state: Mutex<State>,
 }
 
@@ -42,8 +44,9 @@ struct State {
     /// Calls running, to record when they end, by ticket.
     pending: HashMap<u64, Pending>,
     next_ticket: u64,
-    /// Whether this run recorded anything.
-    recorded: bool,
+    /// Whether this run changed the fixtures: recorded an outcome, or made
+    /// one at the top level that only nested calls had made.
+    changed: bool,
     /// Fixture files this run replayed.
     used: HashSet<PathBuf>,
     /// Every call a replay would make too, for snapshots: redacted when a
@@ -72,6 +75,7 @@ impl Session {
         pins: HashMap<&'static str, Mode>,
         redaction: Redaction,
         save_on_failure: bool,
+        strict: bool,
     ) -> Session {
         let fixtures = Fixtures::load(&dir).unwrap_or_else(|error| panic!("cacheow-test: {error}"));
         let state = State { fixtures, redaction, running: Some(Running::new()), ..State::default() };
@@ -82,6 +86,7 @@ impl Session {
             record_reason: record.1,
             pins,
             save_on_failure,
+            strict,
             state: Mutex::new(state),
         }
     }
@@ -112,6 +117,17 @@ impl Session {
             .collect()
     }
 
+    /// Ends a test that ran to its end, as [`finish`](Self::finish) does;
+    /// a strict test that passed but left recorded calls unplayed fails
+    /// then, naming them, and saves nothing.
+    pub(crate) fn end(&self, passed: bool) {
+        let unplayed = if passed { self.unplayed() } else { None };
+        self.finish(passed && unplayed.is_none());
+        if let Some(message) = unplayed {
+            panic!("{message}");
+        }
+    }
+
     /// Ends the test: writes what it recorded if it passed (or if asked to
     /// save anyway), and notes the fixtures it used when asked to.
     pub(crate) fn finish(&self, passed: bool) {
@@ -125,7 +141,7 @@ impl Session {
         state.fixtures.redact(&redaction);
         state.this_run.redact(&redaction);
         let written = match self.record {
-            Record::Once if save && state.recorded => state.fixtures.write(&self.dir, false),
+            Record::Once if save && state.changed => state.fixtures.write(&self.dir, false),
             // The fixtures become what this run used, nothing else.
             Record::All if save => state.this_run.write(&self.dir, true),
             _ => Ok(Vec::new()),
@@ -175,6 +191,41 @@ impl Session {
         }
     }
 
+    /// For a strict test that replays, what it left unplayed: every call of
+    /// its fixtures that it did not make. Functions pinned to a mode are
+    /// left out: a mock pin replays any outcome, a default pin none.
+    fn unplayed(&self) -> Option<String> {
+        if !self.strict || self.record == Record::All {
+            return None;
+        }
+        let state = self.state();
+        let made = |function_id: &str, args: &str| {
+            state.calls.iter().find(|((id, made), _)| *id == function_id && made == args).map_or(0, |(_, n)| *n)
+        };
+        let pinned = |function_id: &str| self.pins.contains_key(function_id);
+        let unplayed = state.fixtures.unplayed(made, pinned);
+        if unplayed.is_empty() {
+            return None;
+        }
+        let lines: Vec<String> = unplayed
+            .iter()
+            .map(|(id, outcome, call)| {
+                let call = call.map_or_else(|| "any call".to_owned(), |call| format!("call {call}"));
+                let file = state.fixtures.path(&self.dir, &outcome.function_id, id);
+                format!("  - `{}` with the arguments {}, {call} ({})", outcome.function, outcome.args, file.display())
+            })
+            .collect();
+        let filter = self.test.split_once("::").map_or(self.test.as_str(), |(_, path)| path);
+        Some(format!(
+            "cacheow-test: `{test}` is strict, and left {count} recorded call(s) of its fixtures unplayed: the code \
+             no longer makes them, or makes them with other arguments. If that is meant, re-record the test: \
+             CACHEOW_RECORD=all cargo test {filter}\n{lines}",
+            test = self.test,
+            count = unplayed.len(),
+            lines = lines.join("\n"),
+        ))
+    }
+
     fn mock_without_fixture(&self, function: &Function) -> String {
         format!(
             "cacheow-test: `{}` is pinned to mock mode in `{}` but its fixtures hold no outcome of it, and the record \
@@ -203,8 +254,14 @@ impl Hook for Session {
             None if self.record == Record::All => None,
             None => state.fixtures.find(function.id(), &args, call),
         }
-        .map(|(id, fixture)| (state.fixtures.path(&self.dir, function.id(), id), fixture.clone()));
-        if let Some((file, fixture)) = replay {
+        .map(|(id, fixture)| (id.to_owned(), fixture.clone()));
+        if let Some((id, mut fixture)) = replay {
+            if fixture.nested && !nested {
+                state.fixtures.made_at_top_level(function.id(), &id);
+                fixture.nested = false;
+                state.changed = true;
+            }
+            let file = state.fixtures.path(&self.dir, function.id(), &id);
             state.used.insert(file);
             if !nested {
                 state.log.push((function, args.clone(), fixture.outcome.clone(), Duration::ZERO));
@@ -244,10 +301,11 @@ impl Hook for Session {
             args,
             outcome,
             calls: Vec::new(),
+            nested: !logged,
         };
         state.fixtures.add(fixture.clone(), call);
         state.this_run.add(fixture, call);
-        state.recorded = true;
+        state.changed = true;
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {

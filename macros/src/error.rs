@@ -59,7 +59,7 @@ pub(crate) const ASYNC_WITHOUT_RUNTIME: &str = "an async test needs a runtime: a
 pub(crate) const RECORD_MODE: &str = "`record` takes \"none\", \"once\" or \"all\"";
 pub(crate) const UNKNOWN_TEST_OPTION: &str = "unknown #[cacheow_test] option: the options are `record = \"none\"|\"once\"|\"all\"`, \
      `mock(f, ..)`, `cache(f, ..)`, `default(f, ..)`, `fixtures = \"dir\"`, `redact(\"field\", ..)`, \
-     `redact_env(\"VARIABLE\", ..)`, `snapshot` and `save_on_failure`";
+     `redact_env(\"VARIABLE\", ..)`, `snapshot`, `save_on_failure` and `strict`";
 
 /// Every error found in one invocation, each with its span.
 #[derive(Default)]

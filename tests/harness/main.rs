@@ -10,6 +10,7 @@ mod modes;
 mod redaction;
 mod should_panic;
 mod stacks;
+mod strict;
 
 #[path = "../support/fs.rs"]
 mod fs;

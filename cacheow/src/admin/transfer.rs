@@ -43,7 +43,7 @@ impl DataDir {
         for outcome in loaded.outcomes {
             // No call positions: any call with these arguments. The flags
             // (manual, mock-only, partial) go along.
-            let style = Style::Fixture { calls: &[] };
+            let style = Style::Fixture { calls: &[], nested: false };
             let text = files::render(&function.qualified_name, function_id, &outcome, style)
                 .map_err(|reason| Error::InvalidOutcome { reason })?;
             let path = target.join(format!("{}.json", outcome.id_hex()));

@@ -116,6 +116,10 @@ struct OutcomeFile<'a> {
     /// arguments, that gave this outcome (0 is the first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     calls: Option<Cow<'a, [u32]>>,
+    /// In fixtures: only calls made inside another decorated call gave it,
+    /// which a replay of that call does not make again.
+    #[serde(default, deserialize_with = "true_or_false", skip_serializing_if = "std::ops::Not::not")]
+    nested: bool,
     /// The hash of the body that recorded it: in the shared tier.
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     body_hash: Option<Cow<'a, str>>,
@@ -152,8 +156,8 @@ pub(crate) enum Style<'a> {
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     Shared { body_hash: Option<&'a str> },
     /// A test fixture: nothing that changes from one recording to the next,
-    /// and the order of the calls that gave it.
-    Fixture { calls: &'a [u32] },
+    /// the order of the calls that gave it, and whether they were nested.
+    Fixture { calls: &'a [u32], nested: bool },
 }
 
 /// The text of an outcome's file.
@@ -177,7 +181,7 @@ pub(crate) fn render(
             time(outcome.last_recorded_ms().max(outcome.recorded_at_ms)),
             None,
         ),
-        Style::Fixture { calls } => (None, None, None, Some(Cow::Borrowed(calls))),
+        Style::Fixture { calls, .. } => (None, None, None, Some(Cow::Borrowed(calls))),
     };
     let file = OutcomeFile {
         cacheow: FORMAT.into(),
@@ -198,6 +202,7 @@ pub(crate) fn render(
         recorded_at,
         last_recorded_at,
         calls,
+        nested: matches!(style, Style::Fixture { nested: true, .. }),
         body_hash: match style {
             Style::Shared { body_hash } => body_hash.map(Cow::Borrowed),
             _ => None,
@@ -222,6 +227,8 @@ pub(crate) struct Parsed {
     pub(crate) function_id: Option<String>,
     /// In a fixture, the calls that gave it; none in the data dir.
     pub(crate) calls: Vec<u32>,
+    /// In a fixture, whether only nested calls gave it.
+    pub(crate) nested: bool,
 }
 
 /// Reads the file of the outcome `id` (its name: what the file says of its
@@ -266,6 +273,7 @@ pub(crate) fn parse(id: u64, text: &str) -> Result<Parsed, String> {
         function: file.function.map(Cow::into_owned),
         function_id: file.function_id.map(Cow::into_owned),
         calls: file.calls.map(Cow::into_owned).unwrap_or_default(),
+        nested: file.nested,
     })
 }
 
@@ -494,8 +502,8 @@ mod tests {
     #[test]
     fn fixtures_hold_nothing_volatile() {
         let written = outcome(Payload::Json("9".into()));
-        let text =
-            render("app::f", "00000000000000ff", &written, Style::Fixture { calls: &[0, 2] }).unwrap_or_default();
+        let text = render("app::f", "00000000000000ff", &written, Style::Fixture { calls: &[0, 2], nested: false })
+            .unwrap_or_default();
         assert!(!text.contains("recorded_at") && !text.contains("duration_ms"), "{text}");
         assert!(text.contains("\"calls\": [\n    0,\n    2\n  ]"), "{text}");
         let parsed = parse(0xabc, &text).unwrap_or_else(|error| panic!("{error}"));

@@ -22,6 +22,9 @@ pub struct FixtureOutcome {
     pub outcome: Recorded,
     /// The calls with these arguments, in the test's order, that gave it.
     pub calls: Vec<u32>,
+    /// Whether only calls made inside another decorated call gave it: a
+    /// replay of that call does not make them again.
+    pub nested: bool,
 }
 
 impl FixtureOutcome {
@@ -35,7 +38,12 @@ impl FixtureOutcome {
     pub fn render(&self, id: &str) -> Result<String, String> {
         let id = ids::parse_id(id).ok_or_else(|| format!("`{id}` is not an outcome id"))?;
         let outcome = Outcome::new(id, self.args.as_str(), self.outcome.clone(), Flags::default(), 0, Duration::ZERO);
-        files::render(&self.function, &self.function_id, &outcome, Style::Fixture { calls: &self.calls })
+        files::render(
+            &self.function,
+            &self.function_id,
+            &outcome,
+            Style::Fixture { calls: &self.calls, nested: self.nested },
+        )
     }
 
     /// Reads the file of the outcome `id`; the error names what is wrong.
@@ -51,6 +59,7 @@ impl FixtureOutcome {
             args: parsed.outcome.args.to_string(),
             outcome: parsed.outcome.recorded,
             calls: parsed.calls,
+            nested: parsed.nested,
         })
     }
 }
@@ -75,19 +84,28 @@ mod tests {
 
     #[test]
     fn fixture_files_round_trip_byte_for_byte() {
+        for nested in [false, true] {
+            round_trips(nested);
+        }
+        assert_eq!(function_dir_name("suite::<A as B>::fetch", "0123456789abcdef"), "fetch-0123456789abcdef");
+        assert_eq!(function_id_of_dir("fetch-0123456789abcdef"), Some("0123456789abcdef"));
+        assert_eq!(function_id_of_dir("fetch-01234"), None);
+    }
+
+    fn round_trips(nested: bool) {
         let fixture = FixtureOutcome {
             function: "suite::fetch".to_owned(),
             function_id: "0123456789abcdef".to_owned(),
             args: r#"{"id":7}"#.to_owned(),
             outcome: Recorded::new(OutcomeKind::Return, Payload::Json(r#"{"name":"Ann"}"#.into())),
             calls: vec![0, 1],
+            nested,
         };
         let text = fixture.render(&fixture.id()).unwrap_or_default();
+        // A top-level outcome's file says nothing of nesting: as before.
+        assert_eq!(text.contains("\"nested\": true"), nested, "{text}");
         let read = FixtureOutcome::parse("suite::fetch", "0123456789abcdef", &fixture.id(), &text);
         assert_eq!(read.as_ref(), Ok(&fixture));
         assert_eq!(read.and_then(|read| read.render(&fixture.id())), Ok(text));
-        assert_eq!(function_dir_name("suite::<A as B>::fetch", "0123456789abcdef"), "fetch-0123456789abcdef");
-        assert_eq!(function_id_of_dir("fetch-0123456789abcdef"), Some("0123456789abcdef"));
-        assert_eq!(function_id_of_dir("fetch-01234"), None);
     }
 }

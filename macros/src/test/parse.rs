@@ -28,6 +28,7 @@ pub(crate) struct Options {
     pub(crate) redact_env: Vec<LitStr>,
     pub(crate) snapshot: bool,
     pub(crate) save_on_failure: bool,
+    pub(crate) strict: bool,
 }
 
 pub(crate) fn parse(attr: TokenStream, item: TokenStream) -> Result<Test, Errors> {
@@ -91,6 +92,7 @@ fn read_option(options: &mut Options, meta: &Meta) -> syn::Result<()> {
         }
         ("snapshot", Meta::Path(_)) => options.snapshot = true,
         ("save_on_failure", Meta::Path(_)) => options.save_on_failure = true,
+        ("strict", Meta::Path(_)) => options.strict = true,
         _ => return Err(syn::Error::new_spanned(meta, error::UNKNOWN_TEST_OPTION)),
     }
     Ok(())
@@ -118,7 +120,8 @@ mod tests {
                 redact_env("TOKEN"),
                 fixtures = "fx",
                 snapshot,
-                save_on_failure
+                save_on_failure,
+                strict
             ),
             quote! { #[tokio::test] async fn t() {} },
         )
@@ -126,7 +129,7 @@ mod tests {
         let options = &test.options;
         assert_eq!(options.record.as_ref().map(ToString::to_string).as_deref(), Some("None"));
         assert_eq!(options.pins.len(), 3);
-        assert!(options.snapshot && options.save_on_failure && options.fixtures.is_some());
+        assert!(options.snapshot && options.save_on_failure && options.strict && options.fixtures.is_some());
         assert!(test.has_test_attr);
     }
 

@@ -78,6 +78,9 @@ fn settings(options: &Options) -> TokenStream {
     if options.save_on_failure {
         settings.extend(quote!(.save_on_failure(true)));
     }
+    if options.strict {
+        settings.extend(quote!(.strict(true)));
+    }
     settings
 }
 
@@ -103,5 +106,7 @@ mod tests {
         assert!(!out.contains("prelude :: v1 :: test"), "{out}");
         assert!(out.contains("run_async_test"), "{out}");
         assert!(out.contains("Mode :: Mock"), "{out}");
+        assert!(!out.contains("strict"), "{out}");
+        assert!(rendered(quote!(strict), quote! { fn t() {} }).contains(". strict (true)"));
     }
 }
