@@ -9,7 +9,10 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use cacheow::__harness::{FixtureOutcome, function_dir_name, function_id_of_dir, write_atomic};
+use cacheow::__harness::{
+    BODY_HASHES, FixtureOutcome, function_dir_name, function_id_of_dir, read_body_hashes, render_body_hashes,
+    write_atomic,
+};
 
 use crate::closest::{self, Difference};
 use cacheow::__harness::Redaction;
@@ -19,6 +22,8 @@ use cacheow::__harness::Redaction;
 pub(crate) struct Fixtures {
     /// Function id → its outcomes.
     functions: BTreeMap<String, Function>,
+    /// Files of outcomes recorded again with another content, to delete.
+    replaced: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,6 +39,9 @@ struct Entry {
     outcome: FixtureOutcome,
     /// Whether its file needs writing: new, or given another call.
     changed: bool,
+    /// The body hash of the function that recorded it, when known: kept
+    /// in the folder's [`BODY_HASHES`] file, not in the outcome's.
+    body_hash: Option<String>,
 }
 
 impl Fixtures {
@@ -53,13 +61,15 @@ impl Fixtures {
             let name = dir_name.rsplit_once('-').map_or("", |(name, _)| name);
             let function = fixtures.functions.entry(function_id.to_owned()).or_default();
             function.dir_name.clone_from(&dir_name);
+            let mut body_hashes = read_body_hashes(&entry.path());
             for file in outcome_files(&entry.path()) {
                 let id = file.file_stem().and_then(|stem| stem.to_str()).unwrap_or_default().to_owned();
                 let outcome = fs::read_to_string(&file)
                     .map_err(|error| error.to_string())
                     .and_then(|text| FixtureOutcome::parse(name, function_id, &id, &text))
                     .map_err(|error| format!("the fixture {} is broken: {error}", file.display()))?;
-                function.outcomes.insert(id, Entry { outcome, changed: false });
+                let body_hash = body_hashes.remove(&id);
+                function.outcomes.insert(id, Entry { outcome, changed: false, body_hash });
             }
         }
         Ok(fixtures)
@@ -149,12 +159,30 @@ impl Fixtures {
             .flat_map(|function| function.outcomes.iter().map(|(id, entry)| (id.as_str(), &entry.outcome)))
     }
 
-    /// Adds what call number `call` gave: to the outcome with the same
-    /// content if there is one.
-    pub(crate) fn add(&mut self, outcome: FixtureOutcome, call: u32) {
+    /// Adds what call number `call` gave, by a body of hash `body_hash` (if
+    /// known: a replay may not know it): to
+    /// the outcome with the same content if there is one. Another outcome
+    /// recorded for that call before (by an older body) loses it, and goes
+    /// when it answers no other call.
+    pub(crate) fn add(&mut self, outcome: FixtureOutcome, call: u32, body_hash: Option<&str>) {
         let function = self.functions.entry(outcome.function_id.clone()).or_default();
         if function.dir_name.is_empty() {
             function.dir_name = function_dir_name(&outcome.function, &outcome.function_id);
+        }
+        let before = |entry: &Entry| entry.outcome.args == outcome.args && entry.outcome.outcome != outcome.outcome;
+        let mut emptied = Vec::new();
+        for (id, entry) in function.outcomes.iter_mut().filter(|(_, entry)| before(entry)) {
+            if let Ok(at) = entry.outcome.calls.binary_search(&call) {
+                entry.outcome.calls.remove(at);
+                entry.changed = true;
+                if entry.outcome.calls.is_empty() {
+                    emptied.push(id.clone());
+                }
+            }
+        }
+        for id in emptied {
+            function.outcomes.remove(&id);
+            self.replaced.push((outcome.function_id.clone(), id));
         }
         let same = |entry: &Entry| entry.outcome.args == outcome.args && entry.outcome.outcome == outcome.outcome;
         if let Some(entry) = function.outcomes.values_mut().find(|entry| same(entry)) {
@@ -168,10 +196,47 @@ impl Fixtures {
                 entry.outcome.nested = false;
                 entry.changed = true;
             }
+            if let Some(hash) = body_hash {
+                entry.body_hash = Some(hash.to_owned());
+            }
             return;
         }
         let id = outcome.id();
-        function.outcomes.insert(id, Entry { outcome: FixtureOutcome { calls: vec![call], ..outcome }, changed: true });
+        let outcome = FixtureOutcome { calls: vec![call], ..outcome };
+        function.outcomes.insert(id, Entry { outcome, changed: true, body_hash: body_hash.map(str::to_owned) });
+    }
+
+    /// Whether an outcome of the function was recorded by a body of
+    /// another hash than `body_hash`: all its calls are recorded again.
+    pub(crate) fn is_stale_function(&self, function_id: &str, body_hash: &str) -> bool {
+        self.functions.get(function_id).is_some_and(|function| {
+            function.outcomes.values().any(|entry| entry.body_hash.as_deref().is_some_and(|hash| hash != body_hash))
+        })
+    }
+
+    /// The outcomes recorded by another body than the one each function
+    /// has now: function id, file id and outcome. `current` gives the body
+    /// hash of a function of this program, by id.
+    pub(crate) fn stale(&self, current: impl Fn(&str) -> Option<&'static str>) -> Vec<(&str, &str, &FixtureOutcome)> {
+        let mut stale = Vec::new();
+        for (function_id, function) in &self.functions {
+            let Some(now) = current(function_id) else { continue };
+            for (id, entry) in &function.outcomes {
+                if entry.body_hash.as_deref().is_some_and(|hash| hash != now) {
+                    stale.push((function_id.as_str(), id.as_str(), &entry.outcome));
+                }
+            }
+        }
+        stale
+    }
+
+    /// The body hash that recorded the outcome `id`, when known.
+    pub(crate) fn body_hash(&self, function_id: &str, id: &str) -> Option<&str> {
+        self.entry(function_id, id).and_then(|entry| entry.body_hash.as_deref())
+    }
+
+    fn entry(&self, function_id: &str, id: &str) -> Option<&Entry> {
+        self.functions.get(function_id).and_then(|function| function.outcomes.get(id))
     }
 
     /// Notes that a call at the top level replayed the outcome `id`, which
@@ -207,7 +272,7 @@ impl Fixtures {
                         same.changed = true;
                     }
                     None => {
-                        function.outcomes.insert(id, Entry { outcome, changed: true });
+                        function.outcomes.insert(id, Entry { outcome, changed: true, body_hash: entry.body_hash });
                     }
                 }
             }
@@ -240,7 +305,14 @@ impl Fixtures {
                 }
                 kept.push(path);
             }
+            write_body_hashes(&function_dir, function)?;
             kept_dirs.push(function_dir);
+        }
+        for (function_id, id) in &self.replaced {
+            match fs::remove_file(self.path(dir, function_id, id)) {
+                Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+                _ => {}
+            }
         }
         if rewrite {
             prune_dir(dir, &kept, &kept_dirs)?;
@@ -262,6 +334,29 @@ pub(crate) enum Nearest<'a> {
 
 fn json_or_text(args: &str) -> serde_json::Value {
     serde_json::from_str(args).unwrap_or_else(|_| serde_json::Value::String(args.to_owned()))
+}
+
+/// Writes the [`BODY_HASHES`] file of a function's folder, if its bytes
+/// change; removes it when no outcome's body hash is known.
+fn write_body_hashes(function_dir: &Path, function: &Function) -> io::Result<()> {
+    let hashes: BTreeMap<String, String> = function
+        .outcomes
+        .iter()
+        .filter_map(|(id, entry)| entry.body_hash.clone().map(|hash| (id.clone(), hash)))
+        .collect();
+    let path = function_dir.join(BODY_HASHES);
+    if hashes.is_empty() {
+        return match fs::remove_file(&path) {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+            _ => Ok(()),
+        };
+    }
+    let text = render_body_hashes(&hashes);
+    if fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
+        fs::create_dir_all(function_dir)?;
+        write_atomic(&path, text.as_bytes())?;
+    }
+    Ok(())
 }
 
 fn outcome_files(dir: &Path) -> Vec<PathBuf> {
@@ -330,9 +425,9 @@ mod tests {
     #[test]
     fn calls_replay_in_their_order_and_repeats_share_a_file() -> io::Result<()> {
         let mut fixtures = Fixtures::default();
-        fixtures.add(outcome(r#"{"id":1}"#, "1"), 0);
-        fixtures.add(outcome(r#"{"id":1}"#, "2"), 1);
-        fixtures.add(outcome(r#"{"id":1}"#, "1"), 2);
+        fixtures.add(outcome(r#"{"id":1}"#, "1"), 0, None);
+        fixtures.add(outcome(r#"{"id":1}"#, "2"), 1, None);
+        fixtures.add(outcome(r#"{"id":1}"#, "1"), 2, None);
         let values: Vec<_> = (0..4).map(|call| value(&fixtures, r#"{"id":1}"#, call)).collect();
         assert_eq!(values, [Some("1".into()), Some("2".into()), Some("1".into()), None]);
 
@@ -370,7 +465,7 @@ mod tests {
         assert_eq!(value(&fixtures, r#"{"id":1}"#, 5), Some("\"by hand\"".into()));
         assert_eq!(fixtures.find(FUNCTION, r#"{"id":1}"#, 5).map(|(id, _)| id), Some("00000000000000aa"));
         // Recording it again adds nothing, and leaves the file as written.
-        fixtures.add(outcome(r#"{"id":1}"#, "\"by hand\""), 5);
+        fixtures.add(outcome(r#"{"id":1}"#, "\"by hand\""), 5, None);
         fixtures.write(dir.path(), false)?;
         assert_eq!(fs::read_to_string(&by_hand)?, text);
         assert_eq!(outcome_files(&function_dir).len(), 1);

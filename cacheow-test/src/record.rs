@@ -20,6 +20,10 @@ pub enum Record {
     /// Call everything and rewrite the test's fixtures: what this run did
     /// not use is removed.
     All,
+    /// Like `Once`, and also call and record again every call of the
+    /// functions whose fixtures were recorded by another body (drift:
+    /// `cacheow fixtures --stale` lists them); replay the rest.
+    Stale,
 }
 
 impl Record {
@@ -29,6 +33,7 @@ impl Record {
             Record::None => "none",
             Record::Once => "once",
             Record::All => "all",
+            Record::Stale => "stale",
         }
     }
 }
@@ -45,7 +50,7 @@ pub struct UnknownRecord(pub String);
 
 impl fmt::Display for UnknownRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown record mode `{}`: expected `none`, `once` or `all`", self.0)
+        write!(f, "unknown record mode `{}`: expected `none`, `once`, `all` or `stale`", self.0)
     }
 }
 
@@ -59,6 +64,7 @@ impl FromStr for Record {
             "none" => Ok(Record::None),
             "once" => Ok(Record::Once),
             "all" => Ok(Record::All),
+            "stale" => Ok(Record::Stale),
             other => Err(UnknownRecord(other.to_owned())),
         }
     }
@@ -70,12 +76,12 @@ mod tests {
 
     #[test]
     fn parses_its_names() {
-        for record in [Record::None, Record::Once, Record::All] {
+        for record in [Record::None, Record::Once, Record::All, Record::Stale] {
             assert_eq!(record.as_str().parse(), Ok(record));
         }
         assert_eq!(
             "twice".parse::<Record>().map_err(|e| e.to_string()),
-            Err("unknown record mode `twice`: expected `none`, `once` or `all`".to_owned())
+            Err("unknown record mode `twice`: expected `none`, `once`, `all` or `stale`".to_owned())
         );
     }
 }

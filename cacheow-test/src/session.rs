@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use cacheow::__harness::{Decision, FixtureOutcome, Hook, Recorded, Running, function_dir_name};
+use cacheow::__harness::{Decision, FixtureOutcome, Hook, Recorded, Running, body_hash, function_dir_name, registered};
 use cacheow::{Function, Mode};
 
 use crate::Record;
@@ -56,6 +56,21 @@ struct State {
     running: Option<Running>,
     /// Why a call of the test failed for its fixtures, if one did.
     fixture_failure: Option<String>,
+    /// In `stale` mode, whether each function called has its calls
+    /// recorded again: decided at its first call, for the whole test.
+    stale_functions: HashMap<&'static str, bool>,
+}
+
+impl State {
+    /// Whether a `stale` run records the calls of `function` again: when
+    /// another body recorded some of its fixtures as the test started.
+    fn records_again(&mut self, function: &'static Function) -> bool {
+        let fixtures = &self.fixtures;
+        *self
+            .stale_functions
+            .entry(function.id())
+            .or_insert_with(|| fixtures.is_stale_function(function.id(), body_hash(function)))
+    }
 }
 
 struct Pending {
@@ -141,16 +156,18 @@ impl Session {
         state.fixtures.redact(&redaction);
         state.this_run.redact(&redaction);
         let written = match self.record {
-            Record::Once if save && state.changed => state.fixtures.write(&self.dir, false),
+            Record::Once | Record::Stale if save && state.changed => state.fixtures.write(&self.dir, false),
             // The fixtures become what this run used, nothing else.
             Record::All if save => state.this_run.write(&self.dir, true),
             _ => Ok(Vec::new()),
         };
+        let held = if self.record == Record::All { &state.this_run } else { &state.fixtures };
+        let stale = self.stale_notes(held);
         let written = written.unwrap_or_else(|error| {
             panic!("cacheow-test: cannot write the fixtures of `{}` in {}: {error}", self.test, self.dir.display())
         });
         let used: Vec<PathBuf> = state.used.iter().cloned().chain(written).collect();
-        crate::used::note(&self.dir, &used);
+        crate::used::note(&self.dir, &used, &stale);
     }
 
     fn missing(&self, fixtures: &Fixtures, function: &Function, args: &str, call: u32) -> String {
@@ -189,6 +206,18 @@ impl Session {
                 diff = closest::render(&differences),
             ),
         }
+    }
+
+    /// What `cacheow fixtures --stale` is told of fixtures recorded by
+    /// another body of a function of this program: the test, the
+    /// function, the file.
+    fn stale_notes(&self, fixtures: &Fixtures) -> Vec<(String, PathBuf)> {
+        let current = |function_id: &str| registered(function_id).map(body_hash);
+        fixtures
+            .stale(current)
+            .into_iter()
+            .map(|(function_id, id, outcome)| (outcome.function.clone(), fixtures.path(&self.dir, function_id, id)))
+            .collect()
     }
 
     /// For a strict test that replays, what it left unplayed: every call of
@@ -252,6 +281,7 @@ impl Hook for Session {
             Some(Mode::Mock) => state.fixtures.any(function.id(), &args, call),
             Some(Mode::Cache) => state.fixtures.cached(function.id(), &args, call),
             None if self.record == Record::All => None,
+            None if self.record == Record::Stale && state.records_again(function) => None,
             None => state.fixtures.find(function.id(), &args, call),
         }
         .map(|(id, fixture)| (id.to_owned(), fixture.clone()));
@@ -266,7 +296,8 @@ impl Hook for Session {
             if !nested {
                 state.log.push((function, args.clone(), fixture.outcome.clone(), Duration::ZERO));
             }
-            state.this_run.add(fixture.clone(), call);
+            let recorded_by = state.fixtures.body_hash(function.id(), &id).map(str::to_owned);
+            state.this_run.add(fixture.clone(), call, recorded_by.as_deref());
             return Decision::Replay(fixture.outcome);
         }
         // A function pinned to default mode is always called, never recorded.
@@ -303,8 +334,8 @@ impl Hook for Session {
             calls: Vec::new(),
             nested: !logged,
         };
-        state.fixtures.add(fixture.clone(), call);
-        state.this_run.add(fixture, call);
+        state.fixtures.add(fixture.clone(), call, Some(body_hash(function)));
+        state.this_run.add(fixture, call, Some(body_hash(function)));
         state.changed = true;
     }
 

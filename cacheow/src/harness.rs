@@ -9,4 +9,18 @@ pub use crate::runtime::binding::{Entered, enter, hook as current};
 pub use crate::runtime::hook::{Decision, Hook};
 pub use crate::runtime::scope::Running;
 pub use crate::store::files::write_atomic;
-pub use crate::store::fixture::{FixtureOutcome, function_dir_name, function_id_of_dir};
+pub use crate::store::fixture::{
+    BODY_HASHES, FixtureOutcome, function_dir_name, function_id_of_dir, read_body_hashes, render_body_hashes,
+};
+
+use crate::runtime::function::Function;
+
+/// The body hash of `function`, with what it `depends` on: 16 hex digits.
+pub fn body_hash(function: &Function) -> &'static str {
+    function.body_hash()
+}
+
+/// The decorated function of this program with the id `function_id`.
+pub fn registered(function_id: &str) -> Option<&'static Function> {
+    crate::runtime::registry::by_id(function_id)
+}

@@ -15,7 +15,10 @@ pub(crate) const ASYNC_SEQUENCE: &str = "#[cacheow] records the items of an iter
 pub(crate) const UNKNOWN_OPTION: &str = "unknown #[cacheow] option: the options are `name = \"...\"` (a stable id \
      across renames), `version = N` (a new set of outcomes), `record_panics = false`, `ttl = \"10m\"`, `serve_stale`, \
      `ttl_from = f`, `cache_if = f`, `cache_errors = false`, `validate = f`, `tags(\"...\")`, `key = f`, `redact(\"...\")`, \
-     `cleanup = \"30m\"`, `dedupe = false` and `wait = \"30s\"`; `#[cacheow(skip)]` goes on a parameter";
+     `cleanup = \"30m\"`, `dedupe = false`, `wait = \"30s\"`, `shared = false` and `depends(helper, path = \"file\")`; \
+     `#[cacheow(skip)]` goes on a parameter";
+pub(crate) const DEPENDS_OPTION: &str = "`depends` takes decorated functions and files of the crate: \
+     `#[cacheow(depends(helper_a, helper_b, path = \"prompts/system.txt\"))]`";
 pub(crate) const TTL_OPTION: &str = "`ttl` takes a duration in humantime's format: `#[cacheow(ttl = \"10m\")]`";
 pub(crate) const WAIT_OPTION: &str = "`wait` takes a duration in humantime's format: `#[cacheow(wait = \"30s\")]`";
 pub(crate) const FN_OPTION: &str = "this option takes the path of a function: `#[cacheow(cache_if = worth_keeping)]`";

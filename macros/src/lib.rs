@@ -9,6 +9,7 @@
 //! error at once, and `render` writes the expansion.
 
 mod body_hash;
+mod depends;
 mod error;
 mod output;
 mod parse;

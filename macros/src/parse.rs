@@ -7,6 +7,7 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{Attribute, FnArg, Meta, Pat, Token};
 
+use crate::depends::Depends;
 use crate::error::{self, Errors};
 use crate::policy::PolicyOptions;
 
@@ -51,6 +52,8 @@ pub(crate) struct Options {
     pub(crate) record_panics: bool,
     /// `ttl`, `cache_if` and the other cache-policy options.
     pub(crate) policy: PolicyOptions,
+    /// What else its behaviour depends on, for its body hash.
+    pub(crate) depends: Depends,
 }
 
 pub(crate) fn parse(attr: TokenStream, item: TokenStream) -> Result<Function, Errors> {
@@ -110,6 +113,12 @@ fn read_options(metas: Vec<Meta>) -> (Options, Vec<syn::Error>) {
     for meta in metas {
         if let Some(read) = options.policy.read(&meta) {
             errors.extend(read.err());
+            continue;
+        }
+        if let Meta::List(list) = &meta
+            && list.path.is_ident("depends")
+        {
+            errors.extend(options.depends.read(list).err());
             continue;
         }
         let Meta::NameValue(pair) = &meta else {

@@ -110,6 +110,7 @@ fn registration(function: &Function) -> TokenStream {
     let generic = return_type_varies(sig);
     let policy = options.policy.render_policy();
     let body_hash = crate::body_hash::of(&function.item.block);
+    let depends = options.depends.render();
     quote! {
         static __CACHEOW_FUNCTION: ::cacheow::__private::Function =
             ::cacheow::__private::Function::new(::cacheow::__private::FunctionMeta {
@@ -126,6 +127,7 @@ fn registration(function: &Function) -> TokenStream {
                 generic: #generic,
                 policy: #policy,
                 body_hash: #body_hash,
+                depends: #depends,
             });
         // Its type name is the function's path, `Self` type included, which
         // an attribute on a method cannot otherwise know.

@@ -4,6 +4,7 @@
 //! Tests that need fixtures of their own write them in temporary
 //! directories, through `Scope`, which is what `#[cacheow_test]` expands to.
 
+mod drift;
 mod isolation;
 mod misses;
 mod modes;

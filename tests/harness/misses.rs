@@ -33,12 +33,20 @@ fn a_miss_shows_how_the_closest_recorded_arguments_differ() {
         quote_price("pear", 10, "us");
     });
 
-    let message = failure(|| scope(&root, Record::None).run(|| drop(quote_price("apple", 4, "eu"))));
+    let message = failure(|| {
+        scope(&root, Record::None).run(|| {
+            quote_price("apple", 4, "eu");
+        })
+    });
     assert!(message.contains("differ in 1 field(s):\n    quantity: recorded 3, called with 4\n"), "{message}");
     assert!(message.contains("of the calls [0] in "), "{message}");
     assert!(message.contains("no recorded outcome for call 0 of"), "{message}");
 
-    let message = failure(|| scope(&root, Record::None).run(|| drop(quote_price("pear", 11, "eu"))));
+    let message = failure(|| {
+        scope(&root, Record::None).run(|| {
+            quote_price("pear", 11, "eu");
+        })
+    });
     assert!(
         message
             .contains("differ in 2 field(s):\n    quantity: recorded 10, called with 11\n    region: recorded \"us\""),
@@ -49,8 +57,18 @@ fn a_miss_shows_how_the_closest_recorded_arguments_differ() {
 #[test]
 fn a_call_made_more_often_than_recorded_is_numbered_as_the_fixtures_number_it() {
     let root = tempfile::tempdir().expect("a temporary dir");
-    scope(&root, Record::Once).run(|| (0..2).for_each(|_| drop(quote_price("fig", 1, "eu"))));
-    let message = failure(|| scope(&root, Record::None).run(|| (0..3).for_each(|_| drop(quote_price("fig", 1, "eu")))));
+    scope(&root, Record::Once).run(|| {
+        (0..2).for_each(|_| {
+            quote_price("fig", 1, "eu");
+        })
+    });
+    let message = failure(|| {
+        scope(&root, Record::None).run(|| {
+            (0..3).for_each(|_| {
+                quote_price("fig", 1, "eu");
+            })
+        })
+    });
     assert!(message.contains("no recorded outcome for call 2 of"), "{message}");
     assert!(message.contains("They hold the calls [0, 1] with these arguments"), "{message}");
     let fixture = std::fs::read_dir(scope(&root, Record::None).fixture_dir())
@@ -65,7 +83,11 @@ fn a_call_made_more_often_than_recorded_is_numbered_as_the_fixtures_number_it() 
 #[test]
 fn a_miss_of_a_function_never_recorded_says_so() {
     let root = tempfile::tempdir().expect("a temporary dir");
-    let message = failure(|| scope(&root, Record::None).run(|| drop(quote_price("kiwi", 1, "eu"))));
+    let message = failure(|| {
+        scope(&root, Record::None).run(|| {
+            quote_price("kiwi", 1, "eu");
+        })
+    });
     assert!(message.contains("They hold no outcome of `harness::misses::quote_price`."), "{message}");
 }
 
@@ -95,6 +117,10 @@ fn panic_location(f: impl FnOnce() + UnwindSafe) -> Option<(String, u32)> {
 fn a_miss_of_a_synchronous_call_points_at_the_call_in_the_test() {
     let root = tempfile::tempdir().expect("a temporary dir");
     let line = line!() + 1;
-    let location = panic_location(|| scope(&root, Record::None).run(|| drop(quote_price("plum", 1, "eu"))));
+    let location = panic_location(|| {
+        scope(&root, Record::None).run(|| {
+            quote_price("plum", 1, "eu");
+        })
+    });
     assert_eq!(location, Some((file!().to_owned(), line)));
 }

@@ -42,18 +42,30 @@ fn a_strict_test_fails_on_each_recorded_call_it_did_not_make() {
         price(2);
     });
 
-    let message = strict_failure(root.path(), Record::None, || drop(price(1))).expect("two calls are unplayed");
+    let message = strict_failure(root.path(), Record::None, || {
+        price(1);
+    })
+    .expect("two calls are unplayed");
     assert!(message.contains("`harness::strict::prices` is strict, and left 2 recorded call(s)"), "{message}");
     assert!(message.contains("`harness::strict::price` with the arguments {\"n\":2}, call 0 ("), "{message}");
     assert!(message.contains("`harness::strict::price` with the arguments {\"n\":2}, call 1 ("), "{message}");
     assert!(message.contains("CACHEOW_RECORD=all cargo test strict::prices"), "{message}");
 
-    let message = strict_failure(root.path(), Record::None, || (1..=2).for_each(|n| drop(price(n))))
-        .expect("the second call of price(2) is unplayed");
+    let message = strict_failure(root.path(), Record::None, || {
+        (1..=2).for_each(|n| {
+            price(n);
+        })
+    })
+    .expect("the second call of price(2) is unplayed");
     assert!(message.contains("left 1 recorded call(s)"), "{message}");
     assert!(message.contains("{\"n\":2}, call 1 ("), "{message}");
 
-    assert_eq!(strict_failure(root.path(), Record::None, || [1, 2, 2].into_iter().for_each(|n| drop(price(n)))), None);
+    assert_eq!(
+        strict_failure(root.path(), Record::None, || [1, 2, 2].into_iter().for_each(|n| {
+            price(n);
+        })),
+        None
+    );
     // Not strict, the same replay of one call passes.
     scope(root.path(), Record::None).run(|| assert_eq!(price(1), 10));
 }
@@ -61,14 +73,24 @@ fn a_strict_test_fails_on_each_recorded_call_it_did_not_make() {
 #[test]
 fn a_strict_failure_saves_nothing_and_all_mode_is_never_strict() {
     let root = tempfile::tempdir().expect("a temporary dir");
-    scope(root.path(), Record::Once).run(|| drop(price(1)));
+    scope(root.path(), Record::Once).run(|| {
+        price(1);
+    });
     let before = tree(&scope(root.path(), Record::Once).fixture_dir());
 
-    let message = strict_failure(root.path(), Record::Once, || drop(price(3))).expect("price(1) is unplayed");
+    let message = strict_failure(root.path(), Record::Once, || {
+        price(3);
+    })
+    .expect("price(1) is unplayed");
     assert!(message.contains("{\"n\":1}, call 0"), "{message}");
     assert_eq!(tree(&scope(root.path(), Record::Once).fixture_dir()), before, "price(3) was not written");
 
-    assert_eq!(strict_failure(root.path(), Record::All, || drop(price(3))), None);
+    assert_eq!(
+        strict_failure(root.path(), Record::All, || {
+            price(3);
+        }),
+        None
+    );
 }
 
 #[test]
@@ -87,8 +109,10 @@ fn calls_recorded_inside_another_are_not_expected_again() {
         outer_total(4);
         inner_rate(4);
     });
-    let message =
-        strict_failure(root.path(), Record::None, || drop(outer_total(4))).expect("inner_rate(4) is unplayed");
+    let message = strict_failure(root.path(), Record::None, || {
+        outer_total(4);
+    })
+    .expect("inner_rate(4) is unplayed");
     assert!(message.contains("`harness::strict::inner_rate` with the arguments {\"n\":4}, call 0"), "{message}");
 }
 
@@ -96,7 +120,11 @@ fn calls_recorded_inside_another_are_not_expected_again() {
 #[test]
 fn replaying_one_of_two_recorded_calls() {
     let root = tempfile::tempdir().expect("a temporary dir");
-    scope(root.path(), Record::Once).run(|| (5..7).for_each(|n| drop(price(n))));
+    scope(root.path(), Record::Once).run(|| {
+        (5..7).for_each(|n| {
+            price(n);
+        })
+    });
     scope(root.path(), Record::None).run(|| assert_eq!(price(5), 50));
 }
 

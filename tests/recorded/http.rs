@@ -103,7 +103,9 @@ fn expect_requests(server: &Server, when_recording: usize) {
     match cacheow_test::current().record() {
         Record::None => assert_eq!(requests, 0, "replayed"),
         Record::All => assert_eq!(requests, when_recording, "recorded"),
-        Record::Once => assert!(requests <= when_recording, "{requests} requests"),
+        // `once` calls what the fixtures lack; `stale`, the calls of functions
+        // another body recorded too.
+        _ => assert!(requests <= when_recording, "{requests} requests"),
     }
 }
 

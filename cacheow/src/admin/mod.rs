@@ -240,6 +240,10 @@ impl DataDir {
     }
 }
 
+/// The file of a fixture folder of cacheow-test that maps each outcome id
+/// to the body hash of the function that recorded it: `body-hashes.txt`.
+pub const BODY_HASHES: &str = crate::store::fixture::BODY_HASHES;
+
 /// The function id in the name of a fixture folder of cacheow-test,
 /// `fetch_user-0123456789abcdef`.
 pub fn fixture_function_id(folder_name: &str) -> Option<&str> {

@@ -5,6 +5,8 @@
 
 use std::sync::{Arc, OnceLock};
 
+use xxhash_rust::xxh3::Xxh3;
+
 use crate::model::codec::{CodecError, wrong_kind};
 use crate::model::ids;
 use crate::model::items;
@@ -41,6 +43,8 @@ pub struct Function {
     checker: OnceLock<Checker>,
     /// The name of its return type, learnt at its first call in this process.
     return_type: OnceLock<&'static str>,
+    /// Its body hash with what it depends on, once asked for.
+    body_hash: OnceLock<&'static str>,
 }
 
 /// What `#[cacheow]` knows of the function it decorates.
@@ -69,6 +73,8 @@ pub struct FunctionMeta {
     /// The hash of its body's tokens (16 hex digits), which the outcomes it
     /// shares carry: an outcome recorded by another body can be told.
     pub body_hash: &'static str,
+    /// `#[cacheow(depends(..))]`: what its body hash folds in.
+    pub depends: &'static [Dependency],
 }
 
 /// Whether an outcome fits a function's return type, without the type.
@@ -113,6 +119,7 @@ impl Function {
             state: OnceLock::new(),
             checker: OnceLock::new(),
             return_type: OnceLock::new(),
+            body_hash: OnceLock::new(),
         }
     }
 
@@ -124,6 +131,7 @@ impl Function {
             state: OnceLock::new(),
             checker: OnceLock::new(),
             return_type: OnceLock::new(),
+            body_hash: OnceLock::new(),
         }
     }
 
@@ -142,6 +150,12 @@ impl Function {
 
     pub(crate) fn meta(&self) -> &FunctionMeta {
         &self.meta
+    }
+
+    /// The hash of its body, and of what it `depends` on: 16 hex digits.
+    /// An outcome recorded by another body carries another.
+    pub(crate) fn body_hash(&self) -> &'static str {
+        self.body_hash.get_or_init(|| leak(body_hash_of(self)))
     }
 
     pub(crate) fn is_registered(&self) -> bool {
@@ -216,6 +230,51 @@ impl std::fmt::Debug for Function {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Function").field("name", &self.name()).field("id", &self.id()).finish()
     }
+}
+
+/// How deep `depends` is followed: deeper is a cycle (`a` depends on `b`,
+/// which depends on `a`), whose hash stops there.
+const MAX_DEPTH: u32 = 16;
+
+/// What else a function's behaviour depends on: `#[cacheow(depends(helper,
+/// path = "prompts/system.txt"))]`.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum Dependency {
+    /// Another decorated function, whose body hash is folded in.
+    Function(fn() -> &'static Function),
+    /// A file of the crate, read when the crate was built.
+    File { path: &'static str, content: &'static [u8] },
+}
+
+/// The body hash of `function`, 16 hex digits: the macro's alone when it
+/// depends on nothing, so that outcomes shared before keep theirs.
+fn body_hash_of(function: &Function) -> String {
+    folded(function, 0)
+}
+
+fn folded(function: &Function, depth: u32) -> String {
+    let meta = function.meta();
+    if meta.depends.is_empty() || depth >= MAX_DEPTH {
+        return meta.body_hash.to_owned();
+    }
+    let mut hasher = Xxh3::new();
+    hasher.update(meta.body_hash.as_bytes());
+    for dependency in meta.depends {
+        match dependency {
+            Dependency::Function(handle) => {
+                hasher.update(b"\0f");
+                hasher.update(folded(handle(), depth + 1).as_bytes());
+            }
+            Dependency::File { path, content } => {
+                hasher.update(b"\0p");
+                hasher.update(path.as_bytes());
+                hasher.update(b"\0");
+                hasher.update(content);
+            }
+        }
+    }
+    format!("{:016x}", hasher.digest())
 }
 
 pub(crate) fn leak(text: String) -> &'static str {

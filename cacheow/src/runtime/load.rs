@@ -56,7 +56,7 @@ impl Runtime {
             tier: Arc::clone(tier),
             ttl: policy.ttl,
             tags: policy.tags,
-            body_hash: function.meta().body_hash,
+            body_hash: function.body_hash(),
         });
         Keeping {
             writer: store.map(Store::writer),

@@ -68,6 +68,7 @@ fn unregistered(qualified: String) -> &'static Function {
         generic: false,
         policy: crate::model::policy::Policy::DEFAULT,
         body_hash: "",
+        depends: &[],
     };
     let function: &'static Function = Box::leak(Box::new(Function::with_names(meta, names)));
     handles.insert(qualified, function);
