@@ -2,6 +2,7 @@
 
 mod data;
 mod delete;
+mod drift;
 mod fixtures;
 mod serve;
 mod shared;
