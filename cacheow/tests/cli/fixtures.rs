@@ -170,3 +170,61 @@ fn a_failed_test_deletes_nothing_and_says_a_test_failed() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("no #[cacheow_test] test of it ran"), "{}", text(&output));
     assert_eq!(tree(&helpers), before);
 }
+
+/// `git` in `dir`, committing as a test would, at `date` when given.
+fn git(dir: &Path, args: &[&str], date: Option<&str>) {
+    let mut command = Command::new("git");
+    command.arg("-C").arg(dir).args(["-c", "user.name=cacheow", "-c", "user.email=cacheow@example.com"]).args(args);
+    if let Some(date) = date {
+        command.env("GIT_COMMITTER_DATE", date).env("GIT_AUTHOR_DATE", date);
+    }
+    let output = command.output().expect("git runs");
+    assert!(output.status.success(), "git {args:?}: {}", text(&output));
+}
+
+#[test]
+fn older_than_lists_the_fixtures_git_last_committed_before_then() {
+    let root = tempfile::tempdir().expect("a temporary dir");
+    let fixtures = root.path().join("fixtures");
+    let function_dir = "area-0123456789abcdef";
+    let old = fixtures.join("app/tests/old_one").join(function_dir).join("00000000000000aa.json");
+    let recent = fixtures.join("app/tests/recent_one").join(function_dir).join("00000000000000bb.json");
+    let uncommitted = fixtures.join("app/tests/new_one").join(function_dir).join("00000000000000cc.json");
+    git(root.path(), &["init", "--quiet"], None);
+    write_outcome(&old);
+    git(root.path(), &["add", "."], None);
+    git(root.path(), &["commit", "--quiet", "-m", "old"], Some("2020-01-02T10:00:00Z"));
+    write_outcome(&recent);
+    git(root.path(), &["add", "."], None);
+    git(root.path(), &["commit", "--quiet", "-m", "recent"], None);
+    write_outcome(&uncommitted);
+
+    let older_than = |age: &str| {
+        Command::new(env!("CARGO_BIN_EXE_cacheow"))
+            .args(["fixtures", "--older-than", age, "--check", "--dir"])
+            .arg(&fixtures)
+            .output()
+            .expect("cacheow runs")
+    };
+    let listed = older_than("90d");
+    let stdout = String::from_utf8_lossy(&listed.stdout);
+    assert_eq!(listed.status.code(), Some(1), "{}", text(&listed));
+    assert!(stdout.contains("1 fixture was last re-recorded more than 90d ago"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("app/tests/old_one/{function_dir}/00000000000000aa.json  (recorded 2020-01-02)")),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("recent_one") && !stdout.contains("new_one"), "{stdout}");
+
+    let none = older_than("10000d");
+    assert!(none.status.success(), "{}", text(&none));
+    assert!(String::from_utf8_lossy(&none.stdout).contains("re-recorded less than"), "{}", text(&none));
+
+    let bad = older_than("soon");
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("invalid value 'soon' for '--older-than <AGE>'"),
+        "{}",
+        text(&bad)
+    );
+}
