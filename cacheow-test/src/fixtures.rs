@@ -14,8 +14,7 @@ use cacheow::__harness::{
     write_atomic,
 };
 
-use crate::closest::{self, Difference};
-use cacheow::__harness::Redaction;
+use cacheow::__harness::{Redaction, json_diff};
 
 /// The fixtures of one test.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -122,7 +121,7 @@ impl Fixtures {
         }
         let called = json_or_text(args);
         self.outcomes(function_id)
-            .map(|(id, outcome)| (id, outcome, closest::differences(&json_or_text(&outcome.args), &called)))
+            .map(|(id, outcome)| (id, outcome, json_diff::differences(&json_or_text(&outcome.args), &called)))
             .min_by_key(|(_, _, differences)| differences.len())
             .map_or(Nearest::Nothing, |(id, outcome, differences)| Nearest::Closest { id, outcome, differences })
     }
@@ -329,7 +328,7 @@ pub(crate) enum Nearest<'a> {
     SameArgs(Vec<u32>),
     /// The outcome of the closest arguments: its file id, and how its
     /// arguments differ from the call's.
-    Closest { id: &'a str, outcome: &'a FixtureOutcome, differences: Vec<Difference> },
+    Closest { id: &'a str, outcome: &'a FixtureOutcome, differences: Vec<json_diff::Difference> },
 }
 
 fn json_or_text(args: &str) -> serde_json::Value {

@@ -41,7 +41,6 @@
 //! [`spawn`] or [`scoped`], never to another test. A decorated call made
 //! outside every test while tests run fails, rather than guessing whose it is.
 
-mod closest;
 mod env;
 mod fixtures;
 mod record;

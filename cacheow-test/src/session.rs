@@ -11,10 +11,9 @@ use cacheow::__harness::{Decision, FixtureOutcome, Hook, Recorded, Running, body
 use cacheow::{Function, Mode};
 
 use crate::Record;
-use crate::closest;
 use crate::fixtures::{Fixtures, Nearest};
 use crate::snapshot::Entry;
-use cacheow::__harness::Redaction;
+use cacheow::__harness::{Redaction, json_diff};
 
 /// A running test.
 pub(crate) struct Session {
@@ -203,7 +202,7 @@ impl Session {
                 },
                 file = fixtures.path(&self.dir, function.id(), id).display(),
                 count = differences.len(),
-                diff = closest::render(&differences),
+                diff = json_diff::render(&differences, ("recorded", "called with")),
             ),
         }
     }

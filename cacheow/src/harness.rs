@@ -3,6 +3,7 @@
 //! cacheow-test, without notice, in any release.
 
 pub use crate::model::canonical::canonical_json;
+pub use crate::model::json_diff;
 pub use crate::model::outcome::{OutcomeKind, Payload, Recorded};
 pub use crate::model::redact::{REDACTED, Redaction};
 pub use crate::runtime::binding::{Entered, enter, hook as current};

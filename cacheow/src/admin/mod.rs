@@ -38,6 +38,8 @@ use crate::store::outcomes::OutcomeRow;
 pub use shared::{Moved, SharedFunction, SharedStatus};
 pub use transfer::Imported;
 
+pub use crate::model::json_diff;
+
 /// A data dir, opened apart from the process-wide runtime: what this
 /// process records into the same data dir is seen here once flushed
 /// ([`Manager::flush`]).

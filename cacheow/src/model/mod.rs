@@ -11,6 +11,7 @@ pub(crate) mod error;
 pub(crate) mod event;
 pub(crate) mod ids;
 pub(crate) mod items;
+pub mod json_diff;
 pub(crate) mod kind;
 pub(crate) mod latency;
 pub(crate) mod manual;

@@ -1,6 +1,6 @@
-//! The recorded arguments closest to those of a call the fixtures lack,
-//! field by field: most misses are one changed field, which the message of
-//! the miss then names.
+//! How two JSON values differ, field by field: for the message of a test's
+//! miss (most misses are one changed field) and for `cacheow fixtures
+//! review`.
 
 use serde_json::Value;
 
@@ -9,16 +9,24 @@ const SHOWN: usize = 8;
 
 /// One field whose value differs: `None` where a side lacks it.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Difference {
+pub struct Difference {
     /// `quantity`, `address.city`, `items[2]`; empty for the whole value.
-    pub(crate) path: String,
-    pub(crate) recorded: Option<Value>,
-    pub(crate) called: Option<Value>,
+    pub path: String,
+    /// Its value in the first of the two, as recorded.
+    pub recorded: Option<Value>,
+    /// Its value in the second: as called, or as recorded now.
+    pub called: Option<Value>,
 }
 
 /// Where `called` differs from `recorded`, leaf by leaf, in key order.
 /// Arrays of the same length are compared item by item.
-pub(crate) fn differences(recorded: &Value, called: &Value) -> Vec<Difference> {
+///
+/// ```
+/// use cacheow::admin::json_diff::differences;
+/// let found = differences(&serde_json::json!({"n": 1, "m": 2}), &serde_json::json!({"n": 1, "m": 3}));
+/// assert_eq!(found[0].path, "m");
+/// ```
+pub fn differences(recorded: &Value, called: &Value) -> Vec<Difference> {
     let mut found = Vec::new();
     compare(String::new(), Some(recorded), Some(called), &mut found);
     found
@@ -48,25 +56,22 @@ fn compare(path: String, recorded: Option<&Value>, called: Option<&Value>, found
 }
 
 /// The differences, a line each, indented: at most [`SHOWN`] of them.
-pub(crate) fn render(differences: &[Difference]) -> String {
-    let mut lines: Vec<String> = differences.iter().take(SHOWN).map(line).collect();
+/// `sides` names the two: `("recorded", "called with")`.
+pub fn render(differences: &[Difference], sides: (&str, &str)) -> String {
+    let mut lines: Vec<String> = differences.iter().take(SHOWN).map(|difference| line(difference, sides)).collect();
     if differences.len() > SHOWN {
         lines.push(format!("    … and {} more", differences.len() - SHOWN));
     }
     lines.join("\n")
 }
 
-fn line(difference: &Difference) -> String {
-    let path = if difference.path.is_empty() { "the arguments" } else { difference.path.as_str() };
-    let side = |value: &Option<Value>, with: &str, without: &str| match value {
+fn line(difference: &Difference, (first, second): (&str, &str)) -> String {
+    let path = if difference.path.is_empty() { "the whole value" } else { difference.path.as_str() };
+    let side = |value: &Option<Value>, with: &str| match value {
         Some(value) => format!("{with} {value}"),
-        None => without.to_owned(),
+        None => format!("{} without it", with.split(' ').next().unwrap_or(with)),
     };
-    format!(
-        "    {path}: {}, {}",
-        side(&difference.recorded, "recorded", "recorded without it"),
-        side(&difference.called, "called with", "called without it"),
-    )
+    format!("    {path}: {}, {}", side(&difference.recorded, first), side(&difference.called, second))
 }
 
 #[cfg(test)]
@@ -95,11 +100,11 @@ mod tests {
     fn renders_both_sides_and_caps_the_list() {
         let found = differences(&json!({"quantity": 2, "gone": true}), &json!({"quantity": 3}));
         assert_eq!(
-            render(&found),
+            render(&found, ("recorded", "called with")),
             "    gone: recorded true, called without it\n    quantity: recorded 2, called with 3"
         );
         let many = differences(&json!((0..10).collect::<Vec<_>>()), &json!((10..20).collect::<Vec<_>>()));
-        let rendered = render(&many);
+        let rendered = render(&many, ("recorded", "called with"));
         assert_eq!(rendered.lines().count(), SHOWN + 1);
         assert!(rendered.ends_with("… and 2 more"), "{rendered}");
     }
