@@ -24,6 +24,11 @@ pub enum Record {
     /// functions whose fixtures were recorded by another body (drift:
     /// `cacheow fixtures --stale` lists them); replay the rest.
     Stale,
+    /// Call everything, like `All`, but write each new or changed outcome
+    /// as a pending file beside the old one (and mark each one no longer
+    /// given), for `cacheow fixtures review` to accept or reject. What did
+    /// not change is left as it is.
+    Review,
 }
 
 impl Record {
@@ -34,6 +39,7 @@ impl Record {
             Record::Once => "once",
             Record::All => "all",
             Record::Stale => "stale",
+            Record::Review => "review",
         }
     }
 }
@@ -50,7 +56,7 @@ pub struct UnknownRecord(pub String);
 
 impl fmt::Display for UnknownRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown record mode `{}`: expected `none`, `once`, `all` or `stale`", self.0)
+        write!(f, "unknown record mode `{}`: expected `none`, `once`, `all`, `stale` or `review`", self.0)
     }
 }
 
@@ -65,6 +71,7 @@ impl FromStr for Record {
             "once" => Ok(Record::Once),
             "all" => Ok(Record::All),
             "stale" => Ok(Record::Stale),
+            "review" => Ok(Record::Review),
             other => Err(UnknownRecord(other.to_owned())),
         }
     }
@@ -76,12 +83,12 @@ mod tests {
 
     #[test]
     fn parses_its_names() {
-        for record in [Record::None, Record::Once, Record::All, Record::Stale] {
+        for record in [Record::None, Record::Once, Record::All, Record::Stale, Record::Review] {
             assert_eq!(record.as_str().parse(), Ok(record));
         }
         assert_eq!(
             "twice".parse::<Record>().map_err(|e| e.to_string()),
-            Err("unknown record mode `twice`: expected `none`, `once`, `all` or `stale`".to_owned())
+            Err("unknown record mode `twice`: expected `none`, `once`, `all`, `stale` or `review`".to_owned())
         );
     }
 }

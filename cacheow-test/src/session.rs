@@ -158,9 +158,11 @@ impl Session {
             Record::Once | Record::Stale if save && state.changed => state.fixtures.write(&self.dir, false),
             // The fixtures become what this run used, nothing else.
             Record::All if save => state.this_run.write(&self.dir, true),
+            // What changed waits for `cacheow fixtures review`.
+            Record::Review if save => state.this_run.write_pending(&self.dir),
             _ => Ok(Vec::new()),
         };
-        let held = if self.record == Record::All { &state.this_run } else { &state.fixtures };
+        let held = if matches!(self.record, Record::All | Record::Review) { &state.this_run } else { &state.fixtures };
         let stale = self.stale_notes(held);
         let written = written.unwrap_or_else(|error| {
             panic!("cacheow-test: cannot write the fixtures of `{}` in {}: {error}", self.test, self.dir.display())
@@ -223,7 +225,7 @@ impl Session {
     /// its fixtures that it did not make. Functions pinned to a mode are
     /// left out: a mock pin replays any outcome, a default pin none.
     fn unplayed(&self) -> Option<String> {
-        if !self.strict || self.record == Record::All {
+        if !self.strict || matches!(self.record, Record::All | Record::Review) {
             return None;
         }
         let state = self.state();
@@ -279,7 +281,7 @@ impl Hook for Session {
             Some(Mode::Default) => None,
             Some(Mode::Mock) => state.fixtures.any(function.id(), &args, call),
             Some(Mode::Cache) => state.fixtures.cached(function.id(), &args, call),
-            None if self.record == Record::All => None,
+            None if matches!(self.record, Record::All | Record::Review) => None,
             None if self.record == Record::Stale && state.records_again(function) => None,
             None => state.fixtures.find(function.id(), &args, call),
         }

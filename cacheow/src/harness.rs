@@ -11,7 +11,8 @@ pub use crate::runtime::hook::{Decision, Hook};
 pub use crate::runtime::scope::Running;
 pub use crate::store::files::write_atomic;
 pub use crate::store::fixture::{
-    BODY_HASHES, FixtureOutcome, function_dir_name, function_id_of_dir, read_body_hashes, render_body_hashes,
+    BODY_HASHES, FixtureOutcome, PENDING, PENDING_BODY_HASHES, PENDING_REMOVAL, function_dir_name, function_id_of_dir,
+    read_body_hashes, read_hashes, render_body_hashes,
 };
 
 use crate::runtime::function::Function;

@@ -242,9 +242,13 @@ impl DataDir {
     }
 }
 
-/// The file of a fixture folder of cacheow-test that maps each outcome id
-/// to the body hash of the function that recorded it: `body-hashes.txt`.
-pub const BODY_HASHES: &str = crate::store::fixture::BODY_HASHES;
+/// What cacheow-test keeps in a fixture folder besides outcome files: the
+/// body hashes (drift), and the pending changes of a review run.
+pub mod fixture_files {
+    pub use crate::store::fixture::{
+        BODY_HASHES, PENDING, PENDING_BODY_HASHES, PENDING_REMOVAL, read_hashes, render_body_hashes,
+    };
+}
 
 /// The function id in the name of a fixture folder of cacheow-test,
 /// `fetch_user-0123456789abcdef`.

@@ -77,7 +77,12 @@ const BODY_HASHES_HEADER: &str = "# cacheow: the body hash of the function that 
 /// when the folder has no [`BODY_HASHES`] file. Lines that do not read
 /// are left out.
 pub fn read_body_hashes(function_dir: &Path) -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(function_dir.join(BODY_HASHES)).unwrap_or_default();
+    read_hashes(&function_dir.join(BODY_HASHES))
+}
+
+/// The hashes of a [`BODY_HASHES`] or [`PENDING_BODY_HASHES`] file.
+pub fn read_hashes(file: &Path) -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(file).unwrap_or_default();
     text.lines()
         .filter(|line| !line.starts_with('#'))
         .filter_map(|line| line.split_once(' '))
@@ -94,6 +99,19 @@ pub fn render_body_hashes(hashes: &BTreeMap<String, String>) -> String {
     }
     text
 }
+
+/// Appended to an outcome file's name (`<id>.json.pending`): what a review
+/// run recorded for it, new or changed, until `cacheow fixtures review`
+/// accepts or rejects it. Never replayed: it does not end in `.json`.
+pub const PENDING: &str = ".pending";
+
+/// Appended to an outcome file's name (`<id>.json.pending-removal`, empty):
+/// a review run no longer gives that outcome.
+pub const PENDING_REMOVAL: &str = ".pending-removal";
+
+/// The body hashes of a function folder's pending outcomes, as in
+/// [`BODY_HASHES`]: moved there as they are accepted.
+pub const PENDING_BODY_HASHES: &str = "body-hashes.txt.pending";
 
 /// `fetch_user-0123456789abcdef`: the directory of a function's fixtures,
 /// named by the function, for people, and its id, for cacheow.
