@@ -15,6 +15,9 @@ const FIXTURES_DIR: &str = "CACHEOW_FIXTURES_DIR";
 const FIXTURES_USED: &str = "CACHEOW_FIXTURES_USED";
 /// `CACHEOW_STRICT`: every test fails when it leaves recorded calls unplayed.
 const STRICT: &str = "CACHEOW_STRICT";
+/// `CACHEOW_VERIFY_MAX_CALLS`: the most real calls of a verify run, per
+/// test binary.
+const VERIFY_MAX_CALLS: &str = "CACHEOW_VERIFY_MAX_CALLS";
 /// `CI`, as continuous integration services set it.
 const CI: &str = "CI";
 
@@ -35,6 +38,16 @@ pub(crate) fn strict() -> bool {
         "" | "0" | "false" => false,
         "1" | "true" => true,
         other => panic!("cacheow-test: {STRICT}={other:?} is not valid: expected `1` or `true` (or `0`, `false`)"),
+    }
+}
+
+/// The cap `CACHEOW_VERIFY_MAX_CALLS` puts on the real calls of a verify
+/// run, if any.
+pub(crate) fn verify_max_calls() -> Option<u64> {
+    let raw = std::env::var(VERIFY_MAX_CALLS).ok().filter(|raw| !raw.trim().is_empty())?;
+    match raw.trim().parse() {
+        Ok(max) => Some(max),
+        Err(_) => panic!("cacheow-test: {VERIFY_MAX_CALLS}={raw:?} is not valid: expected a number of calls, like 50"),
     }
 }
 

@@ -48,6 +48,7 @@ mod scope;
 mod session;
 mod snapshot;
 mod used;
+mod verify;
 
 pub use cacheow_macros::cacheow_test;
 pub use record::{Record, UnknownRecord};

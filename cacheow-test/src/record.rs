@@ -29,6 +29,11 @@ pub enum Record {
     /// given), for `cacheow fixtures review` to accept or reject. What did
     /// not change is left as it is.
     Review,
+    /// Replay, like `None`, and also make each replayed call for real, end
+    /// to end (decorated calls nested in it run for real too), comparing
+    /// what it gives with the recording; fixtures never change. The report
+    /// is `target/cacheow/verify/<test binary>.json`.
+    Verify,
 }
 
 impl Record {
@@ -40,6 +45,7 @@ impl Record {
             Record::All => "all",
             Record::Stale => "stale",
             Record::Review => "review",
+            Record::Verify => "verify",
         }
     }
 }
@@ -56,7 +62,7 @@ pub struct UnknownRecord(pub String);
 
 impl fmt::Display for UnknownRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown record mode `{}`: expected `none`, `once`, `all`, `stale` or `review`", self.0)
+        write!(f, "unknown record mode `{}`: expected `none`, `once`, `all`, `stale`, `review` or `verify`", self.0)
     }
 }
 
@@ -72,6 +78,7 @@ impl FromStr for Record {
             "all" => Ok(Record::All),
             "stale" => Ok(Record::Stale),
             "review" => Ok(Record::Review),
+            "verify" => Ok(Record::Verify),
             other => Err(UnknownRecord(other.to_owned())),
         }
     }
@@ -83,12 +90,12 @@ mod tests {
 
     #[test]
     fn parses_its_names() {
-        for record in [Record::None, Record::Once, Record::All, Record::Stale, Record::Review] {
+        for record in [Record::None, Record::Once, Record::All, Record::Stale, Record::Review, Record::Verify] {
             assert_eq!(record.as_str().parse(), Ok(record));
         }
         assert_eq!(
             "twice".parse::<Record>().map_err(|e| e.to_string()),
-            Err("unknown record mode `twice`: expected `none`, `once`, `all`, `stale` or `review`".to_owned())
+            Err("unknown record mode `twice`: expected `none`, `once`, `all`, `stale`, `review` or `verify`".to_owned())
         );
     }
 }

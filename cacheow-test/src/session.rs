@@ -7,12 +7,16 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use cacheow::__harness::{Decision, FixtureOutcome, Hook, Recorded, Running, body_hash, function_dir_name, registered};
+use cacheow::__harness::{
+    Decision, FixtureOutcome, Hook, Recorded, Running, body_hash, function_dir_name, is_sequence, registered,
+    verifies_exactly,
+};
 use cacheow::{Function, Mode};
 
 use crate::Record;
 use crate::fixtures::{Fixtures, Nearest};
 use crate::snapshot::Entry;
+use crate::verify;
 use cacheow::__harness::{Redaction, json_diff};
 
 /// A running test.
@@ -61,6 +65,11 @@ struct State {
 }
 
 impl State {
+    fn ticket(&mut self) -> u64 {
+        self.next_ticket += 1;
+        self.next_ticket - 1
+    }
+
     /// Whether a `stale` run records the calls of `function` again: when
     /// another body recorded some of its fixtures as the test started.
     fn records_again(&mut self, function: &'static Function) -> bool {
@@ -79,6 +88,9 @@ struct Pending {
     call: u32,
     /// Whether the call shows in snapshots: it would be made when replaying.
     logged: bool,
+    /// In a verify run, the recorded outcome the call is compared with,
+    /// and its file.
+    verifying: Option<(Recorded, PathBuf)>,
 }
 
 impl Session {
@@ -178,12 +190,13 @@ impl Session {
         format!(
             "cacheow-test: no recorded outcome for call {call} of `{name}` with the arguments {args} in the fixtures \
              of `{test}` ({dir}); calls are numbered from 0, as the fixtures' `calls` list them. {nearest}The \
-             record mode is `none` ({reason}), so nothing is called. Record it on a machine that can reach what \
+             record mode is `{mode}` ({reason}), so nothing is called. Record it on a machine that can reach what \
              `{name}` calls: CACHEOW_RECORD=once cargo test {filter}, then commit the fixtures",
             name = function.name(),
             test = self.test,
             dir = dir.display(),
             nearest = self.nearest(fixtures, function, args),
+            mode = self.record,
             reason = self.record_reason,
         )
     }
@@ -267,6 +280,103 @@ impl Session {
     }
 }
 
+/// A call a test's scope is asked about.
+struct Asked {
+    function: &'static Function,
+    /// Redacted.
+    args: String,
+    /// Numbered from 0 among the test's calls with these arguments.
+    call: u32,
+    nested: bool,
+    pin: Option<Mode>,
+}
+
+impl Session {
+    /// The fixture that answers the call, if one does in this record mode.
+    fn answer(&self, state: &mut State, asked: &Asked) -> Option<(String, FixtureOutcome)> {
+        let (function, args, call) = (asked.function.id(), asked.args.as_str(), asked.call);
+        match asked.pin {
+            Some(Mode::Default) => None,
+            Some(Mode::Mock) => state.fixtures.any(function, args, call),
+            Some(Mode::Cache) => state.fixtures.cached(function, args, call),
+            None if matches!(self.record, Record::All | Record::Review) => None,
+            None if self.record == Record::Stale && state.records_again(asked.function) => None,
+            None => state.fixtures.find(function, args, call),
+        }
+        .map(|(id, fixture)| (id.to_owned(), fixture.clone()))
+    }
+
+    /// Replays a fixture; a verify run also makes the call for real.
+    fn replay(&self, state: &mut State, asked: Asked, id: &str, mut fixture: FixtureOutcome) -> Decision {
+        let function = asked.function;
+        if fixture.nested && !asked.nested {
+            state.fixtures.made_at_top_level(function.id(), id);
+            fixture.nested = false;
+            state.changed = true;
+        }
+        let file = state.fixtures.path(&self.dir, function.id(), id);
+        state.used.insert(file.clone());
+        if !asked.nested {
+            state.log.push((function, asked.args.clone(), fixture.outcome.clone(), Duration::ZERO));
+        }
+        let recorded_by = state.fixtures.body_hash(function.id(), id).map(str::to_owned);
+        state.this_run.add(fixture.clone(), asked.call, recorded_by.as_deref());
+        if self.record != Record::Verify || asked.pin.is_some() {
+            return Decision::Replay(fixture.outcome);
+        }
+        let unverified = |why: String| verify::NotVerified {
+            test: self.test.clone(),
+            function: function.name().to_owned(),
+            args: serde_json::from_str(&asked.args).unwrap_or_default(),
+            call: asked.call,
+            why,
+        };
+        if is_sequence(function) {
+            verify::not_verified(unverified(
+                "it returns a sequence, whose items are recorded as they are consumed".into(),
+            ));
+            return Decision::Replay(fixture.outcome);
+        }
+        if !verify::may_call() {
+            verify::not_verified(unverified("past the cap of CACHEOW_VERIFY_MAX_CALLS".into()));
+            return Decision::Replay(fixture.outcome);
+        }
+        let ticket = state.ticket();
+        let verifying = Some((fixture.outcome.clone(), file));
+        state
+            .pending
+            .insert(ticket, Pending { function, args: asked.args, call: asked.call, logged: false, verifying });
+        Decision::Verify { outcome: fixture.outcome, ticket }
+    }
+
+    /// A call the fixtures do not answer: made, recorded, or failed.
+    fn unanswered(&self, state: &mut State, asked: Asked) -> Decision {
+        // A function pinned to default mode is always called, never recorded.
+        if asked.pin == Some(Mode::Default) {
+            return Decision::Call { ticket: None };
+        }
+        // A stale run replays the functions it does not record again as `none` does.
+        let records = match self.record {
+            Record::None | Record::Verify => false,
+            Record::Stale => state.records_again(asked.function),
+            _ => true,
+        };
+        if !records {
+            let message = if asked.pin == Some(Mode::Mock) {
+                self.mock_without_fixture(asked.function)
+            } else {
+                self.missing(&state.fixtures, asked.function, &asked.args, asked.call)
+            };
+            state.fixture_failure = Some(message.clone());
+            return Decision::Fail(message);
+        }
+        let ticket = state.ticket();
+        let Asked { function, args, call, nested, .. } = asked;
+        state.pending.insert(ticket, Pending { function, args, call, logged: !nested, verifying: None });
+        Decision::Call { ticket: Some(ticket) }
+    }
+}
+
 impl Hook for Session {
     fn decide(&self, function: &'static Function, args: &str, nested: bool) -> Decision {
         let mut state = self.state();
@@ -276,54 +386,30 @@ impl Hook for Session {
             *counter += 1;
             *counter - 1
         };
-        let pin = self.pins.get(function.id()).copied();
-        let replay = match pin {
-            Some(Mode::Default) => None,
-            Some(Mode::Mock) => state.fixtures.any(function.id(), &args, call),
-            Some(Mode::Cache) => state.fixtures.cached(function.id(), &args, call),
-            None if matches!(self.record, Record::All | Record::Review) => None,
-            None if self.record == Record::Stale && state.records_again(function) => None,
-            None => state.fixtures.find(function.id(), &args, call),
-        }
-        .map(|(id, fixture)| (id.to_owned(), fixture.clone()));
-        if let Some((id, mut fixture)) = replay {
-            if fixture.nested && !nested {
-                state.fixtures.made_at_top_level(function.id(), &id);
-                fixture.nested = false;
-                state.changed = true;
-            }
-            let file = state.fixtures.path(&self.dir, function.id(), &id);
-            state.used.insert(file);
-            if !nested {
-                state.log.push((function, args.clone(), fixture.outcome.clone(), Duration::ZERO));
-            }
-            let recorded_by = state.fixtures.body_hash(function.id(), &id).map(str::to_owned);
-            state.this_run.add(fixture.clone(), call, recorded_by.as_deref());
-            return Decision::Replay(fixture.outcome);
-        }
-        // A function pinned to default mode is always called, never recorded.
-        if pin == Some(Mode::Default) {
+        // A verify run makes the calls nested in one it verifies for real.
+        if self.record == Record::Verify && nested {
             return Decision::Call { ticket: None };
         }
-        if self.record == Record::None {
-            let message = if pin == Some(Mode::Mock) {
-                self.mock_without_fixture(function)
-            } else {
-                self.missing(&state.fixtures, function, &args, call)
-            };
-            state.fixture_failure = Some(message.clone());
-            return Decision::Fail(message);
+        let asked = Asked { function, args, call, nested, pin: self.pins.get(function.id()).copied() };
+        match self.answer(&mut state, &asked) {
+            Some((id, fixture)) => self.replay(&mut state, asked, &id, fixture),
+            None => self.unanswered(&mut state, asked),
         }
-        let ticket = state.next_ticket;
-        state.next_ticket += 1;
-        state.pending.insert(ticket, Pending { function, args, call, logged: !nested });
-        Decision::Call { ticket: Some(ticket) }
     }
 
     fn record(&self, ticket: u64, outcome: Recorded, duration: Duration) {
         let mut state = self.state();
-        let Some(Pending { function, args, call, logged }) = state.pending.remove(&ticket) else { return };
+        let Some(Pending { function, args, call, logged, verifying }) = state.pending.remove(&ticket) else { return };
         let outcome = Recorded { payload: state.redaction.payload(&outcome.payload), ..outcome };
+        if let Some((recorded, fixture)) = verifying {
+            let exact = verifies_exactly(function);
+            let (result, changes) = verify::compare(&recorded, &outcome, exact);
+            let args = serde_json::from_str(&args).unwrap_or_default();
+            let (test, function) = (self.test.clone(), function.name().to_owned());
+            let by = if exact { "exact" } else { "shape" };
+            verify::verified(verify::Verified { test, function, args, call, fixture, by, result, changes });
+            return;
+        }
         if logged {
             state.log.push((function, args.clone(), outcome.clone(), duration));
         }

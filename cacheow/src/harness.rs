@@ -26,3 +26,18 @@ pub fn body_hash(function: &Function) -> &'static str {
 pub fn registered(function_id: &str) -> Option<&'static Function> {
     crate::runtime::registry::by_id(function_id)
 }
+
+/// Whether a verify run compares the values of `function` exactly
+/// (`#[cacheow(verify = "exact")]`), not their shape.
+pub fn verifies_exactly(function: &Function) -> bool {
+    function.meta().verify_exact
+}
+
+/// Whether `function` returns an iterator or a stream, whose items are
+/// recorded as they are consumed.
+pub fn is_sequence(function: &Function) -> bool {
+    matches!(
+        function.meta().kind,
+        crate::model::kind::FunctionKind::Iterator | crate::model::kind::FunctionKind::Stream
+    )
+}

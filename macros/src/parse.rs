@@ -54,6 +54,8 @@ pub(crate) struct Options {
     pub(crate) policy: PolicyOptions,
     /// What else its behaviour depends on, for its body hash.
     pub(crate) depends: Depends,
+    /// `verify = "exact"`: a verify run compares values, not their shape.
+    pub(crate) verify_exact: bool,
 }
 
 pub(crate) fn parse(attr: TokenStream, item: TokenStream) -> Result<Function, Errors> {
@@ -140,6 +142,10 @@ fn read_options(metas: Vec<Meta>) -> (Options, Vec<syn::Error>) {
             }
             ("version", _) => errors.push(syn::Error::new_spanned(&pair.value, error::VERSION_OPTION)),
             ("record_panics", Some(syn::Lit::Bool(flag))) => options.record_panics = flag.value,
+            ("verify", Some(syn::Lit::Str(how))) if matches!(how.value().as_str(), "exact" | "shape") => {
+                options.verify_exact = how.value() == "exact";
+            }
+            ("verify", _) => errors.push(syn::Error::new_spanned(&pair.value, error::VERIFY_OPTION)),
             ("record_panics", _) => errors.push(syn::Error::new_spanned(&pair.value, error::RECORD_PANICS_OPTION)),
             _ => errors.push(syn::Error::new_spanned(&meta, error::UNKNOWN_OPTION)),
         }

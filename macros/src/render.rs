@@ -111,6 +111,7 @@ fn registration(function: &Function) -> TokenStream {
     let policy = options.policy.render_policy();
     let body_hash = crate::body_hash::of(&function.item.block);
     let depends = options.depends.render();
+    let verify_exact = options.verify_exact;
     quote! {
         static __CACHEOW_FUNCTION: ::cacheow::__private::Function =
             ::cacheow::__private::Function::new(::cacheow::__private::FunctionMeta {
@@ -128,6 +129,7 @@ fn registration(function: &Function) -> TokenStream {
                 policy: #policy,
                 body_hash: #body_hash,
                 depends: #depends,
+                verify_exact: #verify_exact,
             });
         // Its type name is the function's path, `Self` type included, which
         // an attribute on a method cannot otherwise know.

@@ -12,6 +12,7 @@ mod redaction;
 mod should_panic;
 mod stacks;
 mod strict;
+mod verify;
 
 #[path = "../support/fs.rs"]
 mod fs;

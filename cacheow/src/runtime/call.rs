@@ -16,7 +16,7 @@ use crate::model::codec::{Codec, CodecError, Source};
 use crate::model::event::CallEvent;
 use crate::model::ids;
 use crate::model::mode::Mode;
-use crate::model::outcome::OutcomeKind;
+use crate::model::outcome::{OutcomeKind, Recorded};
 use crate::model::policy::{Rules, Verdict};
 use crate::model::report::warn_once;
 use crate::model::signal::Signal;
@@ -52,6 +52,7 @@ pub(crate) fn call_sync<R>(
         Started::Done(value) => value,
         Started::Run(run) => run.sync(function, &args, codec, rules, body),
         Started::Stale(value, _) => value,
+        Started::Verify(outcome, run) => run.verify_sync(function, &args, codec, rules, body, &outcome),
     }
 }
 
@@ -73,6 +74,7 @@ pub(crate) fn call_sync_stale<R: Send + 'static>(
             refresh::in_background(function, move || drop(run.sync(function, &args, codec, rules, body)));
             value
         }
+        Started::Verify(outcome, run) => run.verify_sync(function, &args, codec, rules, body, &outcome),
     }
 }
 
@@ -134,6 +136,7 @@ pub(crate) async fn call_async<R, F: Future<Output = R>>(
         Started::Done(value) => value,
         Started::Run(run) => run.run_async(function, &args, codec, rules, body).await,
         Started::Stale(value, _) => value,
+        Started::Verify(outcome, run) => run.verify_async(function, &args, codec, rules, body, &outcome).await,
     }
 }
 
@@ -164,6 +167,7 @@ pub(crate) async fn call_async_stale<R: Send + 'static, F: Future<Output = R> + 
                 }
             }
         }
+        Started::Verify(outcome, run) => run.verify_async(function, &args, codec, rules, body, &outcome).await,
     }
 }
 
@@ -213,6 +217,8 @@ enum Started<R> {
     Run(Run),
     /// Return this expired value, and refresh it with this run.
     Stale(R, Run),
+    /// Run the function, then return this outcome.
+    Verify(Recorded, Run),
 }
 
 fn started<R>(start: Start<R>, function: &Function, args: &Args) -> Started<R> {
@@ -234,6 +240,7 @@ fn started<R>(start: Start<R>, function: &Function, args: &Args) -> Started<R> {
             Started::Run(Run { claim, ..Run::new(sink, joined) })
         }
         Start::Plain { status } => Started::Run(Run::new(Sink::Plain { status }, None)),
+        Start::Verify { outcome, sink } => Started::Verify(outcome, Run::new(sink, None)),
     }
 }
 
@@ -356,6 +363,8 @@ pub(crate) enum Start<R> {
     Replay { value: R, stopped_early: bool },
     /// Return this expired value, and refresh it through the sink.
     Stale { value: R, sink: Sink },
+    /// Run the function; its outcome goes to the sink. Return this one.
+    Verify { outcome: Recorded, sink: Sink },
     /// Run the function; its outcome goes to the sink.
     Run(Sink),
     /// Run the function; nothing is recorded. The status of a bypassed
@@ -466,6 +475,7 @@ pub(crate) fn settle<R>(
             }
             Decision::Call { ticket: Some(ticket) } => Start::Run(Sink::Scope { hook, ticket }),
             Decision::Call { ticket: None } => Start::Plain { status: None },
+            Decision::Verify { outcome, ticket } => Start::Verify { outcome, sink: Sink::Scope { hook, ticket } },
             Decision::Fail(message) => panic!("{message}"),
         },
         Plan::Runtime { state, lookup, chosen } => {

@@ -75,6 +75,9 @@ pub struct FunctionMeta {
     pub body_hash: &'static str,
     /// `#[cacheow(depends(..))]`: what its body hash folds in.
     pub depends: &'static [Dependency],
+    /// `#[cacheow(verify = "exact")]`: a verify run of cacheow-test compares
+    /// its values exactly, not their shape.
+    pub verify_exact: bool,
 }
 
 /// Whether an outcome fits a function's return type, without the type.

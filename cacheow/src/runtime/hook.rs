@@ -32,6 +32,16 @@ pub enum Decision {
         /// Names the call to [`Hook::record`].
         ticket: Option<u64>,
     },
+    /// Call the function and hand what it gives to [`Hook::record`] with
+    /// this ticket, but return this outcome, as a replay would: a verify
+    /// run checks a recording against the real thing. A panic of the
+    /// function is recorded, not raised.
+    Verify {
+        /// What the call returns.
+        outcome: Recorded,
+        /// Names the call to [`Hook::record`].
+        ticket: u64,
+    },
     /// Fail the call, and so the test, with this message.
     Fail(String),
 }

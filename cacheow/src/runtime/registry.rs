@@ -69,6 +69,7 @@ fn unregistered(qualified: String) -> &'static Function {
         policy: crate::model::policy::Policy::DEFAULT,
         body_hash: "",
         depends: &[],
+        verify_exact: false,
     };
     let function: &'static Function = Box::leak(Box::new(Function::with_names(meta, names)));
     handles.insert(qualified, function);

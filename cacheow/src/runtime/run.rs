@@ -3,10 +3,12 @@
 //! key in flight released.
 
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
 
 use crate::model::args::Args;
 use crate::model::codec::Codec;
+use crate::model::outcome::Recorded;
 use crate::model::policy::Rules;
 use crate::runtime::function::Function;
 use crate::runtime::in_flight::{Joined, Lead};
@@ -72,6 +74,37 @@ impl Run {
         self.sink.record_value(function, args, codec, rules, started, &value);
         self.publish();
         value
+    }
+
+    /// A verify run's call: runs the function for its outcome to be
+    /// recorded (a panic too, which is not raised), then returns the
+    /// recorded `outcome`, as a replay does.
+    #[track_caller]
+    pub(crate) fn verify_sync<R>(
+        self,
+        function: &Function,
+        args: &Args,
+        codec: Codec<R>,
+        rules: Rules<R>,
+        body: impl FnOnce() -> R,
+        outcome: &Recorded,
+    ) -> R {
+        drop(catch_unwind(AssertUnwindSafe(|| self.sync(function, args, codec, rules, body))));
+        scope::replay(function, outcome, &codec.decode)
+    }
+
+    /// [`verify_sync`](Self::verify_sync) for an `async` function.
+    pub(crate) async fn verify_async<R, F: Future<Output = R>>(
+        self,
+        function: &Function,
+        args: &Args,
+        codec: Codec<R>,
+        rules: Rules<R>,
+        body: F,
+        outcome: &Recorded,
+    ) -> R {
+        drop(CatchPanic::new(self.run_async(function, args, codec, rules, body)).await);
+        scope::replay(function, outcome, &codec.decode)
     }
 
     /// Releases the key's lock across processes once the outcome is in the

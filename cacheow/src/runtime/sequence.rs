@@ -20,6 +20,7 @@ use crate::runtime::Global;
 use crate::runtime::call::{self, Start};
 use crate::runtime::function::{Checker, Function};
 use crate::runtime::panics;
+use crate::runtime::scope;
 use crate::runtime::sink::Sink;
 
 /// Calls a function that returns an iterator.
@@ -96,6 +97,15 @@ fn start<T>(function: &'static Function, args: Args, item: Codec<T>, global: Glo
         },
         Start::Run(sink) => Begin::Record(Recorder::new(sink, item, args)),
         Start::Plain { .. } => Begin::Plain,
+        // A verify run replays sequences without running them: items are
+        // recorded as the caller consumes them, which a replay cannot be.
+        Start::Verify { outcome, .. } => {
+            let value = scope::replay(function, &outcome, &decode);
+            Begin::Replay {
+                items: Replayed { total: value.len(), items: value.into_iter(), stopped_early: None },
+                latency,
+            }
+        }
     }
 }
 
