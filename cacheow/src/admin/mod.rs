@@ -13,6 +13,7 @@
 //! # Ok(()) }
 //! ```
 
+mod fixture_redact;
 #[cfg(feature = "redis")]
 mod shared;
 mod transfer;
@@ -34,6 +35,7 @@ use crate::store::files::{self, CorruptFile};
 use crate::store::functions::FunctionRow;
 use crate::store::outcomes::OutcomeRow;
 
+pub use fixture_redact::{RedactedFixture, redact_fixtures};
 #[cfg(feature = "redis")]
 pub use shared::{Moved, SharedFunction, SharedStatus};
 pub use transfer::Imported;

@@ -4,6 +4,7 @@ mod data;
 mod delete;
 mod drift;
 mod fixtures;
+mod redact;
 mod review;
 mod serve;
 mod shared;
