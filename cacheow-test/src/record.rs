@@ -20,9 +20,10 @@ pub enum Record {
     /// Call everything and rewrite the test's fixtures: what this run did
     /// not use is removed.
     All,
-    /// Like `Once`, and also call and record again every call of the
-    /// functions whose fixtures were recorded by another body (drift:
-    /// `cacheow fixtures --stale` lists them); replay the rest.
+    /// Call and record again every call of the functions whose fixtures
+    /// were recorded by another body (drift: `cacheow fixtures --stale`
+    /// lists them), removing what the new body no longer gives; replay the
+    /// rest as `None` does.
     Stale,
     /// Call everything, like `All`, but write each new or changed outcome
     /// as a pending file beside the old one (and mark each one no longer
@@ -37,7 +38,7 @@ pub enum Record {
 }
 
 impl Record {
-    /// `none`, `once` or `all`.
+    /// `none`, `once`, `all`, `stale`, `review` or `verify`.
     pub fn as_str(self) -> &'static str {
         match self {
             Record::None => "none",

@@ -145,7 +145,7 @@ impl Session {
 
     /// Ends a test that ran to its end, as [`finish`](Self::finish) does;
     /// a strict test that passed but left recorded calls unplayed fails
-    /// then, naming them, and saves nothing.
+    /// then, naming them, and saves nothing (unless `save_on_failure`).
     pub(crate) fn end(&self, passed: bool) {
         let unplayed = if passed { self.unplayed() } else { None };
         self.finish(passed && unplayed.is_none());
@@ -155,32 +155,58 @@ impl Session {
     }
 
     /// Ends the test: writes what it recorded if it passed (or if asked to
-    /// save anyway), and notes the fixtures it used when asked to.
+    /// save anyway), and notes the fixtures it used when asked to. The
+    /// files are written once the test's lock is released.
     pub(crate) fn finish(&self, passed: bool) {
-        let mut state = self.state();
-        // A thread or task the test left behind no longer holds tests up.
-        state.running = None;
-        let save = passed || self.save_on_failure;
+        let (to_write, used) = {
+            let mut state = self.state();
+            // A thread or task the test left behind no longer holds tests up.
+            state.running = None;
+            (self.to_write(&mut state, passed || self.save_on_failure), state.used.clone())
+        };
+        let written = match &to_write {
+            Some((fixtures, Record::All)) => fixtures.write(&self.dir, true),
+            // What changed waits for `cacheow fixtures review`.
+            Some((fixtures, Record::Review)) => fixtures.write_pending(&self.dir),
+            Some((fixtures, _)) => fixtures.write(&self.dir, false),
+            None => Ok(Vec::new()),
+        };
+        let written = written.unwrap_or_else(|error| {
+            panic!("cacheow-test: cannot write the fixtures of `{}` in {}: {error}", self.test, self.dir.display())
+        });
+        let stale = to_write.map(|(fixtures, _)| self.stale_notes(&fixtures)).unwrap_or_else(|| {
+            let state = self.state();
+            self.stale_notes(&state.fixtures)
+        });
+        let used: Vec<PathBuf> = used.into_iter().chain(written).collect();
+        crate::used::note(&self.dir, &used, &stale);
+    }
+
+    /// What the test writes, in which record mode: its fixtures with what
+    /// it recorded (`once`, `stale`), or what this run used (`all`,
+    /// `review`); nothing when it replays only, or must not save.
+    fn to_write(&self, state: &mut State, save: bool) -> Option<(Fixtures, Record)> {
         // Secrets the test learnt after a call was recorded
         // (`redact_value` of what `login()` returned) are redacted now.
         let redaction = state.redaction.clone();
         state.fixtures.redact(&redaction);
         state.this_run.redact(&redaction);
-        let written = match self.record {
-            Record::Once | Record::Stale if save && state.changed => state.fixtures.write(&self.dir, false),
-            // The fixtures become what this run used, nothing else.
-            Record::All if save => state.this_run.write(&self.dir, true),
-            // What changed waits for `cacheow fixtures review`.
-            Record::Review if save => state.this_run.write_pending(&self.dir),
-            _ => Ok(Vec::new()),
-        };
-        let held = if matches!(self.record, Record::All | Record::Review) { &state.this_run } else { &state.fixtures };
-        let stale = self.stale_notes(held);
-        let written = written.unwrap_or_else(|error| {
-            panic!("cacheow-test: cannot write the fixtures of `{}` in {}: {error}", self.test, self.dir.display())
-        });
-        let used: Vec<PathBuf> = state.used.iter().cloned().chain(written).collect();
-        crate::used::note(&self.dir, &used, &stale);
+        if !save {
+            return None;
+        }
+        match self.record {
+            Record::Once if state.changed => Some((state.fixtures.clone(), self.record)),
+            Record::Stale if state.changed => {
+                // What the new body no longer gives goes.
+                let again: Vec<&str> =
+                    state.stale_functions.iter().filter(|(_, again)| **again).map(|(id, _)| *id).collect();
+                let mut fixtures = state.fixtures.clone();
+                again.into_iter().for_each(|function_id| fixtures.keep_only(function_id, &state.this_run));
+                Some((fixtures, self.record))
+            }
+            Record::All | Record::Review => Some((state.this_run.clone(), self.record)),
+            _ => None,
+        }
     }
 
     fn missing(&self, fixtures: &Fixtures, function: &Function, args: &str, call: u32) -> String {
@@ -190,8 +216,13 @@ impl Session {
         format!(
             "cacheow-test: no recorded outcome for call {call} of `{name}` with the arguments {args} in the fixtures \
              of `{test}` ({dir}); calls are numbered from 0, as the fixtures' `calls` list them. {nearest}The \
-             record mode is `{mode}` ({reason}), so nothing is called. Record it on a machine that can reach what \
-             `{name}` calls: CACHEOW_RECORD=once cargo test {filter}, then commit the fixtures",
+             record mode is `{mode}` ({reason}), {so}. Record it on a machine that can reach what `{name}` calls: \
+             CACHEOW_RECORD=once cargo test {filter}, then commit the fixtures",
+            so = match self.record {
+                Record::Verify => "which calls for real only what the fixtures hold",
+                Record::Stale => "which records again only the functions another body recorded",
+                _ => "so nothing is called",
+            },
             name = function.name(),
             test = self.test,
             dir = dir.display(),

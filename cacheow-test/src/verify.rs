@@ -4,9 +4,10 @@
 //! never answers twice the same) or exactly (`#[cacheow(verify =
 //! "exact")]`). Fixtures never change. The report of a test binary is
 //! `target/cacheow/verify/<binary>.json`, one file per binary since nextest
-//! runs them in parallel, with a summary on stderr as the binary ends.
-//! `CACHEOW_VERIFY_MAX_CALLS` caps the real calls of a binary, and their
-//! cost: those past it are listed as not verified.
+//! runs them in parallel (and one per process under nextest, which runs
+//! each test in its own), with a summary on stderr as the binary ends.
+//! `CACHEOW_VERIFY_MAX_CALLS` caps the real calls of a binary (of a
+//! process), and their cost: those past it are listed as not verified.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -14,6 +15,8 @@ use std::sync::Mutex;
 use cacheow::__harness::{Payload, Recorded, json_diff};
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::fixtures::json_or_text;
 
 /// What a verify run of one test binary found.
 #[derive(Default, Serialize)]
@@ -86,7 +89,7 @@ pub(crate) fn compare(recorded: &Recorded, real: &Recorded, exact: bool) -> (&'s
         return ("kind changed", vec![format!("was {:?}, now {:?}", recorded.kind, real.kind)]);
     }
     let (recorded, real) = match (&recorded.payload, &real.payload) {
-        (Payload::Json(recorded), Payload::Json(real)) => (json(recorded), json(real)),
+        (Payload::Json(recorded), Payload::Json(real)) => (json_or_text(recorded), json_or_text(real)),
         // RON holds what JSON cannot: compared as written.
         (recorded, real) if recorded.text() == real.text() => return ("same", Vec::new()),
         (recorded, real) => return ("value changed", vec![format!("was {}, now {}", recorded.text(), real.text())]),
@@ -104,10 +107,6 @@ pub(crate) fn compare(recorded: &Recorded, real: &Recorded, exact: bool) -> (&'s
     }
 }
 
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
-}
-
 /// Whether `real` has the shape of `recorded`: objects with the same keys,
 /// arrays whose items have the shape of the recorded ones (any lengths),
 /// `null` only for `null`, and values of the same type. The error says
@@ -120,7 +119,14 @@ fn same_shape(path: &str, recorded: &Value, real: &Value) -> Result<(), String> 
             let added: Vec<&String> = real.keys().filter(|key| !recorded.contains_key(*key)).collect();
             if !missing.is_empty() || !added.is_empty() {
                 let place = if path.is_empty() { "the value" } else { path };
-                return Err(format!("{place}: keys {missing:?} are gone, {added:?} are new"));
+                let mut sides = Vec::new();
+                if !missing.is_empty() {
+                    sides.push(format!("{missing:?} gone"));
+                }
+                if !added.is_empty() {
+                    sides.push(format!("{added:?} new"));
+                }
+                return Err(format!("{place}: keys {}", sides.join(", ")));
             }
             recorded.iter().try_for_each(|(key, value)| same_shape(&at(key), value, &real[key]))
         }
@@ -155,7 +161,7 @@ fn kind(value: &Value) -> &'static str {
 #[allow(unsafe_code)] // the registration of a function to run at exit
 #[dtor::dtor(unsafe)]
 fn at_exit() {
-    let Some(report) = REPORT.lock().ok().and_then(|mut report| report.take()) else { return };
+    let Some(report) = REPORT.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take() else { return };
     let file = report_file();
     let written = serde_json::to_string_pretty(&report)
         .map_err(std::io::Error::other)
@@ -192,7 +198,9 @@ fn print_summary(report: &Report, file: &Path, error: Option<std::io::Error>) {
 }
 
 /// `target/cacheow/verify/<binary>.json`: the target dir is the one the
-/// test binary was built in (cargo marks it with `CACHEDIR.TAG`).
+/// test binary was built in (cargo marks it with `CACHEDIR.TAG`). Under
+/// nextest, which runs each test in a process of its own, one file per
+/// process: `<binary>-<pid>.json`.
 fn report_file() -> PathBuf {
     let exe = std::env::current_exe().unwrap_or_default();
     let target = exe
@@ -201,8 +209,11 @@ fn report_file() -> PathBuf {
         .map(Path::to_path_buf)
         .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("target"));
-    let binary = exe.file_stem().map_or_else(|| "tests".into(), |stem| stem.to_string_lossy().into_owned());
-    target.join("cacheow").join("verify").join(format!("{binary}.json"))
+    let mut name = exe.file_stem().map_or_else(|| "tests".into(), |stem| stem.to_string_lossy().into_owned());
+    if std::env::var_os("NEXTEST").is_some() {
+        name = format!("{name}-{}", std::process::id());
+    }
+    target.join("cacheow").join("verify").join(format!("{name}.json"))
 }
 
 #[cfg(test)]

@@ -10,10 +10,8 @@ pub use crate::runtime::binding::{Entered, enter, hook as current};
 pub use crate::runtime::hook::{Decision, Hook};
 pub use crate::runtime::scope::Running;
 pub use crate::store::files::write_atomic;
-pub use crate::store::fixture::{
-    BODY_HASHES, FixtureOutcome, PENDING, PENDING_BODY_HASHES, PENDING_REMOVAL, function_dir_name, function_id_of_dir,
-    read_body_hashes, read_hashes, render_body_hashes,
-};
+pub use crate::store::fixture::{FixtureOutcome, function_dir_name, function_id_of_dir};
+pub use crate::store::fixture_folder::*;
 
 use crate::runtime::function::Function;
 

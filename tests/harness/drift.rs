@@ -103,3 +103,57 @@ fn an_outcome_recorded_again_with_another_value_replaces_the_stale_one() {
     assert!(!body_hashes(&dir).contains("00000000000000ee"), "{}", body_hashes(&dir));
     assert_eq!(scope(root.path(), Record::None).run(|| rate(6)), 106);
 }
+
+static FLIP_OFFSET: AtomicU64 = AtomicU64::new(0);
+static FLIP_CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// Heads, then tails, then heads: each call of it another side.
+#[cacheow]
+fn flip(coin: &str) -> String {
+    let n = FLIP_CALLS.fetch_add(1, SeqCst) + FLIP_OFFSET.load(SeqCst);
+    format!("{coin}: {}", if n.is_multiple_of(2) { "heads" } else { "tails" })
+}
+
+/// Makes the body hash of `function`'s fixtures another's.
+fn as_if_another_body_recorded(dir: &Path, hash: &str) {
+    let hashes = body_hashes(dir).replace(hash, "00000000000000aa");
+    std::fs::write(dir.join("body-hashes.txt"), hashes).expect("an edit");
+}
+
+#[test]
+fn outcomes_that_swap_calls_when_recorded_again_both_stay() {
+    let root = tempfile::tempdir().expect("a temporary dir");
+    let scope = |record| Scope::new("harness::drift::flips").fixtures_dir(root.path()).force_record(record);
+    FLIP_CALLS.store(0, SeqCst);
+    FLIP_OFFSET.store(0, SeqCst);
+    assert_eq!(scope(Record::Once).run(|| (flip("c"), flip("c"))), ("c: heads".into(), "c: tails".into()));
+    let test_dir = scope(Record::None).fixture_dir();
+    let dir = std::fs::read_dir(&test_dir).expect("fixtures").flatten().next().expect("a folder").path();
+    as_if_another_body_recorded(&dir, cacheow::__harness::body_hash(cacheow::handle!(flip)));
+
+    FLIP_CALLS.store(0, SeqCst);
+    FLIP_OFFSET.store(1, SeqCst);
+    assert_eq!(scope(Record::Stale).run(|| (flip("c"), flip("c"))), ("c: tails".into(), "c: heads".into()));
+    assert_eq!(scope(Record::None).run(|| (flip("c"), flip("c"))), ("c: tails".into(), "c: heads".into()));
+}
+
+#[test]
+fn what_the_new_body_no_longer_gives_goes() {
+    let root = tempfile::tempdir().expect("a temporary dir");
+    let scope = |record| Scope::new("harness::drift::taxes").fixtures_dir(root.path()).force_record(record);
+    scope(Record::Once).run(|| (tax(10), tax(20)));
+    let test_dir = scope(Record::None).fixture_dir();
+    let dir = std::fs::read_dir(&test_dir).expect("fixtures").flatten().next().expect("a folder").path();
+    as_if_another_body_recorded(&dir, cacheow::__harness::body_hash(cacheow::handle!(tax)));
+
+    scope(Record::Stale).run(|| tax(10));
+    let outcomes = std::fs::read_dir(&dir)
+        .expect("the folder")
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"));
+    assert_eq!(outcomes.count(), 1, "tax(20) is no longer called: its outcome went");
+    assert!(!body_hashes(&dir).contains("00000000000000aa"), "nothing stale is left: {}", body_hashes(&dir));
+    let ran = TAX_RAN.load(SeqCst);
+    scope(Record::Stale).run(|| tax(10));
+    assert_eq!(TAX_RAN.load(SeqCst), ran, "fresh now: replayed");
+}

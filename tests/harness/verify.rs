@@ -39,8 +39,16 @@ fn total(n: u64) -> u64 {
     if probe() == "values" { n + 1 } else { n }
 }
 
+/// Its panics are not recorded: a verify run still tells of one.
+#[cacheow(record_panics = false)]
+fn risky(n: u64) -> u64 {
+    assert!(probe() != "values", "the real thing fails now");
+    n * 2
+}
+
 #[cacheow_test]
 fn forecasts_replay() {
+    assert_eq!(risky(4), 8);
     assert_eq!(forecast("paris")["temp"], 20.0, "the recorded value, in a verify run too");
     assert_eq!(total(3), 3);
     assert_eq!(forecast_for_trip("nice")["sky"], json!(["sun"]));
@@ -51,7 +59,11 @@ fn forecasts_replay() {
 fn verify_run(probe: &str, max_calls: Option<&str>) -> (Output, Value) {
     let mut command = Command::new(std::env::current_exe().expect("this test binary"));
     command.args(["verify::forecasts_replay", "--exact"]).env("CACHEOW_RECORD", "verify").env("VERIFY_PROBE", probe);
-    command.env_remove("CI").env_remove("CACHEOW_FIXTURES_DIR").env_remove("CACHEOW_VERIFY_MAX_CALLS");
+    command
+        .env_remove("CI")
+        .env_remove("CACHEOW_FIXTURES_DIR")
+        .env_remove("CACHEOW_VERIFY_MAX_CALLS")
+        .env_remove("NEXTEST");
     if let Some(max) = max_calls {
         command.env("CACHEOW_VERIFY_MAX_CALLS", max);
     }
@@ -79,7 +91,7 @@ fn fixtures() -> PathBuf {
 #[test]
 fn a_verify_run_compares_real_calls_with_the_recordings_and_changes_nothing() {
     let before = tree(&fixtures());
-    assert_eq!(before.len(), 4, "the committed fixtures: {before:?}");
+    assert_eq!(before.len(), 5, "the committed fixtures: {before:?}");
 
     let (output, report) = verify_run("values", None);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -90,24 +102,26 @@ fn a_verify_run_compares_real_calls_with_the_recordings_and_changes_nothing() {
     assert_eq!(total["changes"], json!(["the whole value: was 3, now 4"]), "{report}");
     // Its nested call ran for real too: the trip's forecast changed.
     assert_eq!(result_of(&report, "harness::verify::forecast_for_trip")["result"], "same shape", "{report}");
-    assert_eq!(report["verified"].as_array().map(Vec::len), Some(3), "nested calls are not verified apart: {report}");
+    let risky = result_of(&report, "harness::verify::risky");
+    assert_eq!((&risky["result"], &risky["changes"]), (&json!("kind changed"), &json!(["was Return, now Panic"])));
+    assert_eq!(report["verified"].as_array().map(Vec::len), Some(4), "nested calls are not verified apart: {report}");
     assert!(
-        stderr.contains("cacheow-test verify: 3 call(s) made for real: 0 the same, 2 the same shape, 1 changed"),
+        stderr.contains("cacheow-test verify: 4 call(s) made for real: 0 the same, 2 the same shape, 2 changed"),
         "{stderr}"
     );
 
     let (_, report) = verify_run("shape", None);
     let forecast = result_of(&report, "harness::verify::forecast");
     assert_eq!(forecast["result"], "shape changed", "{report}");
-    assert_eq!(forecast["changes"], json!(["the value: keys [\"sky\", \"temp\"] are gone, [\"temperature\"] are new"]));
+    assert_eq!(forecast["changes"], json!(["the value: keys [\"sky\", \"temp\"] gone, [\"temperature\"] new"]));
     assert_eq!(result_of(&report, "harness::verify::total")["result"], "same", "{report}");
 
     let (output, report) = verify_run("", Some("1"));
     assert_eq!(report["verified"].as_array().map(Vec::len), Some(1), "{report}");
     let not_verified = report["not_verified"].as_array().expect("the calls past the cap");
-    assert_eq!(not_verified.len(), 2, "{report}");
+    assert_eq!(not_verified.len(), 3, "{report}");
     assert!(not_verified.iter().all(|entry| entry["why"] == "past the cap of CACHEOW_VERIFY_MAX_CALLS"), "{report}");
-    assert!(String::from_utf8_lossy(&output.stderr).contains("2 not verified"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("3 not verified"));
 
     assert_eq!(tree(&fixtures()), before, "a verify run changes no fixture");
 }

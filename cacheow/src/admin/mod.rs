@@ -247,9 +247,7 @@ impl DataDir {
 /// What cacheow-test keeps in a fixture folder besides outcome files: the
 /// body hashes (drift), and the pending changes of a review run.
 pub mod fixture_files {
-    pub use crate::store::fixture::{
-        BODY_HASHES, PENDING, PENDING_BODY_HASHES, PENDING_REMOVAL, read_hashes, render_body_hashes,
-    };
+    pub use crate::store::fixture_folder::*;
 }
 
 /// The function id in the name of a fixture folder of cacheow-test,

@@ -3,7 +3,6 @@
 //! key in flight released.
 
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
 
 use crate::model::args::Args;
@@ -77,8 +76,9 @@ impl Run {
     }
 
     /// A verify run's call: runs the function for its outcome to be
-    /// recorded (a panic too, which is not raised), then returns the
-    /// recorded `outcome`, as a replay does.
+    /// recorded (a panic too, which is not raised, even with
+    /// `record_panics = false`), then returns the recorded `outcome`, as a
+    /// replay does.
     #[track_caller]
     pub(crate) fn verify_sync<R>(
         self,
@@ -89,7 +89,13 @@ impl Run {
         body: impl FnOnce() -> R,
         outcome: &Recorded,
     ) -> R {
-        drop(catch_unwind(AssertUnwindSafe(|| self.sync(function, args, codec, rules, body))));
+        let started = Instant::now();
+        let sink = self.sink.clone_scope();
+        // Recorded already when the function records its panics: then the
+        // scope has forgotten the call, and this records nothing.
+        if let (Err(caught), Some(sink)) = (panics::catch(|| self.sync(function, args, codec, rules, body)), sink) {
+            sink.record(args, caught.outcome, started);
+        }
         scope::replay(function, outcome, &codec.decode)
     }
 
@@ -103,7 +109,13 @@ impl Run {
         body: F,
         outcome: &Recorded,
     ) -> R {
-        drop(CatchPanic::new(self.run_async(function, args, codec, rules, body)).await);
+        let started = Instant::now();
+        let sink = self.sink.clone_scope();
+        if let (Err(caught), Some(sink)) =
+            (CatchPanic::new(self.run_async(function, args, codec, rules, body)).await, sink)
+        {
+            sink.record(args, caught.outcome, started);
+        }
         scope::replay(function, outcome, &codec.decode)
     }
 

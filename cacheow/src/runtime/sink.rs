@@ -30,6 +30,14 @@ pub(crate) enum Sink {
 }
 
 impl Sink {
+    /// A test scope's sink again, for a second look at the same call.
+    pub(crate) fn clone_scope(&self) -> Option<Sink> {
+        match self {
+            Sink::Scope { hook, ticket } => Some(Sink::Scope { hook: Arc::clone(hook), ticket: *ticket }),
+            _ => None,
+        }
+    }
+
     /// Records a panic of the function, or what a sequence gave.
     pub(crate) fn record(&self, args: &Args, outcome: Recorded, started: Instant) {
         match self {

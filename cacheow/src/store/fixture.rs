@@ -3,8 +3,6 @@
 //! order of the calls that gave each outcome; and the folders they live in.
 //! For cacheow-test, and for `cacheow export` and `import`.
 
-use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::Duration;
 
 use crate::model::ids;
@@ -66,53 +64,6 @@ impl FixtureOutcome {
     }
 }
 
-/// The file, in a function's fixture folder, that maps each outcome id to
-/// the body hash of the function that recorded it. Not `*.json`: every
-/// such file of the folder is an outcome.
-pub const BODY_HASHES: &str = "body-hashes.txt";
-
-const BODY_HASHES_HEADER: &str = "# cacheow: the body hash of the function that recorded each outcome (drift)\n";
-
-/// The body hashes of a function folder's outcomes, by outcome id; none
-/// when the folder has no [`BODY_HASHES`] file. Lines that do not read
-/// are left out.
-pub fn read_body_hashes(function_dir: &Path) -> BTreeMap<String, String> {
-    read_hashes(&function_dir.join(BODY_HASHES))
-}
-
-/// The hashes of a [`BODY_HASHES`] or [`PENDING_BODY_HASHES`] file.
-pub fn read_hashes(file: &Path) -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(file).unwrap_or_default();
-    text.lines()
-        .filter(|line| !line.starts_with('#'))
-        .filter_map(|line| line.split_once(' '))
-        .filter(|(id, hash)| ids::is_id(id) && ids::is_id(hash))
-        .map(|(id, hash)| (id.to_owned(), hash.to_owned()))
-        .collect()
-}
-
-/// The text of a [`BODY_HASHES`] file: a line per outcome, in id order.
-pub fn render_body_hashes(hashes: &BTreeMap<String, String>) -> String {
-    let mut text = BODY_HASHES_HEADER.to_owned();
-    for (id, hash) in hashes {
-        text.push_str(&format!("{id} {hash}\n"));
-    }
-    text
-}
-
-/// Appended to an outcome file's name (`<id>.json.pending`): what a review
-/// run recorded for it, new or changed, until `cacheow fixtures review`
-/// accepts or rejects it. Never replayed: it does not end in `.json`.
-pub const PENDING: &str = ".pending";
-
-/// Appended to an outcome file's name (`<id>.json.pending-removal`, empty):
-/// a review run no longer gives that outcome.
-pub const PENDING_REMOVAL: &str = ".pending-removal";
-
-/// The body hashes of a function folder's pending outcomes, as in
-/// [`BODY_HASHES`]: moved there as they are accepted.
-pub const PENDING_BODY_HASHES: &str = "body-hashes.txt.pending";
-
 /// `fetch_user-0123456789abcdef`: the directory of a function's fixtures,
 /// named by the function, for people, and its id, for cacheow.
 pub fn function_dir_name(function: &str, function_id: &str) -> String {
@@ -139,22 +90,6 @@ mod tests {
         assert_eq!(function_dir_name("suite::<A as B>::fetch", "0123456789abcdef"), "fetch-0123456789abcdef");
         assert_eq!(function_id_of_dir("fetch-0123456789abcdef"), Some("0123456789abcdef"));
         assert_eq!(function_id_of_dir("fetch-01234"), None);
-    }
-
-    #[test]
-    fn body_hashes_round_trip_and_lines_that_do_not_read_are_left_out() -> std::io::Result<()> {
-        let dir = std::env::temp_dir().join(format!("cacheow-body-hashes-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        let hashes: BTreeMap<String, String> =
-            [("00000000000000aa", "0123456789abcdef"), ("00000000000000bb", "fedcba9876543210")]
-                .map(|(id, hash)| (id.to_owned(), hash.to_owned()))
-                .into();
-        std::fs::write(dir.join(BODY_HASHES), render_body_hashes(&hashes) + "garbage\n00000000000000cc nothex\n")?;
-        let read = read_body_hashes(&dir);
-        std::fs::remove_dir_all(&dir)?;
-        assert_eq!(read, hashes);
-        assert!(!BODY_HASHES.ends_with(".json"));
-        Ok(())
     }
 
     fn round_trips(nested: bool) {

@@ -10,6 +10,7 @@
 pub(crate) mod calls;
 pub(crate) mod files;
 pub(crate) mod fixture;
+pub(crate) mod fixture_folder;
 pub(crate) mod functions;
 pub(crate) mod mock;
 pub(crate) mod outcomes;

@@ -87,6 +87,11 @@ fn a_review_run_writes_pending_files_that_never_replay() {
     assert_eq!(listed.status.code(), Some(1), "{}", stdout(&listed));
     assert!(stdout(&listed).contains("3 pending change(s)"), "{}", stdout(&listed));
 
+    // Scrubbing secrets waits for the review: a pending file would keep them.
+    let redact = cacheow_fixtures(fixtures, &["redact", "--field", "n"], "");
+    assert_eq!(redact.status.code(), Some(2), "{}", stdout(&redact));
+    assert!(stdout(&redact).contains("is a pending change of a review run"), "{}", stdout(&redact));
+
     // A review run that finds nothing changed leaves nothing pending.
     FACTOR.store(10, SeqCst);
     scope(fixtures, Record::Review).run(|| (quote(1), quote(2)));
@@ -125,6 +130,18 @@ fn review_shows_each_change_and_accepts_rejects_or_skips_it() {
     assert_eq!(hashes.lines().filter(|line| !line.starts_with('#')).count(), 3, "{hashes}");
     let listed = cacheow_fixtures(fixtures, &["--pending", "--check"], "");
     assert!(listed.status.success(), "{}", stdout(&listed));
+}
+
+#[test]
+fn fixtures_written_again_outdate_what_was_pending() {
+    let _serial = one_at_a_time();
+    let root = tempfile::tempdir().expect("a temporary dir");
+    let fixtures = root.path();
+    reviewed(fixtures);
+    scope(fixtures, Record::All).run(|| (quote(1), quote(3)));
+    let listed = cacheow_fixtures(fixtures, &["--pending", "--check"], "");
+    assert!(listed.status.success(), "{}", stdout(&listed));
+    assert_eq!((replayed(fixtures, 1), replayed(fixtures, 2), replayed(fixtures, 3)), (Some(20), None, Some(60)));
 }
 
 #[test]
