@@ -9,7 +9,7 @@ use futures_core::Stream;
 
 pub use crate::model::args::{Args, ArgsWriter, KeyArg, Uncaptured, capture_args};
 pub use crate::model::kind::FunctionKind;
-pub use crate::model::policy::{Dedupe, Policy, Rules};
+pub use crate::model::policy::{Dedupe, OnChange, Policy, Rules};
 pub use crate::runtime::enable::is_active;
 pub use crate::runtime::function::{Dependency, Function, FunctionMeta};
 pub use crate::runtime::scope::check_uncaptured;

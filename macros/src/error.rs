@@ -15,9 +15,11 @@ pub(crate) const ASYNC_SEQUENCE: &str = "#[cacheow] records the items of an iter
 pub(crate) const UNKNOWN_OPTION: &str = "unknown #[cacheow] option: the options are `name = \"...\"` (a stable id \
      across renames), `version = N` (a new set of outcomes), `record_panics = false`, `ttl = \"10m\"`, `serve_stale`, \
      `ttl_from = f`, `cache_if = f`, `cache_errors = false`, `validate = f`, `tags(\"...\")`, `key = f`, `redact(\"...\")`, \
-     `cleanup = \"30m\"`, `dedupe = false`, `wait = \"30s\"`, `shared = false`, `depends(helper, path = \"file\")` and \
-     `verify = \"exact\"`; \
+     `cleanup = \"30m\"`, `dedupe = false`, `wait = \"30s\"`, `shared = false`, `depends(helper, path = \"file\")`, \
+     `on_change = \"rerecord\"` and `verify = \"exact\"`; \
      `#[cacheow(skip)]` goes on a parameter";
+pub(crate) const ON_CHANGE_OPTION: &str = "`on_change` takes \"warn\" (the default: replay, and warn once), \
+     \"rerecord\" (a miss) or \"ignore\": what cache mode does with an outcome another body of the function recorded";
 pub(crate) const VERIFY_OPTION: &str = "`verify` takes \"shape\" (the default: the same JSON structure, values may \
      differ) or \"exact\": `#[cacheow(verify = \"exact\")]`";
 pub(crate) const DEPENDS_OPTION: &str = "`depends` takes decorated functions and files of the crate: \

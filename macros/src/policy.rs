@@ -34,6 +34,9 @@ pub(crate) struct PolicyOptions {
     pub(crate) cleanup: Option<(Duration, syn::Expr)>,
     /// `shared = false`: kept off the shared tier (Redis).
     pub(crate) shared: Option<bool>,
+    /// `on_change = "rerecord"`: what cache mode does with an outcome of
+    /// another body; `Warn` when not given.
+    pub(crate) on_change: Option<&'static str>,
 }
 
 #[derive(Clone, Copy)]
@@ -79,9 +82,22 @@ impl PolicyOptions {
                 other => Err(syn::Error::new_spanned(other, error::SHARED_OPTION)),
             },
             ("dedupe", Meta::NameValue(pair)) => read_dedupe(&pair.value).map(|dedupe| self.dedupe = Some(dedupe)),
+            ("on_change", Meta::NameValue(pair)) => match &pair.value {
+                Expr::Lit(ExprLit { lit: Lit::Str(how), .. }) => {
+                    let variant = match how.value().as_str() {
+                        "warn" => "Warn",
+                        "rerecord" => "Rerecord",
+                        "ignore" => "Ignore",
+                        _ => return Some(Err(syn::Error::new_spanned(how, error::ON_CHANGE_OPTION))),
+                    };
+                    self.on_change = Some(variant);
+                    Ok(())
+                }
+                other => Err(syn::Error::new_spanned(other, error::ON_CHANGE_OPTION)),
+            },
             (
                 "serve_stale" | "tags" | "ttl" | "wait" | "ttl_from" | "cache_if" | "validate" | "cache_errors"
-                | "dedupe" | "shared",
+                | "dedupe" | "shared" | "on_change",
                 other,
             ) => Err(syn::Error::new_spanned(other, error::POLICY_SHAPE)),
             _ => return None,
@@ -141,6 +157,7 @@ impl PolicyOptions {
         };
         let wait = render_duration(self.wait.unwrap_or(Duration::from_secs(30)));
         let shared = self.shared.unwrap_or(true);
+        let on_change = syn::Ident::new(self.on_change.unwrap_or("Warn"), proc_macro2::Span::call_site());
         quote! {
             ::cacheow::__private::Policy {
                 ttl: #ttl,
@@ -152,6 +169,7 @@ impl PolicyOptions {
                 cleanup: #cleanup,
                 redact: &[#(#redact),*],
                 shared: #shared,
+                on_change: ::cacheow::__private::OnChange::#on_change,
             }
         }
     }
@@ -278,6 +296,19 @@ mod tests {
         assert!(options.key.is_some());
         assert_eq!(options.redact, ["api_key"]);
         assert_eq!(options.cleanup.map(|(every, _)| every), Some(Duration::from_secs(1800)));
+    }
+
+    #[test]
+    fn on_change_takes_one_of_three_words() {
+        assert_eq!(read(quote!(on_change = "rerecord")).0.on_change, Some("Rerecord"));
+        assert_eq!(read(quote!(on_change = "ignore")).0.on_change, Some("Ignore"));
+        for bad in [quote!(on_change = "rewrite"), quote!(on_change = true), quote!(on_change)] {
+            let errors = read(bad).1;
+            assert!(
+                errors.len() == 1 && (errors[0] == error::ON_CHANGE_OPTION || errors[0] == error::POLICY_SHAPE),
+                "{errors:?}"
+            );
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod apart;
 #[path = "../support/arbitrary_json.rs"]
 mod arbitrary_json;
 mod control;
+mod drift;
 #[path = "../support/enable.rs"]
 mod enable;
 mod fuzz;

@@ -125,6 +125,9 @@ pub struct OutcomeSummary {
     pub mock_only: bool,
     /// The items of a sequence its caller dropped before the end.
     pub partial: bool,
+    /// Recorded by another body of the function than the one its program
+    /// registered last (drift).
+    pub body_changed: bool,
 }
 
 /// What a rebuild did to one function.
@@ -285,5 +288,6 @@ fn outcome_summary(row: &OutcomeRow) -> OutcomeSummary {
         manual: row.manual,
         mock_only: row.mock_only,
         partial: row.partial,
+        body_changed: row.body_changed,
     }
 }

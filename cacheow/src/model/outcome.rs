@@ -82,6 +82,9 @@ pub struct OutcomeInfo {
     /// The items of an iterator or stream dropped before its end: replayed
     /// in mock mode only.
     pub partial: bool,
+    /// Recorded by another body of the function than the one its program
+    /// registered last (drift): see `#[cacheow(on_change = ..)]`.
+    pub body_changed: bool,
 }
 
 /// A value in one of the two encodings an outcome file can hold.
@@ -185,6 +188,8 @@ pub(crate) struct Outcome {
     pub(crate) flags: Flags,
     pub(crate) recorded_at_ms: i64,
     pub(crate) duration: Duration,
+    /// The body hash of the function that recorded it, when known.
+    pub(crate) body_hash: Option<Box<str>>,
     count: AtomicU64,
     last_seen_ms: AtomicI64,
     last_recorded_ms: AtomicI64,
@@ -211,6 +216,7 @@ impl Outcome {
             flags,
             recorded_at_ms,
             duration,
+            body_hash: None,
             count: AtomicU64::new(1),
             last_seen_ms: AtomicI64::new(recorded_at_ms),
             last_recorded_ms: AtomicI64::new(recorded_at_ms),
@@ -235,6 +241,11 @@ impl Outcome {
 
     /// The same outcome, answering the custom key `key` (canonical JSON
     /// text) rather than its arguments, when it has one.
+    /// Recorded by a body of this hash.
+    pub(crate) fn by_body(self, body_hash: Option<Box<str>>) -> Outcome {
+        Outcome { body_hash, ..self }
+    }
+
     pub(crate) fn keyed(self, key: Option<Box<str>>) -> Outcome {
         match key {
             Some(key) => Outcome { arg_key: ids::arg_key(&key), key: Some(key), ..self },

@@ -29,6 +29,22 @@ pub struct Policy {
     pub redact: &'static [&'static str],
     /// `shared = false`: its outcomes stay off the shared tier (Redis).
     pub shared: bool,
+    /// `on_change = ...`: what cache mode does with an outcome another body
+    /// of the function recorded.
+    pub on_change: OnChange,
+}
+
+/// What cache mode does with an outcome recorded by another body of the
+/// function (drift): `#[cacheow(on_change = "warn" | "rerecord" | "ignore")]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnChange {
+    /// Replay it, and warn once per function.
+    Warn,
+    /// Treat it as a miss: call the function, and record what the body of
+    /// now gives.
+    Rerecord,
+    /// Replay it, saying nothing.
+    Ignore,
 }
 
 impl Policy {
@@ -43,6 +59,7 @@ impl Policy {
         cleanup: None,
         redact: &[],
         shared: true,
+        on_change: OnChange::Warn,
     };
 }
 

@@ -148,8 +148,10 @@ fn schemas() -> Value {
             "id": { "type": "string" }, "kind": { "type": "string", "enum": ["success", "exception"] },
             "preview": { "type": "string" }, "arg_key": { "type": ["string", "null"] }, "arg_preview": { "type": "string" },
             "timestamp": seconds, "is_manual": { "type": "boolean" }, "is_mock_only": { "type": "boolean" },
-            "is_partial": { "type": "boolean" }, "count": { "type": "integer" }, "duration_ms": { "type": "number" }, "error_type": { "type": ["string", "null"] }
-        }), &["id", "kind", "preview", "arg_key", "arg_preview", "timestamp", "is_manual", "is_mock_only"]),
+            "is_partial": { "type": "boolean" },
+            "body_changed": { "type": "boolean", "description": "Recorded by another body of the function (drift)" },
+            "count": { "type": "integer" }, "duration_ms": { "type": "number" }, "error_type": { "type": ["string", "null"] }
+        }), &["id", "kind", "preview", "arg_key", "arg_preview", "timestamp", "is_manual", "is_mock_only", "body_changed"]),
         "OutcomePage": object(json!({
             "total": { "type": "integer" }, "offset": { "type": "integer" }, "limit": { "type": "integer" },
             "outcomes": { "type": "array", "items": { "$ref": "#/components/schemas/Outcome" } }

@@ -487,6 +487,9 @@ pub(crate) fn settle<R>(
             };
             let (event, status) = match lookup.mode {
                 Mode::Mock => (CallEvent::Mock, CallStatus::Mock),
+                _ if state.records_again(&replayed) => {
+                    return Start::Run(Sink::Runtime { state, event: CallEvent::Miss });
+                }
                 _ => match judge(&state, rules, &value, &replayed, lookup) {
                     Verdict::Fresh if lookup.waited => (CallEvent::Hit, CallStatus::Waited),
                     Verdict::Fresh if lookup.pulled => (CallEvent::Hit, CallStatus::SharedHit),

@@ -225,6 +225,7 @@ impl Function {
             signature: meta.signature,
             source: format!("{}:{}", meta.file, meta.line),
             policy: Some((&meta.policy).into()),
+            body_hash: self.is_registered().then(|| self.body_hash()),
         }
     }
 }

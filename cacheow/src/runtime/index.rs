@@ -93,6 +93,8 @@ pub(crate) struct OutcomeIndex {
     mock_entries: MockEntries,
     /// Built on the first mock call after a change.
     sampler: Option<Sampler>,
+    /// The outcomes recorded by another body of the function (drift).
+    other_bodies: std::collections::HashSet<u64>,
 }
 
 impl OutcomeIndex {
@@ -286,6 +288,27 @@ impl OutcomeIndex {
 
     pub(crate) fn mock_entries(&self) -> &MockEntries {
         &self.mock_entries
+    }
+
+    /// Notes the outcomes another body of the function recorded.
+    pub(crate) fn set_other_bodies(&mut self, ids: impl IntoIterator<Item = u64>) {
+        self.other_bodies = ids.into_iter().collect();
+    }
+
+    /// Whether another body of the function recorded the outcome `id`.
+    pub(crate) fn by_other_body(&self, id: u64) -> bool {
+        self.other_bodies.contains(&id)
+    }
+
+    /// Whether some outcome was recorded by another body.
+    pub(crate) fn has_other_bodies(&self) -> bool {
+        !self.other_bodies.is_empty()
+    }
+
+    /// The outcome `id` is recorded by the body of now; whether another's
+    /// had recorded it.
+    pub(crate) fn recorded_by_this_body(&mut self, id: u64) -> bool {
+        self.other_bodies.remove(&id)
     }
 
     pub(crate) fn set_mock_entries(&mut self, entries: MockEntries) {

@@ -56,7 +56,6 @@ impl Runtime {
             tier: Arc::clone(tier),
             ttl: policy.ttl,
             tags: policy.tags,
-            body_hash: function.body_hash(),
         });
         Keeping {
             writer: store.map(Store::writer),
@@ -65,6 +64,8 @@ impl Runtime {
             seed: self.seed,
             redaction: (!redact.is_empty()).then(|| Redaction::of_fields(redact.iter().copied())),
             sharing,
+            body_hash: function.body_hash(),
+            on_change: policy.on_change,
         }
     }
 
@@ -85,10 +86,12 @@ impl Runtime {
         }
         let control = functions::control(conn, function.id())?.unwrap_or_default();
         // Without its outcomes, the function still runs in its mode.
-        let index = self.load_index(store, conn, function.id(), function.name()).unwrap_or_else(|error| {
-            warn_load(function.name(), &error);
-            OutcomeIndex::default()
-        });
+        let index = self
+            .load_index(store, conn, (function.id(), function.name()), function.body_hash())
+            .unwrap_or_else(|error| {
+                warn_load(function.name(), &error);
+                OutcomeIndex::default()
+            });
         Ok((control, index))
     }
 
@@ -100,8 +103,8 @@ impl Runtime {
         &self,
         store: &Store,
         conn: &mut Connection,
-        function_id: &str,
-        name: &str,
+        (function_id, name): (&str, &str),
+        body_hash: &str,
     ) -> Result<OutcomeIndex, Error> {
         let stamp = files::stamp(&files::outcomes_dir(&self.data_dir, function_id));
         let from_rows = if stamp.is_some() && functions::files_stamp(conn, function_id)? == stamp {
@@ -114,6 +117,7 @@ impl Runtime {
             None => OutcomeIndex::of(self.index_files(conn, function_id, name, stamp.as_deref())?.into_iter()),
         };
         index.set_mock_entries(mock::entries(conn, function_id)?);
+        index.set_other_bodies(outcomes::other_bodies(conn, function_id, body_hash)?);
         Ok(index)
     }
 
@@ -171,7 +175,7 @@ impl Runtime {
             let Some(control) = controls.get(state.id) else { continue };
             state.apply(*control);
             if control.generation != state.generation() {
-                match self.load_index(store, &mut watched.conn, state.id, state.name) {
+                match self.load_index(store, &mut watched.conn, (state.id, state.name), state.body_hash()) {
                     Ok(index) => state.reload(index, control.generation),
                     Err(error) => warn_load(state.name, &error),
                 }

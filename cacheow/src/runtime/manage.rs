@@ -178,7 +178,7 @@ impl Runtime {
         outcomes::rebuild(&mut watched.conn, function_id, &fitting, &marks)?;
         let settled = corrupt.is_empty() && !loaded_unsettled;
         functions::set_files_stamp(&watched.conn, function_id, stamp.as_deref().filter(|_| settled))?;
-        if self.loaded(function_id).is_some() {
+        if let Some(state) = self.loaded(function_id) {
             let histories = outcomes::histories(&watched.conn, function_id)?;
             let fitting = fitting.into_iter().map(|outcome| match histories.get(&outcome.id) {
                 Some(history) => {
@@ -188,6 +188,7 @@ impl Runtime {
             });
             let mut index = OutcomeIndex::of(fitting);
             index.set_mock_entries(mock::entries(&watched.conn, function_id)?);
+            index.set_other_bodies(outcomes::other_bodies(&watched.conn, function_id, state.body_hash())?);
             self.change_loaded(&watched.conn, function_id, |loaded| *loaded = index)?;
         }
         Ok(Rebuilt { indexed, corrupt })
@@ -232,6 +233,7 @@ impl Runtime {
             signature: "",
             source: String::new(),
             policy: None,
+            body_hash: None,
         };
         functions::register(conn, "cacheow rebuild-index", &[registration], false)
     }

@@ -14,8 +14,9 @@ use crate::model::event::CallEvent;
 use crate::model::mock::MockEntries;
 use crate::model::mode::Mode;
 use crate::model::outcome::{Flags, Outcome, Recorded};
-use crate::model::policy::Age;
+use crate::model::policy::{Age, OnChange};
 use crate::model::redact::Redaction;
+use crate::model::report::warn_once;
 use crate::model::status::CallStatus;
 use crate::model::time::from_millis;
 use crate::runtime::call_log::CallLog;
@@ -43,6 +44,9 @@ pub(crate) struct FunctionState {
     in_flight: Arc<InFlight>,
     /// Mock mode asked the shared tier for every outcome: it asks once.
     pulled_all: AtomicBool,
+    /// Whether some outcome was recorded by another body: the hit path
+    /// looks no further when not.
+    drifted: AtomicBool,
     keeping: Keeping,
 }
 
@@ -59,6 +63,10 @@ pub(crate) struct Keeping {
     pub(crate) redaction: Option<Redaction>,
     /// The shared tier, unless the function is `shared = false`.
     pub(crate) sharing: Option<Sharing>,
+    /// The function's body hash: each outcome it records carries it.
+    pub(crate) body_hash: &'static str,
+    /// What cache mode does with an outcome of another body.
+    pub(crate) on_change: OnChange,
 }
 
 /// How a function's outcomes go to the shared tier.
@@ -66,7 +74,6 @@ pub(crate) struct Sharing {
     pub(crate) tier: Arc<Shared>,
     pub(crate) ttl: Option<Duration>,
     pub(crate) tags: &'static [&'static str],
-    pub(crate) body_hash: &'static str,
 }
 
 impl FunctionState {
@@ -91,8 +98,10 @@ impl FunctionState {
             calls: CallLog::new(),
             in_flight: Arc::default(),
             pulled_all: AtomicBool::new(false),
+            drifted: AtomicBool::new(false),
             keeping,
         };
+        state.drifted.store(state.index().has_other_bodies(), Ordering::Relaxed);
         state.apply(control);
         state
     }
@@ -126,13 +135,17 @@ impl FunctionState {
 
     /// Changes the index in place, to match `generation` of the database.
     pub(crate) fn change_index(&self, generation: i64, change: impl FnOnce(&mut OutcomeIndex)) {
-        change(&mut self.index_mut());
+        let mut index = self.index_mut();
+        change(&mut index);
+        self.drifted.store(index.has_other_bodies(), Ordering::Relaxed);
+        drop(index);
         self.generation.store(generation, Ordering::Relaxed);
     }
 
     /// Swaps in an index reloaded from disk at `generation`.
     pub(crate) fn reload(&self, index: OutcomeIndex, generation: i64) {
         // The old index, its payloads with it, is dropped once unlocked.
+        self.drifted.store(index.has_other_bodies(), Ordering::Relaxed);
         let old = std::mem::replace(&mut *self.index_mut(), index);
         self.generation.store(generation, Ordering::Relaxed);
         drop(old);
@@ -279,13 +292,22 @@ impl FunctionState {
         let id = Outcome::id_of(&args.text, &recorded, Flags::default());
         self.calls.log(event, CallStatus::of_record(event), duration, args.key, Some((id, recorded.kind)));
         let again = Pushed::Again { id, arg_key: args.key, at_ms };
+        let outcome = |recorded| {
+            Outcome::new(id, args.text.as_str(), recorded, Flags::default(), at_ms, duration)
+                .keyed(args.key_text.clone())
+                .by_body(Some(self.keeping.body_hash.into()))
+        };
         // Recorded again, and still the newest for its arguments: a count.
         if self.index().repeat(id, args.key, at_ms) {
-            self.calls.repeat(id, at_ms);
+            if self.drifted() && self.index_mut().recorded_by_this_body(id) {
+                // Of another body until now: its file and row say this one.
+                self.write_again(outcome(recorded));
+            } else {
+                self.calls.repeat(id, at_ms);
+            }
             return self.share(again);
         }
-        let outcome = Outcome::new(id, args.text.as_str(), recorded, Flags::default(), at_ms, duration);
-        let outcome = Arc::new(outcome.keyed(args.key_text.clone()));
+        let outcome = Arc::new(outcome(recorded));
         let payload = Cached::pinned(outcome.kind(), outcome.payload().clone(), &self.keeping.budget);
         let new = self.index_mut().record(outcome.facts(), at_ms, payload);
         if !new {
@@ -301,9 +323,53 @@ impl FunctionState {
         }
     }
 
+    /// The function's body hash.
+    pub(crate) fn body_hash(&self) -> &'static str {
+        self.keeping.body_hash
+    }
+
+    /// Whether another body of the function recorded some outcome.
+    fn drifted(&self) -> bool {
+        self.drifted.load(Ordering::Relaxed)
+    }
+
+    /// Whether a cache-mode replay of `replayed` is a miss instead, by the
+    /// function's `on_change`: when another body recorded it, and the
+    /// function records again. Else it replays, warned of once with `warn`.
+    pub(crate) fn records_again(&self, replayed: &Replay) -> bool {
+        if !self.drifted() || !self.index().by_other_body(replayed.id) {
+            return false;
+        }
+        match self.keeping.on_change {
+            OnChange::Rerecord => true,
+            OnChange::Ignore => false,
+            OnChange::Warn => {
+                warn_once(
+                    format!("body-changed:{}", self.id),
+                    format_args!(
+                        "cacheow replays outcomes of `{}` that another body of it recorded: its code changed since. \
+                         `cacheow invalidate {}` drops them, or #[cacheow(on_change = \"rerecord\")] records them \
+                         again as they are asked for",
+                        self.name, self.id
+                    ),
+                );
+                false
+            }
+        }
+    }
+
+    /// Writes an outcome known to the index again, file and row: a new
+    /// body recorded it.
+    fn write_again(&self, outcome: Outcome) {
+        if let Some(writer) = &self.keeping.writer {
+            writer.record(NewOutcome { function_id: self.id, function_name: self.name, outcome: Arc::new(outcome) });
+        }
+    }
+
     /// Sends what a call recorded to the shared tier, if the function is shared.
     fn share(&self, what: Pushed) {
-        if let Some(Sharing { tier, ttl, tags, body_hash }) = &self.keeping.sharing {
+        if let Some(Sharing { tier, ttl, tags }) = &self.keeping.sharing {
+            let body_hash = self.keeping.body_hash;
             let (function_id, function_name) = (self.id, self.name);
             tier.push(Push { function_id, function_name, tags, ttl: *ttl, body_hash, what });
         }

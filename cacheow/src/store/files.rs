@@ -120,7 +120,8 @@ struct OutcomeFile<'a> {
     /// which a replay of that call does not make again.
     #[serde(default, deserialize_with = "true_or_false", skip_serializing_if = "std::ops::Not::not")]
     nested: bool,
-    /// The hash of the body that recorded it: in the shared tier.
+    /// The hash of the body that recorded it (drift): in the data dir and
+    /// the shared tier; fixtures keep theirs beside them.
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     body_hash: Option<Cow<'a, str>>,
 }
@@ -204,8 +205,9 @@ pub(crate) fn render(
         calls,
         nested: matches!(style, Style::Fixture { nested: true, .. }),
         body_hash: match style {
-            Style::Shared { body_hash } => body_hash.map(Cow::Borrowed),
-            _ => None,
+            Style::Shared { body_hash } => body_hash.or(outcome.body_hash.as_deref()).map(Cow::Borrowed),
+            Style::Runtime => outcome.body_hash.as_deref().map(Cow::Borrowed),
+            Style::Fixture { .. } => None,
         },
     };
     if let Style::Shared { .. } = style {
@@ -269,7 +271,8 @@ pub(crate) fn parse(id: u64, text: &str) -> Result<Parsed, String> {
     Ok(Parsed {
         outcome: Outcome::new(id, canonical_json(&file.args), recorded, flags, recorded_at_ms, duration)
             .recorded_again_at(last_recorded_ms)
-            .keyed(file.key.as_ref().map(|key| canonical_json(key).into())),
+            .keyed(file.key.as_ref().map(|key| canonical_json(key).into()))
+            .by_body(file.body_hash.map(|hash| hash.into_owned().into_boxed_str())),
         function: file.function.map(Cow::into_owned),
         function_id: file.function_id.map(Cow::into_owned),
         calls: file.calls.map(Cow::into_owned).unwrap_or_default(),

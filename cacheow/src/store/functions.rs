@@ -26,6 +26,8 @@ pub(crate) struct Registration<'a> {
     pub(crate) source: String,
     /// `None` when not known (registered from its files): the one there stays.
     pub(crate) policy: Option<StoredPolicy>,
+    /// Its body hash; `None` when not known: the one there stays.
+    pub(crate) body_hash: Option<&'a str>,
 }
 
 /// Registers functions on behalf of `program`. With `mark_stale`,
@@ -43,13 +45,13 @@ pub(crate) fn register(
     {
         let mut upsert = tx.prepare_cached(
             "INSERT INTO functions (id, name, qualified_name, module_path, crate_name, kind, signature, source,
-                                    registered_by, registered_at_ms, last_seen_at_ms, policy)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)
+                                    registered_by, registered_at_ms, last_seen_at_ms, policy, body_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, qualified_name = excluded.qualified_name,
                  module_path = excluded.module_path, crate_name = excluded.crate_name, kind = excluded.kind,
                  signature = excluded.signature, source = excluded.source, stale = 0,
                  registered_by = excluded.registered_by, last_seen_at_ms = excluded.last_seen_at_ms,
-                 policy = coalesce(excluded.policy, policy)",
+                 policy = coalesce(excluded.policy, policy), body_hash = coalesce(excluded.body_hash, body_hash)",
         )?;
         for f in functions {
             upsert.execute(params![
@@ -64,6 +66,7 @@ pub(crate) fn register(
                 program,
                 now,
                 f.policy.as_ref().and_then(|policy| serde_json::to_string(policy).ok()),
+                f.body_hash,
             ])?;
         }
         if mark_stale {
@@ -327,6 +330,7 @@ mod tests {
             signature: "fn f()",
             source: "src/lib.rs:1".to_owned(),
             policy: None,
+            body_hash: None,
         }
     }
 

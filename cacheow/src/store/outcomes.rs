@@ -34,6 +34,8 @@ pub(crate) struct OutcomeRow {
     pub(crate) mock_only: bool,
     /// The items of a sequence its caller dropped before the end.
     pub(crate) partial: bool,
+    /// Recorded by another body than the function's as registered last.
+    pub(crate) body_changed: bool,
 }
 
 impl OutcomeRow {
@@ -58,6 +60,7 @@ impl OutcomeRow {
             manual: self.manual,
             mock_only: self.mock_only,
             partial: self.partial,
+            body_changed: self.body_changed,
         }
     }
 }
@@ -208,7 +211,8 @@ pub(crate) fn indexed(
 pub(crate) fn page(conn: &Connection, function_id: &str, offset: u64, limit: u64) -> Result<Vec<OutcomeRow>, Error> {
     let mut statement = conn.prepare_cached(
         "SELECT id, kind, arg_key, args, value_preview, error_type, duration_ms, recorded_at_ms, count, manual, mock_only,
-                partial, coalesce(last_recorded_ms, recorded_at_ms)
+                partial, coalesce(last_recorded_ms, recorded_at_ms),
+                coalesce(body_hash != (SELECT body_hash FROM functions WHERE functions.id = ?1), 0)
          FROM outcomes WHERE function_id = ?1 ORDER BY recorded_at_ms DESC, seq DESC LIMIT ?2 OFFSET ?3",
     )?;
     let rows = statement.query_map(params![function_id, sql::count(limit), sql::count(offset)], |row| {
@@ -226,9 +230,20 @@ pub(crate) fn page(conn: &Connection, function_id: &str, offset: u64, limit: u64
             mock_only: row.get(10)?,
             partial: row.get(11)?,
             last_recorded_ms: row.get(12)?,
+            body_changed: row.get(13)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The ids of a function's outcomes recorded by another body than
+/// `body_hash` (those recorded before body hashes were kept are not).
+pub(crate) fn other_bodies(conn: &Connection, function_id: &str, body_hash: &str) -> Result<Vec<u64>, Error> {
+    let mut statement = conn.prepare_cached(
+        "SELECT id FROM outcomes WHERE function_id = ?1 AND body_hash IS NOT NULL AND body_hash != ?2",
+    )?;
+    let rows = statement.query_map(params![function_id, body_hash], |row| row.get::<_, String>(0))?;
+    Ok(rows.filter_map(|id| id.ok().and_then(|id| ids::parse_id(&id))).collect())
 }
 
 /// The ids of a function's outcomes for the arguments `arg_key`.
@@ -288,11 +303,12 @@ pub(crate) fn insert(conn: &Connection, function_id: &str, outcome: &Outcome, ca
     conn.prepare_cached(
         "INSERT INTO outcomes (function_id, id, kind, arg_key, args, encoding, value_preview, error_type,
                                duration_ms, recorded_at_ms, last_seen_ms, count, manual, mock_only, partial, facts,
-                               last_recorded_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                               last_recorded_ms, body_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
          ON CONFLICT (function_id, id) DO UPDATE SET count = count + excluded.count,
              last_seen_ms = max(last_seen_ms, excluded.last_seen_ms), facts = excluded.facts,
-             last_recorded_ms = max(coalesce(last_recorded_ms, 0), excluded.last_recorded_ms)",
+             last_recorded_ms = max(coalesce(last_recorded_ms, 0), excluded.last_recorded_ms),
+             body_hash = coalesce(excluded.body_hash, body_hash)",
     )?
     .execute(params![
         function_id,
@@ -312,6 +328,7 @@ pub(crate) fn insert(conn: &Connection, function_id: &str, outcome: &Outcome, ca
         outcome.recorded.partial,
         &pack(&outcome.facts())[..],
         outcome.last_recorded_ms().max(outcome.recorded_at_ms),
+        outcome.body_hash.as_deref(),
     ])?;
     // Its file is written: whatever corrupt file stood there is gone.
     let path = files::outcome_path(Path::new(""), function_id, outcome.id);

@@ -41,6 +41,9 @@ CREATE TABLE IF NOT EXISTS functions (
     files_stamp TEXT,
     -- Its ttl, tags and dedupe as JSON, as its program registered them.
     policy TEXT,
+    -- The hash of its body (and of what it depends on) in the program that
+    -- registered it last: outcomes of another were recorded by another body.
+    body_hash TEXT,
     registered_at_ms INTEGER NOT NULL,
     last_seen_at_ms INTEGER NOT NULL
 );
@@ -77,6 +80,8 @@ CREATE TABLE IF NOT EXISTS outcomes (
     facts BLOB,
     -- When the same outcome was last recorded: its age, for a ttl.
     last_recorded_ms INTEGER,
+    -- The body hash of the function that last recorded it, when known.
+    body_hash TEXT,
     UNIQUE (function_id, id)
 );
 CREATE INDEX IF NOT EXISTS outcomes_by_function ON outcomes (function_id, recorded_at_ms);
@@ -213,6 +218,8 @@ const ADDED_COLUMNS: &[(&str, &str, &str, Option<&str>)] = &[
     ("outcomes", "last_recorded_ms", "INTEGER", Some("UPDATE outcomes SET last_recorded_ms = last_seen_ms")),
     ("functions", "policy", "TEXT", None),
     ("calls", "status", "TEXT", None),
+    ("functions", "body_hash", "TEXT", None),
+    ("outcomes", "body_hash", "TEXT", None),
 ];
 
 /// Made after the columns they cover exist.

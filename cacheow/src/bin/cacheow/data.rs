@@ -163,7 +163,12 @@ pub(crate) fn show(args: Show) -> Result<ExitCode, String> {
     if !detail.recent_outcomes.is_empty() {
         say!("newest outcomes:");
         for outcome in &detail.recent_outcomes {
-            let flags = [(outcome.manual, " manual"), (outcome.mock_only, " mock-only"), (outcome.partial, " partial")];
+            let flags = [
+                (outcome.manual, " manual"),
+                (outcome.mock_only, " mock-only"),
+                (outcome.partial, " partial"),
+                (outcome.body_changed, " body-changed"),
+            ];
             let flags: String = flags.iter().filter(|(on, _)| *on).map(|(_, name)| *name).collect();
             say!(
                 "  {}  {:6}  {} -> {}  x{}  {}{flags}",

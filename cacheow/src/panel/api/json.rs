@@ -134,6 +134,8 @@ pub(super) struct OutcomeJson<'a> {
     /// The items of a sequence its caller dropped before the end: never a
     /// cache hit.
     is_partial: bool,
+    /// Recorded by another body of the function (drift).
+    body_changed: bool,
     count: u64,
     duration_ms: f64,
     error_type: Option<&'a str>,
@@ -152,6 +154,7 @@ impl<'a> From<&'a OutcomeRow> for OutcomeJson<'a> {
             is_manual: row.manual,
             is_mock_only: row.mock_only,
             is_partial: row.partial,
+            body_changed: row.body_changed,
             count: row.count,
             duration_ms: row.duration_ms,
             error_type: row.error_type.as_deref(),

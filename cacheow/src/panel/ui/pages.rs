@@ -308,6 +308,9 @@ fn outcome_table(
                                     }
                                     @if outcome.manual { " " span.badge.manual { "manual" } }
                                     @if outcome.mock_only { " " span.badge.mock-only { "mock only" } }
+                                    @if outcome.body_changed {
+                                        " " span.badge.partial title="Recorded by another body of the function: its code changed since" { "body changed" }
+                                    }
                                     @if outcome.partial {
                                         " " span.badge.partial title="The caller stopped early: never a cache hit" { "partial" }
                                     }

@@ -1,0 +1,97 @@
+//! Drift in the data dir: each outcome carries the body hash of the
+//! function that recorded it, and cache mode does with one of another body
+//! what `on_change` says.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+
+use cacheow::{CallStatus, Error, Function, Mode, cacheow, handle, last_status};
+
+use crate::warnings;
+
+static WARNED_RAN: AtomicU64 = AtomicU64::new(0);
+static REDONE_RAN: AtomicU64 = AtomicU64::new(0);
+static QUIET_RAN: AtomicU64 = AtomicU64::new(0);
+
+#[cacheow]
+fn drift_warned(n: u64) -> u64 {
+    WARNED_RAN.fetch_add(1, SeqCst);
+    n + 1
+}
+
+#[cacheow(on_change = "rerecord")]
+fn drift_redone(n: u64) -> u64 {
+    REDONE_RAN.fetch_add(1, SeqCst);
+    n + 2
+}
+
+#[cacheow(on_change = "ignore")]
+fn drift_quiet(n: u64) -> u64 {
+    QUIET_RAN.fetch_add(1, SeqCst);
+    n + 3
+}
+
+/// The one outcome file of `function`.
+fn outcome_file(function: &Function) -> PathBuf {
+    let dir = function.dir().expect("cacheow is on");
+    std::fs::read_dir(dir).expect("its folder").flatten().map(|entry| entry.path()).next().expect("an outcome")
+}
+
+/// Records `call` in default mode, then makes its outcome one another body
+/// recorded, as an older build of the program would have, and rebuilds the
+/// function's index from its files.
+fn recorded_by_another_body(function: &'static Function, call: impl Fn() -> u64) -> Result<String, Error> {
+    function.set_mode(Mode::Default)?;
+    call();
+    cacheow::manager().expect("cacheow is on").flush();
+    let file = outcome_file(function);
+    let text = std::fs::read_to_string(&file).expect("the outcome file");
+    let hash = cacheow::__harness::body_hash(function);
+    assert!(text.contains(&format!("\"body_hash\": \"{hash}\"")), "each outcome carries its body hash: {text}");
+    std::fs::write(&file, text.replace(hash, "00000000000000aa")).expect("an edit");
+    function.rebuild_index()?;
+    assert_eq!(function.outcomes()?.iter().map(|outcome| outcome.body_changed).collect::<Vec<_>>(), [true]);
+    function.set_mode(Mode::Cache)?;
+    Ok(hash.to_owned())
+}
+
+#[test]
+fn an_outcome_of_another_body_replays_with_one_warning_by_default() -> Result<(), Error> {
+    recorded_by_another_body(handle!(drift_warned), || drift_warned(1))?;
+    let ran = WARNED_RAN.load(SeqCst);
+    assert_eq!((drift_warned(1), last_status()), (2, Some(CallStatus::Hit)));
+    assert_eq!(drift_warned(1), 2);
+    assert_eq!(WARNED_RAN.load(SeqCst), ran, "replayed, not called");
+    let warned = warnings();
+    assert_eq!(
+        warned.matches("cacheow replays outcomes of `runtime::drift::drift_warned` that another body").count(),
+        1,
+        "{warned}"
+    );
+    Ok(())
+}
+
+#[test]
+fn rerecord_calls_the_function_and_the_outcome_is_of_this_body_again() -> Result<(), Error> {
+    let hash = recorded_by_another_body(handle!(drift_redone), || drift_redone(1))?;
+    let ran = REDONE_RAN.load(SeqCst);
+    assert_eq!((drift_redone(1), last_status()), (3, Some(CallStatus::Miss)));
+    assert_eq!(REDONE_RAN.load(SeqCst), ran + 1, "recorded again");
+    assert_eq!((drift_redone(1), last_status()), (3, Some(CallStatus::Hit)));
+    cacheow::manager().expect("cacheow is on").flush();
+    let text = std::fs::read_to_string(outcome_file(handle!(drift_redone))).expect("the outcome file");
+    assert!(text.contains(&format!("\"body_hash\": \"{hash}\"")), "{text}");
+    let outcomes = handle!(drift_redone).outcomes()?;
+    assert_eq!((outcomes.len(), outcomes[0].body_changed, outcomes[0].count), (1, false, 2), "one outcome, of now");
+    Ok(())
+}
+
+#[test]
+fn ignore_replays_and_says_nothing() -> Result<(), Error> {
+    recorded_by_another_body(handle!(drift_quiet), || drift_quiet(1))?;
+    let ran = QUIET_RAN.load(SeqCst);
+    assert_eq!((drift_quiet(1), last_status()), (4, Some(CallStatus::Hit)));
+    assert_eq!(QUIET_RAN.load(SeqCst), ran);
+    assert!(!warnings().contains("drift_quiet"), "{}", warnings());
+    Ok(())
+}
