@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use cacheow::__harness::{
-    Decision, FixtureOutcome, Hook, Recorded, Running, body_hash, function_dir_name, is_sequence, registered,
-    verifies_exactly,
+    Decision, FixtureOutcome, Hook, Recorded, Running, body_hash, function_dir_name, is_sequence, redacted_fields,
+    registered, verifies_exactly,
 };
 use cacheow::{Function, Mode};
 
@@ -174,12 +174,19 @@ impl Session {
         let written = written.unwrap_or_else(|error| {
             panic!("cacheow-test: cannot write the fixtures of `{}` in {}: {error}", self.test, self.dir.display())
         });
-        let stale = to_write.map(|(fixtures, _)| self.stale_notes(&fixtures)).unwrap_or_else(|| {
-            let state = self.state();
-            self.stale_notes(&state.fixtures)
-        });
+        if !crate::used::wanted() {
+            return;
+        }
+        let noted = match &to_write {
+            Some((fixtures, _)) => self.noted(fixtures),
+            None => {
+                // Cloned, and the lock released: `noted` takes it again.
+                let fixtures = self.state().fixtures.clone();
+                self.noted(&fixtures)
+            }
+        };
         let used: Vec<PathBuf> = used.into_iter().chain(written).collect();
-        crate::used::note(&self.dir, &used, &stale);
+        crate::used::note(&self.dir, &used, &noted);
     }
 
     /// What the test writes, in which record mode: its fixtures with what
@@ -254,15 +261,22 @@ impl Session {
     }
 
     /// What `cacheow fixtures --stale` is told of fixtures recorded by
-    /// another body of a function of this program: the test, the
-    /// function, the file.
-    fn stale_notes(&self, fixtures: &Fixtures) -> Vec<(String, PathBuf)> {
+    /// another body of a function of this program (the function, the
+    /// file), and `cacheow fixtures redact --check` of the fields redacted.
+    fn noted(&self, fixtures: &Fixtures) -> crate::used::Noted {
         let current = |function_id: &str| registered(function_id).map(body_hash);
-        fixtures
+        let stale = fixtures
             .stale(current)
             .into_iter()
             .map(|(function_id, id, outcome)| (outcome.function.clone(), fixtures.path(&self.dir, function_id, id)))
-            .collect()
+            .collect();
+        let mut redacted: Vec<(String, String)> =
+            self.state().redaction.fields().map(|field| ("*".to_owned(), field.to_owned())).collect();
+        for function in fixtures.function_ids().filter_map(registered) {
+            redacted
+                .extend(redacted_fields(function).iter().map(|field| (function.id().to_owned(), (*field).to_owned())));
+        }
+        crate::used::Noted { stale, redacted }
     }
 
     /// For a strict test that replays, what it left unplayed: every call of

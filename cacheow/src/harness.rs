@@ -39,3 +39,9 @@ pub fn is_sequence(function: &Function) -> bool {
         crate::model::kind::FunctionKind::Iterator | crate::model::kind::FunctionKind::Stream
     )
 }
+
+/// The argument and value fields `#[cacheow(redact(..))]` keeps off the
+/// disk for `function`.
+pub fn redacted_fields(function: &Function) -> &'static [&'static str] {
+    function.meta().policy.redact
+}

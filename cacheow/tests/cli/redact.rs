@@ -17,14 +17,35 @@ fn login(user: &str, api_key: &str) -> String {
     format!("session of {user}, signed {SECRET}, key {}", api_key.len())
 }
 
+/// Tests of committed fixtures (`cacheow/fixtures/cli/redact/helpers/`) that
+/// `redact --check` runs: ordinary tests too.
+mod helpers {
+    use cacheow_test::cacheow_test;
+
+    #[cacheow_test]
+    fn logs_in() {
+        assert!(super::login("bob", "key-of-bob").starts_with("session of bob"));
+    }
+
+    #[cacheow_test(redact("api_key"))]
+    fn logs_in_redacting() {
+        assert!(super::login("eve", "key-of-eve").starts_with("session of eve"));
+    }
+}
+
 fn scope(fixtures: &Path, record: Record) -> Scope {
     Scope::new("cli::redact::logins").fixtures_dir(fixtures).force_record(record)
 }
 
+/// `cacheow fixtures redact --field api_key --env CACHEOW_TEST_SECRET`; a
+/// check runs the helpers of this binary, never the whole workspace.
 fn redact(fixtures: &Path, extra: &[&str], secret: Option<&str>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cacheow"));
     command.args(["fixtures", "redact", "--field", "api_key", "--env", "CACHEOW_TEST_SECRET", "--dir"]);
     command.arg(fixtures).args(extra);
+    if extra.contains(&"--check") {
+        command.arg("--").arg(std::env::current_exe().expect("the test binary")).arg("redact::helpers::");
+    }
     match secret {
         Some(secret) => command.env("CACHEOW_TEST_SECRET", secret),
         None => command.env_remove("CACHEOW_TEST_SECRET"),
@@ -78,4 +99,30 @@ fn redact_scrubs_written_fixtures_renames_them_and_names_the_tests_to_change() {
     let unset = redact(fixtures, &[], None);
     assert_eq!(unset.status.code(), Some(2), "{}", text(&unset));
     assert!(text(&unset).contains("CACHEOW_TEST_SECRET is not set"), "{}", text(&unset));
+}
+
+#[test]
+fn redact_check_names_the_tests_that_no_longer_replay_their_redacted_arguments() {
+    let root = tempfile::tempdir().expect("a temporary dir");
+    let fixtures = root.path().join("fixtures");
+    crate::copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cli/redact"), &fixtures.join("cli/redact"));
+    let written = redact(&fixtures, &[], Some(SECRET));
+    assert!(written.status.success(), "{}", text(&written));
+    assert!(text(&written).contains("cli/redact/helpers/logs_in: redact(\"api_key\")"), "{}", text(&written));
+
+    let this_binary = std::env::current_exe().expect("the test binary");
+    let checked = Command::new(env!("CARGO_BIN_EXE_cacheow"))
+        .args(["fixtures", "redact", "--check", "--field", "api_key", "--dir"])
+        .arg(&fixtures)
+        .arg("--")
+        .arg(this_binary)
+        .arg("redact::helpers::")
+        .env("CACHEOW_FIXTURES_DIR", &fixtures)
+        .output()
+        .expect("cacheow runs");
+    let out = text(&checked);
+    assert_eq!(checked.status.code(), Some(1), "{out}");
+    assert!(out.contains("no fixture in"), "nothing is left to redact: {out}");
+    assert!(out.contains("cli/redact/helpers/logs_in: add redact(\"api_key\")"), "{out}");
+    assert!(!out.contains("logs_in_redacting:"), "it redacts the field: {out}");
 }

@@ -41,6 +41,11 @@ impl Redaction {
         }
     }
 
+    /// The names of the fields it replaces.
+    pub fn fields(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(String::as_str)
+    }
+
     /// Whether it replaces nothing.
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty() && self.values.is_empty()
