@@ -116,8 +116,7 @@ impl Runtime {
             Some(index) => index,
             None => OutcomeIndex::of(self.index_files(conn, function_id, name, stamp.as_deref())?.into_iter()),
         };
-        index.set_mock_entries(mock::entries(conn, function_id)?);
-        index.set_other_bodies(outcomes::other_bodies(conn, function_id, body_hash)?);
+        completed(&mut index, conn, function_id, body_hash)?;
         Ok(index)
     }
 
@@ -266,4 +265,18 @@ fn warn_load(function_name: &str, error: &Error) {
         format!("load:{function_name}"),
         format_args!("cacheow could not load the outcomes of `{function_name}`: {error}"),
     );
+}
+
+/// Completes an index of a function's outcomes with what only the database
+/// says of them: its mock entries, and which outcomes another body of the
+/// function (of hash other than `body_hash`) recorded.
+pub(crate) fn completed(
+    index: &mut OutcomeIndex,
+    conn: &Connection,
+    function_id: &str,
+    body_hash: &str,
+) -> Result<(), Error> {
+    index.set_mock_entries(mock::entries(conn, function_id)?);
+    index.set_other_bodies(outcomes::other_bodies(conn, function_id, body_hash)?);
+    Ok(())
 }

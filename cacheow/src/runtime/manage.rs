@@ -19,7 +19,7 @@ use crate::runtime::registry;
 use crate::runtime::{Runtime, check_id, unknown};
 use crate::store::files::{self, CorruptFile};
 use crate::store::functions::{self, Registration};
-use crate::store::{mock, outcomes, retention};
+use crate::store::{outcomes, retention};
 
 /// What rebuilding a function's index from its files found.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -187,8 +187,7 @@ impl Runtime {
                 None => outcome.indexed(),
             });
             let mut index = OutcomeIndex::of(fitting);
-            index.set_mock_entries(mock::entries(&watched.conn, function_id)?);
-            index.set_other_bodies(outcomes::other_bodies(&watched.conn, function_id, state.body_hash())?);
+            crate::runtime::load::completed(&mut index, &watched.conn, function_id, state.body_hash())?;
             self.change_loaded(&watched.conn, function_id, |loaded| *loaded = index)?;
         }
         Ok(Rebuilt { indexed, corrupt })
