@@ -4,12 +4,20 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::sync::{Mutex, MutexGuard};
 
 use cacheow::cacheow;
 use cacheow_test::{Record, Scope};
 
 static RATE_RAN: AtomicU64 = AtomicU64::new(0);
 static TAX_RAN: AtomicU64 = AtomicU64::new(0);
+
+/// The tests count the calls of shared functions: one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 #[cacheow]
 fn rate(n: u64) -> u64 {
@@ -44,6 +52,7 @@ fn body_hashes(function_dir: &Path) -> String {
 
 #[test]
 fn each_recorded_outcome_has_its_body_hash_beside_it() {
+    let _serial = one_at_a_time();
     let root = tempfile::tempdir().expect("a temporary dir");
     scope(root.path(), Record::Once).run(|| (rate(1), rate(2)));
     let dir = function_dir(root.path(), "rate");
@@ -61,6 +70,7 @@ fn each_recorded_outcome_has_its_body_hash_beside_it() {
 
 #[test]
 fn stale_records_again_the_calls_of_functions_another_body_recorded_and_replays_the_rest() {
+    let _serial = one_at_a_time();
     let root = tempfile::tempdir().expect("a temporary dir");
     scope(root.path(), Record::Once).run(|| (rate(1), rate(1), tax(8)));
     let (rate_dir, tax_dir) = (function_dir(root.path(), "rate"), function_dir(root.path(), "tax"));
@@ -86,6 +96,7 @@ fn stale_records_again_the_calls_of_functions_another_body_recorded_and_replays_
 
 #[test]
 fn an_outcome_recorded_again_with_another_value_replaces_the_stale_one() {
+    let _serial = one_at_a_time();
     let root = tempfile::tempdir().expect("a temporary dir");
     let dir = {
         scope(root.path(), Record::Once).run(|| rate(5));
@@ -122,6 +133,7 @@ fn as_if_another_body_recorded(dir: &Path, hash: &str) {
 
 #[test]
 fn outcomes_that_swap_calls_when_recorded_again_both_stay() {
+    let _serial = one_at_a_time();
     let root = tempfile::tempdir().expect("a temporary dir");
     let scope = |record| Scope::new("harness::drift::flips").fixtures_dir(root.path()).force_record(record);
     FLIP_CALLS.store(0, SeqCst);
@@ -139,6 +151,7 @@ fn outcomes_that_swap_calls_when_recorded_again_both_stay() {
 
 #[test]
 fn what_the_new_body_no_longer_gives_goes() {
+    let _serial = one_at_a_time();
     let root = tempfile::tempdir().expect("a temporary dir");
     let scope = |record| Scope::new("harness::drift::taxes").fixtures_dir(root.path()).force_record(record);
     scope(Record::Once).run(|| (tax(10), tax(20)));
