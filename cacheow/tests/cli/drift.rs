@@ -38,7 +38,8 @@ mod tests {
 "#;
 
 /// The crate, with the workspace's lock file so that it builds the same
-/// versions, in a target dir kept between runs.
+/// versions, in a target dir kept between runs. Without debug info, which
+/// would double the disk that target dir takes.
 struct Crate {
     dir: tempfile::TempDir,
 }
@@ -50,7 +51,8 @@ impl Crate {
         let manifest = format!(
             "[package]\nname = \"drift-probe\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
              [workspace]\n\n[dependencies]\ncacheow = {{ path = {cacheow:?} }}\n\n\
-             [dev-dependencies]\ncacheow-test = {{ path = {test:?} }}\n",
+             [dev-dependencies]\ncacheow-test = {{ path = {test:?} }}\n\n\
+             [profile.dev]\ndebug = false\n",
             cacheow = workspace.join("cacheow"),
             test = workspace.join("cacheow-test"),
         );
