@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 
-use cacheow::{CallStatus, Error, Function, Mode, cacheow, handle, last_status};
+use cacheow::{CallStatus, Error, Function, Manager, Mode, Settings, cacheow, handle, last_status};
 
 use crate::warnings;
 
@@ -93,5 +93,60 @@ fn ignore_replays_and_says_nothing() -> Result<(), Error> {
     assert_eq!((drift_quiet(1), last_status()), (4, Some(CallStatus::Hit)));
     assert_eq!(QUIET_RAN.load(SeqCst), ran);
     assert!(!warnings().contains("drift_quiet"), "{}", warnings());
+    Ok(())
+}
+
+static RACED_RAN: AtomicU64 = AtomicU64::new(0);
+
+#[cacheow(on_change = "rerecord")]
+fn drift_raced(n: u64) -> u64 {
+    RACED_RAN.fetch_add(1, SeqCst);
+    n + 4
+}
+
+/// Another process, of another build, records while this one runs: the
+/// refresh that takes its outcome in sees the other body too.
+#[test]
+fn an_outcome_another_running_build_records_is_judged_by_on_change() -> Result<(), Error> {
+    let dir = tempfile::Builder::new().prefix("runtime-drift-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("a dir");
+    let open = || {
+        let mut settings = Settings::default();
+        settings.data_dir = dir.path().to_owned();
+        Manager::open(settings)
+    };
+    let (this_build, other_build) = (open(), open());
+    let f = handle!(drift_raced);
+    let _bound = this_build.bind();
+    drift_raced(0);
+    this_build.flush();
+    // What the other build's rows say: a body of another hash.
+    let db = rusqlite::Connection::open(dir.path().join("cacheow.db")).expect("the database");
+    db.execute_batch(
+        "CREATE TRIGGER other_build AFTER INSERT ON outcomes
+         BEGIN UPDATE outcomes SET body_hash = '00000000000000aa' WHERE rowid = NEW.rowid; END;",
+    )
+    .expect("a trigger");
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let _bound = other_build.bind();
+                drift_raced(1);
+                other_build.flush();
+                // Set after the outcome's row: the refresh that sees the mode
+                // has seen the row.
+                f.set_mode(Mode::Cache)
+            })
+            .join()
+            .expect("the other build's thread")
+    })?;
+    let seen = std::time::Instant::now();
+    while f.mode() != Mode::Cache {
+        assert!(seen.elapsed() < std::time::Duration::from_secs(10), "the mode set by the other build never came");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let ran = RACED_RAN.load(SeqCst);
+    assert_eq!((drift_raced(1), last_status()), (5, Some(CallStatus::Miss)), "not replayed");
+    assert_eq!(RACED_RAN.load(SeqCst), ran + 1, "recorded again by this body");
+    assert_eq!((drift_raced(1), last_status()), (5, Some(CallStatus::Hit)));
     Ok(())
 }

@@ -174,3 +174,59 @@ fn manual_outcomes_local_functions_and_local_deletions_stay_off_redis() -> Resul
     assert_eq!(ids.len(), 1, "still in Redis");
     Ok(())
 }
+
+static REDONE_RAN: AtomicU64 = AtomicU64::new(0);
+
+#[cacheow(on_change = "rerecord")]
+fn shared_redone(n: u64) -> u64 {
+    REDONE_RAN.fetch_add(1, SeqCst);
+    n + 7
+}
+
+/// Makes every outcome Redis holds of the function `function_id` one that
+/// the body `from` did not record, as a teammate's older build would have.
+fn recorded_by_another_body(redis: &RedisServer, function_id: &str, from: &str) {
+    let mut connection = redis.connection();
+    let keys: Vec<String> = connection.keys(format!("cacheow:{{{function_id}}}:*")).expect("KEYS");
+    let mut edited = 0;
+    for key in keys {
+        let kind: String = redis::cmd("TYPE").arg(&key).query(&mut connection).expect("TYPE");
+        if kind != "string" {
+            continue;
+        }
+        let value: Vec<u8> = connection.get(&key).expect("GET");
+        let text = String::from_utf8(value).expect("a small value is plain JSON");
+        if text.contains(from) {
+            let () = connection.set(&key, text.replace(from, "00000000000000aa")).expect("SET");
+            edited += 1;
+        }
+    }
+    assert_eq!(edited, 2, "the outcome, under its id and as the newest of its arguments");
+}
+
+#[test]
+fn an_outcome_another_body_pushed_is_recorded_again_by_rerecord_and_the_team_gets_this_body() -> Result<(), Error> {
+    let redis = RedisServer::start();
+    let laptop = machine(&redis);
+    {
+        let _bound = laptop.bind();
+        shared_redone(1);
+    }
+    laptop.flush();
+    let (id, hash) = (handle!(shared_redone).id(), cacheow::__harness::body_hash(handle!(shared_redone)));
+    recorded_by_another_body(&redis, id, hash);
+
+    let runner = machine(&redis);
+    let _bound = runner.bind();
+    handle!(shared_redone).set_mode(Mode::Cache)?;
+    let ran = REDONE_RAN.load(SeqCst);
+    assert_eq!((shared_redone(1), cacheow::last_status()), (8, Some(CallStatus::Miss)), "not replayed");
+    assert_eq!(REDONE_RAN.load(SeqCst), ran + 1, "recorded again");
+    assert_eq!((shared_redone(1), cacheow::last_status()), (8, Some(CallStatus::Hit)));
+    runner.flush();
+    let outcomes = handle!(shared_redone).outcomes()?;
+    assert_eq!((outcomes.len(), outcomes[0].body_changed), (1, false), "one outcome, of this body");
+    let held = everything(&redis);
+    assert!(held.contains(hash) && !held.contains("00000000000000aa"), "Redis says this body too: {held}");
+    Ok(())
+}

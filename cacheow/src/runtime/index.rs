@@ -136,14 +136,15 @@ impl OutcomeIndex {
     }
 
     /// Adds an outcome read from disk or the database; one already known
-    /// is kept as it is.
-    pub(crate) fn insert(&mut self, outcome: Indexed) {
+    /// is kept as it is. `true` when it is new.
+    pub(crate) fn insert(&mut self, outcome: Indexed) -> bool {
         let Indexed { facts, count, last_recorded_ms } = outcome;
         if self.get(facts.id, facts.arg_key).is_some() {
-            return;
+            return false;
         }
         self.place(Entry::new(facts, count, last_recorded_ms));
         self.sampler = None;
+        true
     }
 
     /// Adds a recorded outcome, with its payload, or counts one more call
@@ -293,6 +294,11 @@ impl OutcomeIndex {
     /// Notes the outcomes another body of the function recorded.
     pub(crate) fn set_other_bodies(&mut self, ids: impl IntoIterator<Item = u64>) {
         self.other_bodies = ids.into_iter().collect();
+    }
+
+    /// Notes that another body of the function recorded the outcome `id`.
+    pub(crate) fn add_other_body(&mut self, id: u64) {
+        self.other_bodies.insert(id);
     }
 
     /// Whether another body of the function recorded the outcome `id`.

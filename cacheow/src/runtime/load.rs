@@ -184,9 +184,9 @@ impl Runtime {
         }
         // New rows of other processes: their files were written first.
         let (added, newest) = outcomes::added_since(&watched.conn, watched.outcome_seq)?;
-        for (function_id, indexed) in added {
-            if let Some(state) = states.iter().find(|state| state.id == function_id) {
-                state.index_mut().insert(indexed);
+        for added in added {
+            if let Some(state) = states.iter().find(|state| state.id == added.function_id) {
+                state.take_in(added.indexed, added.body_hash.as_deref());
             }
         }
         // Only now: a refresh that failed halfway is tried again.

@@ -13,7 +13,7 @@ use crate::model::args::Args;
 use crate::model::event::CallEvent;
 use crate::model::mock::MockEntries;
 use crate::model::mode::Mode;
-use crate::model::outcome::{Flags, Outcome, Recorded};
+use crate::model::outcome::{Flags, Indexed, Outcome, Recorded};
 use crate::model::policy::{Age, OnChange};
 use crate::model::redact::Redaction;
 use crate::model::report::warn_once;
@@ -300,11 +300,13 @@ impl FunctionState {
         // Recorded again, and still the newest for its arguments: a count.
         if self.index().repeat(id, args.key, at_ms) {
             if self.drifted() && self.index_mut().recorded_by_this_body(id) {
-                // Of another body until now: its file and row say this one.
-                self.write_again(outcome(recorded));
-            } else {
-                self.calls.repeat(id, at_ms);
+                // Of another body until now: its file and row, and the
+                // team's copy in the shared tier, say this one.
+                let outcome = Arc::new(outcome(recorded));
+                self.write_again(Arc::clone(&outcome));
+                return self.share(Pushed::Outcome(outcome));
             }
+            self.calls.repeat(id, at_ms);
             return self.share(again);
         }
         let outcome = Arc::new(outcome(recorded));
@@ -360,9 +362,9 @@ impl FunctionState {
 
     /// Writes an outcome known to the index again, file and row: a new
     /// body recorded it.
-    fn write_again(&self, outcome: Outcome) {
+    fn write_again(&self, outcome: Arc<Outcome>) {
         if let Some(writer) = &self.keeping.writer {
-            writer.record(NewOutcome { function_id: self.id, function_name: self.name, outcome: Arc::new(outcome) });
+            writer.record(NewOutcome { function_id: self.id, function_name: self.name, outcome });
         }
     }
 
@@ -399,20 +401,52 @@ impl FunctionState {
     }
 
     /// Keeps outcomes pulled from the shared tier, as recorded at their
-    /// origin: their age is the one they have there. They are never pushed
-    /// back.
+    /// origin: their age is the one they have there, and so is the body
+    /// that recorded them, which cache mode judges by `on_change`. They are
+    /// never pushed back.
     pub(crate) fn keep_pulled(&self, pulled: Vec<Outcome>) {
         for outcome in pulled {
             let at_ms = outcome.last_recorded_ms();
             let outcome = Arc::new(outcome);
             let payload = Cached::pinned(outcome.kind(), outcome.payload().clone(), &self.keeping.budget);
-            // A pull is no recording: one known here already counts nothing.
-            let new = self.index_mut().add(outcome.facts(), at_ms, payload);
+            let by_other_body = self.is_other_body(outcome.body_hash.as_deref());
+            let new = {
+                let mut index = self.index_mut();
+                // A pull is no recording: one known here already counts nothing.
+                let new = index.add(outcome.facts(), at_ms, payload);
+                if new && by_other_body {
+                    self.note_other_body(&mut index, outcome.id);
+                }
+                new
+            };
             // Sent once the index lock is released: the writer's queue may be full.
             if new && let Some(writer) = &self.keeping.writer {
                 writer.record(NewOutcome { function_id: self.id, function_name: self.name, outcome });
             }
         }
+    }
+
+    /// Takes in an outcome another process recorded, by the body of hash
+    /// `body_hash`.
+    pub(crate) fn take_in(&self, indexed: Indexed, body_hash: Option<&str>) {
+        let (id, by_other_body) = (indexed.facts.id, self.is_other_body(body_hash));
+        let mut index = self.index_mut();
+        if index.insert(indexed) && by_other_body {
+            self.note_other_body(&mut index, id);
+        }
+    }
+
+    /// Whether `body_hash`, the hash an outcome says recorded it, is of
+    /// another body than this one: an outcome of no known body (uploaded by
+    /// `cacheow push`, or written by an older cacheow) is not.
+    fn is_other_body(&self, body_hash: Option<&str>) -> bool {
+        let this = self.keeping.body_hash;
+        !this.is_empty() && body_hash.is_some_and(|recorded| recorded != this)
+    }
+
+    fn note_other_body(&self, index: &mut OutcomeIndex, id: u64) {
+        index.add_other_body(id);
+        self.drifted.store(true, Ordering::Relaxed);
     }
 
     /// The outcomes are in their files: their payloads may leave memory.

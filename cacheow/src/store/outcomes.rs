@@ -481,19 +481,27 @@ pub(crate) fn reconcile(
     Ok(())
 }
 
-/// The outcomes added since sequence number `after`, by function id, and
-/// the newest number.
-pub(crate) fn added_since(conn: &Connection, after: i64) -> Result<(Vec<(String, Indexed)>, i64), Error> {
+/// An outcome row added by another process.
+pub(crate) struct Added {
+    pub(crate) function_id: String,
+    pub(crate) indexed: Indexed,
+    /// The hash of the body that recorded it, when known.
+    pub(crate) body_hash: Option<String>,
+}
+
+/// The outcomes added since sequence number `after`, and the newest number.
+pub(crate) fn added_since(conn: &Connection, after: i64) -> Result<(Vec<Added>, i64), Error> {
     let mut statement = conn.prepare_cached(
-        "SELECT seq, function_id, facts, count, last_recorded_ms, last_seen_ms FROM outcomes WHERE seq > ?1 ORDER BY seq",
+        "SELECT seq, function_id, body_hash, facts, count, last_recorded_ms, last_seen_ms
+         FROM outcomes WHERE seq > ?1 ORDER BY seq",
     )?;
     let mut rows = statement.query([after])?;
     let mut newest = after;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
         newest = newest.max(row.get(0)?);
-        if let (Some(indexed), Ok(function_id)) = (indexed_at(row, 2), row.get(1)) {
-            out.push((function_id, indexed));
+        if let (Some(indexed), Ok(function_id)) = (indexed_at(row, 3), row.get(1)) {
+            out.push(Added { function_id, indexed, body_hash: row.get(2).ok().flatten() });
         }
     }
     Ok((out, newest))
