@@ -105,3 +105,30 @@ fn a_generic_function_is_one_function_keyed_by_its_values() -> Result<(), Error>
     assert_eq!(f.outcomes()?.len(), 2);
     Ok(())
 }
+
+fn lowercase(name: &str, _greeting: &str) -> String {
+    name.to_lowercase()
+}
+
+static KEYED_RAN: AtomicU64 = AtomicU64::new(0);
+
+#[cacheow(key = lowercase)]
+fn keyed(name: String, #[cacheow(skip)] greeting: &str) -> String {
+    KEYED_RAN.fetch_add(1, SeqCst);
+    format!("{greeting} {name}")
+}
+
+#[test]
+fn a_custom_key_is_kept_by_a_rebuild_and_taken_by_invalidate() -> Result<(), Error> {
+    let f = handle!(keyed);
+    f.set_mode(Mode::Cache)?;
+    assert_eq!(keyed("Ann".into(), "hello"), "hello Ann");
+    assert_eq!(keyed("ANN".into(), "hi"), "hello Ann", "one entry");
+    assert_eq!(f.outcomes()?[0].args, r#"{"name":"Ann"}"#, "the arguments are kept as they were");
+    f.rebuild_index()?;
+    assert_eq!(keyed("aNN".into(), "hi"), "hello Ann", "the rebuild read the key from the file");
+    assert_eq!(KEYED_RAN.load(SeqCst), 1);
+    assert_eq!(f.invalidate(serde_json::json!("ann"))?, 1, "the by-arguments API takes the key");
+    assert_eq!(keyed("Ann".into(), "hey"), "hey Ann");
+    Ok(())
+}
