@@ -134,6 +134,12 @@ pub fn handle_of<F>(item: &F) -> &'static Function {
     registry::by_type_name(std::any::type_name_of_val(item))
 }
 
+/// The handle of the function `item` names, for `depends`: one that no
+/// `#[cacheow]` registered is warned of when the body hash is folded.
+pub fn dependency_of<F>(item: &F) -> &'static Function {
+    registry::lookup(std::any::type_name_of_val(item))
+}
+
 /// Keeps the instrumented version of a function when the `instrument`
 /// feature is on, the function as written otherwise.
 #[cfg(feature = "instrument")]

@@ -39,10 +39,9 @@ impl Depends {
     /// The `depends` of the function's `FunctionMeta`. A file is included
     /// in the build, so that cargo builds again when it changes.
     pub(crate) fn render(&self) -> TokenStream {
-        let functions = self
-            .functions
-            .iter()
-            .map(|path| quote!(::cacheow::__private::Dependency::Function(|| ::cacheow::__private::handle_of(&#path))));
+        let functions = self.functions.iter().map(
+            |path| quote!(::cacheow::__private::Dependency::Function(|| ::cacheow::__private::dependency_of(&#path))),
+        );
         let files = self.files.iter().map(|file| {
             quote! {
                 ::cacheow::__private::Dependency::File {
@@ -70,7 +69,7 @@ mod tests {
         let depends = read(quote!(helper, api::fetch, path = "prompts/system.txt")).unwrap_or_default();
         assert_eq!((depends.functions.len(), depends.files.len()), (2, 1));
         let rendered = depends.render().to_string();
-        assert!(rendered.contains("handle_of (& api :: fetch)"), "{rendered}");
+        assert!(rendered.contains("dependency_of (& api :: fetch)"), "{rendered}");
         assert!(rendered.contains("include_bytes !"), "{rendered}");
     }
 

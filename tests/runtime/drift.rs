@@ -150,3 +150,27 @@ fn an_outcome_another_running_build_records_is_judged_by_on_change() -> Result<(
     assert_eq!((drift_raced(1), last_status()), (5, Some(CallStatus::Hit)));
     Ok(())
 }
+
+/// Not decorated: what `depends` cannot see into.
+fn plain_helper(n: u64) -> u64 {
+    n * 3
+}
+
+#[cacheow(depends(plain_helper))]
+fn drift_on_plain(n: u64) -> u64 {
+    plain_helper(n)
+}
+
+#[test]
+fn depends_on_an_undecorated_function_says_its_changes_go_unseen() {
+    assert_eq!(drift_on_plain(2), 6, "the call returns its real result");
+    let warned = warnings();
+    assert!(
+        warned.contains(
+            "`runtime::drift::drift_on_plain` depends on `runtime::drift::plain_helper`, which is not a #[cacheow] \
+             function of this program: a change to its body goes unseen"
+        ),
+        "{warned}"
+    );
+    assert!(!warned.contains("cacheow::handle!: `runtime::drift::plain_helper`"), "{warned}");
+}

@@ -13,6 +13,7 @@ use crate::model::items;
 use crate::model::kind::FunctionKind;
 use crate::model::outcome::{OutcomeKind, Payload};
 use crate::model::policy::Policy;
+use crate::model::report;
 use crate::runtime::state::FunctionState;
 use crate::store::functions::Registration;
 
@@ -267,8 +268,12 @@ fn folded(function: &Function, depth: u32) -> String {
     for dependency in meta.depends {
         match dependency {
             Dependency::Function(handle) => {
+                let dependency = handle();
+                if !dependency.is_registered() {
+                    warn_unseen(function, dependency);
+                }
                 hasher.update(b"\0f");
-                hasher.update(folded(handle(), depth + 1).as_bytes());
+                hasher.update(folded(dependency, depth + 1).as_bytes());
             }
             Dependency::File { path, content } => {
                 hasher.update(b"\0p");
@@ -279,6 +284,19 @@ fn folded(function: &Function, depth: u32) -> String {
         }
     }
     format!("{:016x}", hasher.digest())
+}
+
+/// `depends` names a function no `#[cacheow]` registered: the hash folds
+/// in nothing of its body.
+fn warn_unseen(function: &Function, dependency: &Function) {
+    let (name, unseen) = (function.name(), dependency.name());
+    report::warn_once(
+        format!("depends:{name}:{unseen}"),
+        format_args!(
+            "`{name}` depends on `{unseen}`, which is not a #[cacheow] function of this program: a change to its \
+             body goes unseen. Decorate it, or name the file it is in with depends(path = \"...\")"
+        ),
+    );
 }
 
 pub(crate) fn leak(text: String) -> &'static str {

@@ -32,6 +32,19 @@ pub(crate) fn by_id(function_id: &str) -> Option<&'static Function> {
 
 /// The handle of the function whose item type name is `type_name`.
 pub(crate) fn by_type_name(type_name: &str) -> &'static Function {
+    let function = lookup(type_name);
+    if !function.is_registered() && cfg!(feature = "instrument") {
+        let name = function.name();
+        report::warn_once(
+            format!("unregistered:{name}"),
+            format_args!("cacheow::handle!: `{name}` is not a #[cacheow] function of this program"),
+        );
+    }
+    function
+}
+
+/// The handle of the function of type name `type_name`, registered or not.
+pub(crate) fn lookup(type_name: &str) -> &'static Function {
     let qualified = ids::qualified_name(type_name);
     let found = registered().into_iter().find(|function| function.name() == qualified);
     found.unwrap_or_else(|| unregistered(qualified))
@@ -45,12 +58,6 @@ fn unregistered(qualified: String) -> &'static Function {
     let handles = handles.get_or_insert_with(HashMap::new);
     if let Some(function) = handles.get(&qualified) {
         return function;
-    }
-    if cfg!(feature = "instrument") {
-        report::warn_once(
-            format!("unregistered:{qualified}"),
-            format_args!("cacheow::handle!: `{qualified}` is not a #[cacheow] function of this program"),
-        );
     }
     let names =
         Names { id: leak(ids::function_id(&qualified)), qualified: leak(qualified.clone()), in_generic_impl: false };
