@@ -131,11 +131,14 @@ fn same_shape(path: &str, recorded: &Value, real: &Value) -> Result<(), String> 
             recorded.iter().try_for_each(|(key, value)| same_shape(&at(key), value, &real[key]))
         }
         (Value::Array(recorded), Value::Array(real)) => match recorded.first().or(real.first()) {
-            Some(model) => recorded
-                .iter()
-                .chain(real)
-                .enumerate()
-                .try_for_each(|(index, item)| same_shape(&format!("{path}[{index}]"), model, item)),
+            // Each item, of either side, has the shape of the first: named
+            // by its index in its own array.
+            Some(model) => [recorded, real].into_iter().try_for_each(|items| {
+                items
+                    .iter()
+                    .enumerate()
+                    .try_for_each(|(index, item)| same_shape(&format!("{path}[{index}]"), model, item))
+            }),
             None => Ok(()),
         },
         (recorded, real) if kind(recorded) == kind(real) => Ok(()),
@@ -248,7 +251,11 @@ mod tests {
             by_shape(json!({"a": {"b": null}}), json!({"a": {"b": 3}})),
             ("shape changed", vec!["a.b: was null, now a number".to_owned()])
         );
-        assert_eq!(by_shape(json!([{"n": 1}]), json!([{"n": 1}, {"n": "2"}])).0, "shape changed");
+        assert_eq!(
+            by_shape(json!([{"n": 1}]), json!([{"n": 1}, {"n": "2"}])),
+            ("shape changed", vec!["[1].n: was a number, now a string".to_owned()]),
+            "the index within the real array"
+        );
     }
 
     #[test]
