@@ -177,13 +177,10 @@ impl Session {
         if !crate::used::wanted() {
             return;
         }
-        let noted = match &to_write {
-            Some((fixtures, _)) => self.noted(fixtures),
-            None => {
-                // Cloned, and the lock released: `noted` takes it again.
-                let fixtures = self.state().fixtures.clone();
-                self.noted(&fixtures)
-            }
+        let noted = {
+            let state = self.state();
+            let fixtures = to_write.as_ref().map_or(&state.fixtures, |(fixtures, _)| fixtures);
+            self.noted(fixtures, &state.redaction)
         };
         let used: Vec<PathBuf> = used.into_iter().chain(written).collect();
         crate::used::note(&self.dir, &used, &noted);
@@ -216,10 +213,20 @@ impl Session {
         }
     }
 
+    /// A call, as a verify report names it.
+    fn verify_call(&self, function: &Function, args: &str, call: u32) -> verify::Call {
+        let (test, function) = (self.test.clone(), function.name().to_owned());
+        verify::Call { test, function, args: serde_json::from_str(args).unwrap_or_default(), call }
+    }
+
+    /// The test's path within its crate, as `cargo test` filters by it.
+    fn filter(&self) -> &str {
+        self.test.split_once("::").map_or(self.test.as_str(), |(_, path)| path)
+    }
+
     fn missing(&self, fixtures: &Fixtures, function: &Function, args: &str, call: u32) -> String {
         let dir = self.dir.join(function_dir_name(function.name(), function.id()));
-        // The test's path within its crate, as `cargo test` filters by it.
-        let filter = self.test.split_once("::").map_or(self.test.as_str(), |(_, path)| path);
+        let filter = self.filter();
         format!(
             "cacheow-test: no recorded outcome for call {call} of `{name}` with the arguments {args} in the fixtures \
              of `{test}` ({dir}); calls are numbered from 0, as the fixtures' `calls` list them. {nearest}The \
@@ -263,7 +270,7 @@ impl Session {
     /// What `cacheow fixtures --stale` is told of fixtures recorded by
     /// another body of a function of this program (the function, the
     /// file), and `cacheow fixtures redact --check` of the fields redacted.
-    fn noted(&self, fixtures: &Fixtures) -> crate::used::Noted {
+    fn noted(&self, fixtures: &Fixtures, redaction: &Redaction) -> crate::used::Noted {
         let current = |function_id: &str| registered(function_id).map(body_hash);
         let stale = fixtures
             .stale(current)
@@ -271,7 +278,7 @@ impl Session {
             .map(|(function_id, id, outcome)| (outcome.function.clone(), fixtures.path(&self.dir, function_id, id)))
             .collect();
         let mut redacted: Vec<(String, String)> =
-            self.state().redaction.fields().map(|field| ("*".to_owned(), field.to_owned())).collect();
+            redaction.fields().map(|field| ("*".to_owned(), field.to_owned())).collect();
         for function in fixtures.function_ids().filter_map(registered) {
             redacted
                 .extend(redacted_fields(function).iter().map(|field| (function.id().to_owned(), (*field).to_owned())));
@@ -303,7 +310,7 @@ impl Session {
                 format!("  - `{}` with the arguments {}, {call} ({})", outcome.function, outcome.args, file.display())
             })
             .collect();
-        let filter = self.test.split_once("::").map_or(self.test.as_str(), |(_, path)| path);
+        let filter = self.filter();
         Some(format!(
             "cacheow-test: `{test}` is strict, and left {count} recorded call(s) of its fixtures unplayed: the code \
              no longer makes them, or makes them with other arguments. If that is meant, re-record the test: \
@@ -359,23 +366,16 @@ impl Session {
             fixture.nested = false;
             state.changed = true;
         }
-        let file = state.fixtures.path(&self.dir, function.id(), id);
-        state.used.insert(file.clone());
+        state.used.insert(state.fixtures.path(&self.dir, function.id(), id));
         if !asked.nested {
             state.log.push((function, asked.args.clone(), fixture.outcome.clone(), Duration::ZERO));
         }
-        let recorded_by = state.fixtures.body_hash(function.id(), id).map(str::to_owned);
-        state.this_run.add(fixture.clone(), asked.call, recorded_by.as_deref());
+        state.this_run.add(fixture.clone(), asked.call, state.fixtures.body_hash(function.id(), id));
         if self.record != Record::Verify || asked.pin.is_some() {
             return Decision::Replay(fixture.outcome);
         }
-        let unverified = |why: String| verify::NotVerified {
-            test: self.test.clone(),
-            function: function.name().to_owned(),
-            args: serde_json::from_str(&asked.args).unwrap_or_default(),
-            call: asked.call,
-            why,
-        };
+        let unverified =
+            |why: String| verify::NotVerified { call: self.verify_call(function, &asked.args, asked.call), why };
         if is_sequence(function) {
             verify::not_verified(unverified(
                 "it returns a sequence, whose items are recorded as they are consumed".into(),
@@ -387,7 +387,7 @@ impl Session {
             return Decision::Replay(fixture.outcome);
         }
         let ticket = state.ticket();
-        let verifying = Some((fixture.outcome.clone(), file));
+        let verifying = Some((fixture.outcome.clone(), state.fixtures.path(&self.dir, function.id(), id)));
         state
             .pending
             .insert(ticket, Pending { function, args: asked.args, call: asked.call, logged: false, verifying });
@@ -449,10 +449,8 @@ impl Hook for Session {
         if let Some((recorded, fixture)) = verifying {
             let exact = verifies_exactly(function);
             let (result, changes) = verify::compare(&recorded, &outcome, exact);
-            let args = serde_json::from_str(&args).unwrap_or_default();
-            let (test, function) = (self.test.clone(), function.name().to_owned());
-            let by = if exact { "exact" } else { "shape" };
-            verify::verified(verify::Verified { test, function, args, call, fixture, by, result, changes });
+            let (call, by) = (self.verify_call(function, &args, call), if exact { "exact" } else { "shape" });
+            verify::verified(verify::Verified { call, fixture, by, result, changes });
             return;
         }
         if logged {

@@ -28,14 +28,21 @@ struct Report {
     made: u64,
 }
 
-/// A call made for real, and how its outcome compares with the recording.
+/// A replayed call: of which test and function, with which arguments.
 #[derive(Serialize)]
-pub(crate) struct Verified {
+pub(crate) struct Call {
     pub(crate) test: String,
     pub(crate) function: String,
     pub(crate) args: Value,
     /// Numbered from 0, as the fixtures' `calls`.
     pub(crate) call: u32,
+}
+
+/// A call made for real, and how its outcome compares with the recording.
+#[derive(Serialize)]
+pub(crate) struct Verified {
+    #[serde(flatten)]
+    pub(crate) call: Call,
     pub(crate) fixture: PathBuf,
     /// `shape` or `exact`.
     pub(crate) by: &'static str,
@@ -49,10 +56,8 @@ pub(crate) struct Verified {
 /// A call replayed without its real call: past the cap, or a sequence.
 #[derive(Serialize)]
 pub(crate) struct NotVerified {
-    pub(crate) test: String,
-    pub(crate) function: String,
-    pub(crate) args: Value,
-    pub(crate) call: u32,
+    #[serde(flatten)]
+    pub(crate) call: Call,
     pub(crate) why: String,
 }
 
@@ -113,12 +118,12 @@ pub(crate) fn compare(recorded: &Recorded, real: &Recorded, exact: bool) -> (&'s
 /// where it differs first.
 fn same_shape(path: &str, recorded: &Value, real: &Value) -> Result<(), String> {
     let at = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+    let place = if path.is_empty() { "the value" } else { path };
     match (recorded, real) {
         (Value::Object(recorded), Value::Object(real)) => {
             let missing: Vec<&String> = recorded.keys().filter(|key| !real.contains_key(*key)).collect();
             let added: Vec<&String> = real.keys().filter(|key| !recorded.contains_key(*key)).collect();
             if !missing.is_empty() || !added.is_empty() {
-                let place = if path.is_empty() { "the value" } else { path };
                 let mut sides = Vec::new();
                 if !missing.is_empty() {
                     sides.push(format!("{missing:?} gone"));
@@ -142,10 +147,7 @@ fn same_shape(path: &str, recorded: &Value, real: &Value) -> Result<(), String> 
             None => Ok(()),
         },
         (recorded, real) if kind(recorded) == kind(real) => Ok(()),
-        (recorded, real) => {
-            let place = if path.is_empty() { "the value" } else { path };
-            Err(format!("{place}: was {}, now {}", kind(recorded), kind(real)))
-        }
+        (recorded, real) => Err(format!("{place}: was {}, now {}", kind(recorded), kind(real))),
     }
 }
 
@@ -186,13 +188,19 @@ fn print_summary(report: &Report, file: &Path, error: Option<std::io::Error>) {
         report.not_verified.len(),
     );
     for entry in changed {
-        eprintln!("  {} in {}, call {} with {}: {}", entry.function, entry.test, entry.call, entry.args, entry.result);
+        eprintln!(
+            "  {} in {}, call {} with {}: {}",
+            entry.call.function, entry.call.test, entry.call.call, entry.call.args, entry.result
+        );
         for change in &entry.changes {
             eprintln!("      {change}");
         }
     }
     for entry in &report.not_verified {
-        eprintln!("  not verified: {} in {}, call {}: {}", entry.function, entry.test, entry.call, entry.why);
+        eprintln!(
+            "  not verified: {} in {}, call {}: {}",
+            entry.call.function, entry.call.test, entry.call.call, entry.why
+        );
     }
     match error {
         None => eprintln!("the report: {}", file.display()),
