@@ -174,3 +174,22 @@ fn depends_on_an_undecorated_function_says_its_changes_go_unseen() {
     );
     assert!(!warned.contains("cacheow::handle!: `runtime::drift::plain_helper`"), "{warned}");
 }
+
+static PANICKED_ONCE: AtomicU64 = AtomicU64::new(0);
+
+#[cacheow(on_change = "rerecord")]
+fn drift_panicked(n: u64) -> u64 {
+    if PANICKED_ONCE.fetch_add(1, SeqCst) == 0 {
+        panic!("the old body panicked");
+    }
+    n + 5
+}
+
+#[test]
+fn rerecord_calls_the_function_for_a_panic_another_body_recorded() -> Result<(), Error> {
+    recorded_by_another_body(handle!(drift_panicked), || std::panic::catch_unwind(|| drift_panicked(1)).unwrap_or(0))?;
+    let replayed = std::panic::catch_unwind(|| drift_panicked(1));
+    assert_eq!(replayed.ok(), Some(6), "called, not the old body's panic replayed");
+    assert_eq!(last_status(), Some(CallStatus::Miss));
+    Ok(())
+}

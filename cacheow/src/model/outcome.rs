@@ -239,13 +239,13 @@ impl Outcome {
         ids::outcome_id(&parts[..len])
     }
 
-    /// The same outcome, answering the custom key `key` (canonical JSON
-    /// text) rather than its arguments, when it has one.
     /// Recorded by a body of this hash.
     pub(crate) fn by_body(self, body_hash: Option<Box<str>>) -> Outcome {
         Outcome { body_hash, ..self }
     }
 
+    /// The same outcome, answering the custom key `key` (canonical JSON
+    /// text) rather than its arguments, when it has one.
     pub(crate) fn keyed(self, key: Option<Box<str>>) -> Outcome {
         match key {
             Some(key) => Outcome { arg_key: ids::arg_key(&key), key: Some(key), ..self },

@@ -487,9 +487,6 @@ pub(crate) fn settle<R>(
             };
             let (event, status) = match lookup.mode {
                 Mode::Mock => (CallEvent::Mock, CallStatus::Mock),
-                _ if state.records_again(&replayed) => {
-                    return Start::Run(Sink::Runtime { state, event: CallEvent::Miss });
-                }
                 _ => match judge(&state, rules, &value, &replayed, lookup) {
                     Verdict::Fresh if lookup.waited => (CallEvent::Hit, CallStatus::Waited),
                     Verdict::Fresh if lookup.pulled => (CallEvent::Hit, CallStatus::SharedHit),
@@ -534,7 +531,8 @@ fn choose(state: &FunctionState, args: &Args, lookup: Lookup) -> Option<Replay> 
 /// it no longer decodes (a hand edit, a changed type): such an outcome is
 /// dropped, with a warning; cache mode then calls the function, mock mode
 /// picks another. Mock mode with nothing left to replay panics, as
-/// documented; so does a recorded panic.
+/// documented; so does a recorded panic. In cache mode, an outcome of
+/// another body is a miss when `on_change` records it again.
 fn replay<R>(
     state: &FunctionState,
     args: &Args,
@@ -551,6 +549,10 @@ fn replay<R>(
             }
             return None;
         };
+        // Before it is decoded, or raised if a panic: a miss instead.
+        if mode == Mode::Cache && state.records_again(&outcome) {
+            return None;
+        }
         if outcome.kind() == OutcomeKind::Panic {
             let (event, status) = if mode == Mode::Mock {
                 (CallEvent::Mock, CallStatus::Mock)

@@ -159,7 +159,7 @@ impl Function {
     /// The hash of its body, and of what it `depends` on: 16 hex digits.
     /// An outcome recorded by another body carries another.
     pub(crate) fn body_hash(&self) -> &'static str {
-        self.body_hash.get_or_init(|| leak(body_hash_of(self)))
+        self.body_hash.get_or_init(|| leak(folded(self, 0)))
     }
 
     pub(crate) fn is_registered(&self) -> bool {
@@ -252,12 +252,9 @@ pub enum Dependency {
     File { path: &'static str, content: &'static [u8] },
 }
 
-/// The body hash of `function`, 16 hex digits: the macro's alone when it
-/// depends on nothing, so that outcomes shared before keep theirs.
-fn body_hash_of(function: &Function) -> String {
-    folded(function, 0)
-}
-
+/// The body hash of `function` at `depth` in a chain of `depends`, 16 hex
+/// digits: the macro's alone when it depends on nothing, so that outcomes
+/// shared before keep theirs.
 fn folded(function: &Function, depth: u32) -> String {
     let meta = function.meta();
     if meta.depends.is_empty() || depth >= MAX_DEPTH {

@@ -47,6 +47,8 @@ pub(crate) struct FunctionState {
     /// Whether some outcome was recorded by another body: the hit path
     /// looks no further when not.
     drifted: AtomicBool,
+    /// `on_change = "warn"` warned already: later hits skip the warning.
+    warned_change: AtomicBool,
     keeping: Keeping,
 }
 
@@ -99,6 +101,7 @@ impl FunctionState {
             in_flight: Arc::default(),
             pulled_all: AtomicBool::new(false),
             drifted: AtomicBool::new(false),
+            warned_change: AtomicBool::new(false),
             keeping,
         };
         state.drifted.store(state.index().has_other_bodies(), Ordering::Relaxed);
@@ -303,7 +306,7 @@ impl FunctionState {
                 // Of another body until now: its file and row, and the
                 // team's copy in the shared tier, say this one.
                 let outcome = Arc::new(outcome(recorded));
-                self.write_again(Arc::clone(&outcome));
+                self.write(Arc::clone(&outcome));
                 return self.share(Pushed::Outcome(outcome));
             }
             self.calls.repeat(id, at_ms);
@@ -317,12 +320,10 @@ impl FunctionState {
             return self.share(again);
         }
         self.share(Pushed::Outcome(Arc::clone(&outcome)));
-        if let Some(writer) = &self.keeping.writer {
-            // Sent once the index lock is released: the writer's queue may
-            // be full. A repeat another thread logs before this reaches the
-            // writer waits there for the outcome's row.
-            writer.record(NewOutcome { function_id: self.id, function_name: self.name, outcome });
-        }
+        // Sent once the index lock is released: the writer's queue may be
+        // full. A repeat another thread logs before this reaches the writer
+        // waits there for the outcome's row.
+        self.write(outcome);
     }
 
     /// The function's body hash.
@@ -345,6 +346,7 @@ impl FunctionState {
         match self.keeping.on_change {
             OnChange::Rerecord => true,
             OnChange::Ignore => false,
+            OnChange::Warn if self.warned_change.swap(true, Ordering::Relaxed) => false,
             OnChange::Warn => {
                 warn_once(
                     format!("body-changed:{}", self.id),
@@ -360,9 +362,8 @@ impl FunctionState {
         }
     }
 
-    /// Writes an outcome known to the index again, file and row: a new
-    /// body recorded it.
-    fn write_again(&self, outcome: Arc<Outcome>) {
+    /// Writes an outcome's file and row, through the data dir's writer.
+    fn write(&self, outcome: Arc<Outcome>) {
         if let Some(writer) = &self.keeping.writer {
             writer.record(NewOutcome { function_id: self.id, function_name: self.name, outcome });
         }
@@ -420,8 +421,8 @@ impl FunctionState {
                 new
             };
             // Sent once the index lock is released: the writer's queue may be full.
-            if new && let Some(writer) = &self.keeping.writer {
-                writer.record(NewOutcome { function_id: self.id, function_name: self.name, outcome });
+            if new {
+                self.write(outcome);
             }
         }
     }
