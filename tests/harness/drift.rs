@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Mutex, MutexGuard};
 
+use cacheow::admin::fixture_files::{function_dirs, outcome_files};
 use cacheow::cacheow;
 use cacheow_test::{Record, Scope};
 
@@ -76,9 +77,8 @@ fn stale_records_again_the_calls_of_functions_another_body_recorded_and_replays_
     let (rate_dir, tax_dir) = (function_dir(root.path(), "rate"), function_dir(root.path(), "tax"));
     let tax_before = body_hashes(&tax_dir);
     // An older body of `rate` recorded its outcome.
-    let hash = cacheow::__harness::body_hash(cacheow::handle!(rate));
     let current = body_hashes(&rate_dir);
-    std::fs::write(rate_dir.join("body-hashes.txt"), current.replace(hash, "00000000000000aa")).expect("an edit");
+    as_if_another_body_recorded(&rate_dir, cacheow::__harness::body_hash(cacheow::handle!(rate)));
 
     let (rate_ran, tax_ran) = (RATE_RAN.load(SeqCst), TAX_RAN.load(SeqCst));
     let values = scope(root.path(), Record::Stale).run(|| (rate(1), rate(1), tax(8)));
@@ -140,7 +140,7 @@ fn outcomes_that_swap_calls_when_recorded_again_both_stay() {
     FLIP_OFFSET.store(0, SeqCst);
     assert_eq!(scope(Record::Once).run(|| (flip("c"), flip("c"))), ("c: heads".into(), "c: tails".into()));
     let test_dir = scope(Record::None).fixture_dir();
-    let dir = std::fs::read_dir(&test_dir).expect("fixtures").flatten().next().expect("a folder").path();
+    let dir = function_dirs(&test_dir).into_iter().next().expect("a folder");
     as_if_another_body_recorded(&dir, cacheow::__harness::body_hash(cacheow::handle!(flip)));
 
     FLIP_CALLS.store(0, SeqCst);
@@ -156,15 +156,11 @@ fn what_the_new_body_no_longer_gives_goes() {
     let scope = |record| Scope::new("harness::drift::taxes").fixtures_dir(root.path()).force_record(record);
     scope(Record::Once).run(|| (tax(10), tax(20)));
     let test_dir = scope(Record::None).fixture_dir();
-    let dir = std::fs::read_dir(&test_dir).expect("fixtures").flatten().next().expect("a folder").path();
+    let dir = function_dirs(&test_dir).into_iter().next().expect("a folder");
     as_if_another_body_recorded(&dir, cacheow::__harness::body_hash(cacheow::handle!(tax)));
 
     scope(Record::Stale).run(|| tax(10));
-    let outcomes = std::fs::read_dir(&dir)
-        .expect("the folder")
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "json"));
-    assert_eq!(outcomes.count(), 1, "tax(20) is no longer called: its outcome went");
+    assert_eq!(outcome_files(&dir).len(), 1, "tax(20) is no longer called: its outcome went");
     assert!(!body_hashes(&dir).contains("00000000000000aa"), "nothing stale is left: {}", body_hashes(&dir));
     let ran = TAX_RAN.load(SeqCst);
     scope(Record::Stale).run(|| tax(10));

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::sync::{Mutex, Once};
 use std::thread::{self, ThreadId};
 
+use cacheow::admin::fixture_files::{function_dirs, outcome_files};
 use cacheow::cacheow;
 use cacheow_test::{Record, Scope};
 use tempfile::TempDir;
@@ -72,12 +73,9 @@ fn a_call_made_more_often_than_recorded_is_numbered_as_the_fixtures_number_it() 
     });
     assert!(message.contains("no recorded outcome for call 2 of"), "{message}");
     assert!(message.contains("They hold the calls [0, 1] with these arguments"), "{message}");
-    let fixture = std::fs::read_dir(scope(&root, Record::None).fixture_dir())
-        .and_then(|mut functions| functions.next().expect("a function folder").map(|entry| entry.path()))
-        .and_then(std::fs::read_dir)
-        .and_then(|mut files| files.next().expect("one outcome").map(|entry| entry.path()))
-        .and_then(std::fs::read_to_string)
-        .expect("the fixture");
+    let function_dirs = function_dirs(&scope(&root, Record::None).fixture_dir());
+    let files = outcome_files(function_dirs.first().expect("a function folder"));
+    let fixture = std::fs::read_to_string(files.first().expect("one outcome")).expect("the fixture");
     assert!(fixture.contains("\"calls\": [\n    0,\n    1\n  ]"), "{fixture}");
 }
 

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::{copy_dir, tree};
+use crate::{copy_dir, text, tree};
 
 /// Tests whose fixtures (`cacheow/fixtures/cli/fixtures/helpers/`) the
 /// command inspects. They are ordinary tests too.
@@ -72,10 +72,6 @@ fn copied_fixtures(root: &Path) -> (PathBuf, PathBuf, std::ffi::OsString) {
 fn write_outcome(path: &Path) {
     std::fs::create_dir_all(path.parent().expect("a parent")).expect("a directory");
     std::fs::write(path, r#"{"kind": "return", "args": {}, "value": 0}"#).expect("a file");
-}
-
-fn text(output: &Output) -> String {
-    format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
 #[test]

@@ -15,3 +15,8 @@ mod fs;
 mod redis_server;
 
 use fs::{copy_dir, tree};
+
+/// What a command printed, on both streams.
+fn text(output: &std::process::Output) -> String {
+    format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}

@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use cacheow::cacheow;
 use cacheow_test::{Record, Scope};
 
-use crate::tree;
+use crate::{text, tree};
 
 const SECRET: &str = "s3cr3t-from-the-env";
 
@@ -51,10 +51,6 @@ fn redact(fixtures: &Path, extra: &[&str], secret: Option<&str>) -> Output {
         None => command.env_remove("CACHEOW_TEST_SECRET"),
     };
     command.output().expect("cacheow runs")
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
 #[test]

@@ -11,7 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 use cacheow::cacheow;
 use cacheow_test::{Record, Scope};
 
-use crate::tree;
+use crate::{text, tree};
 
 static FACTOR: AtomicU64 = AtomicU64::new(10);
 /// The tests set FACTOR: one at a time.
@@ -50,10 +50,6 @@ fn cacheow_fixtures(fixtures: &Path, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().expect("cacheow ends")
 }
 
-fn stdout(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
-
 /// Records quote(1) and quote(2) at FACTOR 10, then reviews a run at
 /// FACTOR 20 that calls quote(1) and quote(3): one changed, one removed,
 /// one new.
@@ -84,19 +80,19 @@ fn a_review_run_writes_pending_files_that_never_replay() {
     assert_eq!((replayed(fixtures, 1), replayed(fixtures, 2), replayed(fixtures, 3)), (Some(10), Some(20), None));
 
     let listed = cacheow_fixtures(fixtures, &["--pending", "--check"], "");
-    assert_eq!(listed.status.code(), Some(1), "{}", stdout(&listed));
-    assert!(stdout(&listed).contains("3 pending change(s)"), "{}", stdout(&listed));
+    assert_eq!(listed.status.code(), Some(1), "{}", text(&listed));
+    assert!(text(&listed).contains("3 pending change(s)"), "{}", text(&listed));
 
     // Scrubbing secrets waits for the review: a pending file would keep them.
     let redact = cacheow_fixtures(fixtures, &["redact", "--field", "n"], "");
-    assert_eq!(redact.status.code(), Some(2), "{}", stdout(&redact));
-    assert!(stdout(&redact).contains("is a pending change of a review run"), "{}", stdout(&redact));
+    assert_eq!(redact.status.code(), Some(2), "{}", text(&redact));
+    assert!(text(&redact).contains("is a pending change of a review run"), "{}", text(&redact));
 
     // A review run that finds nothing changed leaves nothing pending.
     FACTOR.store(10, SeqCst);
     scope(fixtures, Record::Review).run(|| (quote(1), quote(2)));
     let listed = cacheow_fixtures(fixtures, &["--pending", "--check"], "");
-    assert!(listed.status.success(), "{}", stdout(&listed));
+    assert!(listed.status.success(), "{}", text(&listed));
     assert_eq!(tree(fixtures), before);
 }
 
@@ -109,18 +105,18 @@ fn review_shows_each_change_and_accepts_rejects_or_skips_it() {
 
     // In argument order: quote(1) changed, quote(2) removed, quote(3) new.
     let review = cacheow_fixtures(fixtures, &["review"], "a\nmaybe\nr\ns\n");
-    let text = stdout(&review);
-    assert!(review.status.success(), "{text}");
-    assert!(text.contains("[1/3] cli/review/quotes/quote-"), "{text}");
-    assert!(text.contains("with the arguments {\"n\":1}"), "{text}");
-    assert!(text.contains("    value: was 10, now 20"), "{text}");
-    assert!(text.contains("no longer given, removed"), "{text}");
-    assert!(text.contains("new, the value 60"), "{text}");
-    assert!(text.contains("1 accepted, 1 rejected, 1 left pending"), "{text}");
+    let said = text(&review);
+    assert!(review.status.success(), "{said}");
+    assert!(said.contains("[1/3] cli/review/quotes/quote-"), "{said}");
+    assert!(said.contains("with the arguments {\"n\":1}"), "{said}");
+    assert!(said.contains("    value: was 10, now 20"), "{said}");
+    assert!(said.contains("no longer given, removed"), "{said}");
+    assert!(said.contains("new, the value 60"), "{said}");
+    assert!(said.contains("1 accepted, 1 rejected, 1 left pending"), "{said}");
     assert_eq!((replayed(fixtures, 1), replayed(fixtures, 2), replayed(fixtures, 3)), (Some(20), Some(20), None));
 
     let accepted = cacheow_fixtures(fixtures, &["review", "--accept-all"], "");
-    assert!(stdout(&accepted).contains("1 accepted, 0 rejected, 0 left pending"), "{}", stdout(&accepted));
+    assert!(text(&accepted).contains("1 accepted, 0 rejected, 0 left pending"), "{}", text(&accepted));
     assert_eq!(replayed(fixtures, 3), Some(60));
     let hashes = std::fs::read_dir(scope(fixtures, Record::None).fixture_dir())
         .expect("the test's fixtures")
@@ -129,7 +125,7 @@ fn review_shows_each_change_and_accepts_rejects_or_skips_it() {
         .collect::<String>();
     assert_eq!(hashes.lines().filter(|line| !line.starts_with('#')).count(), 3, "{hashes}");
     let listed = cacheow_fixtures(fixtures, &["--pending", "--check"], "");
-    assert!(listed.status.success(), "{}", stdout(&listed));
+    assert!(listed.status.success(), "{}", text(&listed));
 }
 
 #[test]
@@ -140,7 +136,7 @@ fn fixtures_written_again_outdate_what_was_pending() {
     reviewed(fixtures);
     scope(fixtures, Record::All).run(|| (quote(1), quote(3)));
     let listed = cacheow_fixtures(fixtures, &["--pending", "--check"], "");
-    assert!(listed.status.success(), "{}", stdout(&listed));
+    assert!(listed.status.success(), "{}", text(&listed));
     assert_eq!((replayed(fixtures, 1), replayed(fixtures, 2), replayed(fixtures, 3)), (Some(20), None, Some(60)));
 }
 
@@ -154,6 +150,6 @@ fn reject_all_leaves_the_fixtures_as_they_were() {
     let before = std::fs::read_dir(fixtures).map(|_| tree(fixtures)).expect("the fixtures");
     reviewed(fixtures);
     let rejected = cacheow_fixtures(fixtures, &["review", "--reject-all"], "");
-    assert!(stdout(&rejected).contains("0 accepted, 3 rejected, 0 left pending"), "{}", stdout(&rejected));
+    assert!(text(&rejected).contains("0 accepted, 3 rejected, 0 left pending"), "{}", text(&rejected));
     assert_eq!(tree(fixtures), before);
 }
