@@ -74,28 +74,26 @@ pub fn function_dirs(dir: &Path) -> Vec<PathBuf> {
 
 /// The folders in `dir`, in path order.
 pub fn subdirs(dir: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|entry| entry.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    dirs
+    sorted_entries(dir, |path| path.is_dir())
 }
 
 /// The outcome files of a function folder (`*.json`), in path order.
 pub fn outcome_files(function_dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(function_dir)
+    sorted_entries(function_dir, |path| path.extension().is_some_and(|ext| ext == "json"))
+}
+
+/// The entries of `dir` that `keep` keeps, in path order; none if it does
+/// not read.
+pub fn sorted_entries(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
         .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .filter(|path| keep(path))
         .collect();
-    files.sort();
-    files
+    paths.sort();
+    paths
 }
 
 /// Writes a body hashes file if its bytes change, or removes it when it
