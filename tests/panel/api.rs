@@ -529,3 +529,30 @@ async fn outcomes_are_invalidated_cleaned_up_and_cleared_by_tag() {
         json!({ "status": "ok", "deleted": 0 })
     );
 }
+
+#[cacheow]
+fn redrawn(n: u32) -> u32 {
+    n + 1
+}
+
+#[tokio::test]
+async fn an_outcome_another_body_recorded_says_so_in_the_api_and_the_page() {
+    let panel = panel();
+    let f = handle!(redrawn);
+    redrawn(1);
+    panel.flush();
+    let outcome = |detail: &Value| detail["outcomes"][0]["body_changed"].clone();
+    let detail = send(&panel, get(&format!("/api/functions/{}", f.id()))).await.json();
+    assert_eq!(outcome(&detail), json!(false), "{detail}");
+
+    // As an older build of the program would have recorded it.
+    let file = std::fs::read_dir(f.dir().expect("cacheow is on")).expect("its folder").flatten().next().expect("one");
+    let hash = cacheow::__harness::body_hash(f);
+    let text = std::fs::read_to_string(file.path()).expect("the outcome file");
+    std::fs::write(file.path(), text.replace(hash, "00000000000000aa")).expect("an edit");
+    f.rebuild_index().expect("a rebuild");
+    let detail = send(&panel, get(&format!("/api/functions/{}", f.id()))).await.json();
+    assert_eq!(outcome(&detail), json!(true), "{detail}");
+    let page = send(&panel, get(&format!("/ui/functions/{}", f.id()))).await.text();
+    assert!(page.contains(">body changed</span>"), "{page}");
+}
